@@ -1,0 +1,63 @@
+"""Matplotlib charts for LEA pages, one colour-blind-safe colour per performance level."""
+
+from __future__ import annotations
+
+import io
+
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+from . import params, report
+from .store import LeaSlice
+
+# Okabe–Ito palette: level 1 (lowest) … level 4 (highest), fixed across the book.
+LEVEL_COLOURS = {1: "#D55E00", 2: "#E69F00", 3: "#56B4E9", 4: "#0072B2"}
+
+
+def level_shares(piece: LeaSlice) -> pd.DataFrame:
+    """The LEA's grade rows whose level percentages are published (nothing suppressed is drawn)."""
+    rows = piece.part("lea")
+    rows = rows[rows["grade"] != 13]
+    published = report.publish(rows, ("pct_level_1",))
+    return rows[(published["pct_level_1"] != report.SUPPRESSED) & rows["pct_level_1"].notna()]
+
+
+def levels_by_grade(piece: LeaSlice) -> Figure:
+    """Stacked bars of % at each level by grade, one panel per test."""
+    rows = level_shares(piece)
+    tests = sorted(piece.part("lea")["test_id"].unique())
+    fig = Figure(figsize=(4.2 * max(len(tests), 1), 3.6), dpi=96)
+    axes = fig.subplots(1, max(len(tests), 1), squeeze=False)
+    for ax, test_id in zip(axes[0], tests):
+        _panel(ax, rows[rows["test_id"] == test_id], test_id)
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    if handles:
+        fig.legend(handles[::-1], labels[::-1], loc="lower center", ncol=4, frameon=False, fontsize=8)
+    fig.tight_layout(rect=(0, 0.1, 1, 1))
+    return fig
+
+
+def _panel(ax: Axes, rows: pd.DataFrame, test_id: int) -> None:
+    info = params.test_info(test_id)
+    ax.set_title(info.label, fontsize=10)
+    ax.set_ylim(0, 100)
+    ax.set_ylabel("% of students with scores", fontsize=8)
+    ax.tick_params(labelsize=8)
+    if rows.empty:
+        ax.text(0.5, 0.5, "no published results", ha="center", va="center", transform=ax.transAxes, fontsize=8)
+        return
+    labels = [params.grade_label(g).replace("Grade ", "") for g in rows["grade"]]
+    bottom = pd.Series(0.0, index=rows.index)
+    for level, name in enumerate(info.levels, start=1):
+        share = rows[f"pct_level_{level}"].astype(float).fillna(0.0)
+        ax.bar(labels, share, bottom=bottom, color=LEVEL_COLOURS[level], label=name, width=0.7)
+        bottom += share
+    ax.set_xlabel("Grade", fontsize=8)
+
+
+def png(fig: Figure) -> bytes:
+    """PNG bytes with no timestamp or version metadata, so the same data give the same file."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", metadata={"Software": None})
+    return buf.getvalue()

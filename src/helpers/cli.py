@@ -1,0 +1,94 @@
+"""The `caaspp-book` command line: ingest → run → build."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+
+from . import book, ingest as ingesting, runner
+from . import store as stores
+from .errors import InputError
+from .paths import default_paths
+
+app = typer.Typer(
+    add_completion=False, no_args_is_help=True, rich_markup_mode="markdown",
+    help="A reproducible report book for California CAASPP results.\n\n"
+         "Typical use: `caaspp-book ingest data/sample` → `caaspp-book run` → `caaspp-book build`.",
+)
+console = Console(stderr=True)
+
+
+def fail(message: str, code: int = 2) -> None:
+    console.print(f"[bold red]error:[/] {message}", highlight=False)
+    raise typer.Exit(code)
+
+
+@app.command(epilog="Examples: `caaspp-book ingest data/sample` · "
+                    "`caaspp-book ingest data/raw/sb_ca2023_all_csv_v1.txt data/raw/sb_ca2023entities_csv.txt`")
+def ingest(
+    paths: list[Path] = typer.Argument(..., help="Research, entities and lookup files, or folders of them."),
+    store: Path = typer.Option(None, help="Store folder (default data/processed/store)."),
+) -> None:
+    """Read CAASPP files of every layout era into the Parquet store (replaced atomically)."""
+    target = store or default_paths().store
+    try:
+        tables = ingesting.ingest(paths, target)
+    except InputError as exc:
+        fail(str(exc))
+    src = tables["sources"]
+    console.print(f"ingested {len(src)} files, {len(tables['results']):,} result rows → {target}")
+
+
+@app.command(epilog="Examples: `caaspp-book run` · `caaspp-book run --lea 08618200000000 --jobs 2`")
+def run(
+    lea: Optional[list[str]] = typer.Option(None, "--lea", help="Only this LEA's 14-digit CDS code (repeatable)."),
+    year: Optional[int] = typer.Option(None, help="Test year (default: the latest in the store)."),
+    jobs: int = typer.Option(os.cpu_count() or 1, help="Notebooks executed at once."),
+    timeout: int = typer.Option(600, help="Seconds a notebook cell may take."),
+    store: Path = typer.Option(None, help="Store folder (default data/processed/store)."),
+) -> None:
+    """Execute the LEA notebook with papermill for every LEA; write the manifest."""
+    p = default_paths()
+    src = store or p.store
+    try:
+        planned = runner.plan(src, p.root, p.leas, year, lea)
+    except (KeyError, FileNotFoundError) as exc:
+        fail(str(exc).strip("'\""))
+    done = lambda r: console.print(f"{r.status:>6}  {r.cds}  {r.name}  {r.duration:.1f}s  {r.error}", highlight=False)
+    records = runner.run(planned, p.notebook, src, p.root, jobs, timeout, on_done=done)
+    runner.write_manifest(records, p.manifest)
+    failed = [r for r in records if r.status != "ok"]
+    console.print(f"{len(records) - len(failed)} LEAs ok, {len(failed)} failed; manifest {p.manifest}")
+    if failed:
+        raise typer.Exit(1)
+
+
+@app.command(epilog="Example: `caaspp-book build` (then open _build/html/index.html)")
+def build(store: Path = typer.Option(None, help="Store folder (default data/processed/store).")) -> None:
+    """Generate _toc.yml and the generated pages from the manifest, then build the HTML book."""
+    p = default_paths()
+    try:
+        records = runner.read_manifest(p.manifest)
+        sources = stores.query(f"SELECT * FROM {stores.table(store or p.store, 'sources')}")
+    except FileNotFoundError as exc:
+        fail(str(exc))
+    book.write_sources_page(sources, p.book / "_generated" / "sources.md")
+    book.write_county_pages(records, p.root, p.leas)
+    book.write_toc(records, p.root, p.leas)
+    result = book.jupyter_book(p.root)
+    if result.returncode != 0 or not (p.html / "index.html").exists():
+        console.print(result.stdout[-4000:], result.stderr[-4000:], highlight=False)
+        fail("Jupyter Book reported warnings or errors (built with -W -n --keep-going)", 1)
+    print(p.html / "index.html")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()
