@@ -45,7 +45,7 @@ class LeaRecord:
     status: str  # ok | failed
     duration: float
     error: str = ""
-    failed_cell: int | None = None
+    failed_cell: int | None = None  # execution count (In [n]) of the cell that raised
 
 
 def slug(name: str) -> str:

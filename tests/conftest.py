@@ -1,0 +1,20 @@
+"""Shared fixtures: the vendored sample ingested once per session."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from helpers import ingest
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "data" / "sample"
+DNCUSD = "08618200000000"  # Del Norte County Unified
+
+
+@pytest.fixture(scope="session")
+def sample_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    store = tmp_path_factory.mktemp("store") / "store"
+    ingest.ingest([SAMPLE], store)
+    return store

@@ -1,0 +1,71 @@
+"""ingest → run two LEAs → build, through the command line, in a scratch copy of the project."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from .conftest import DNCUSD, ROOT, SAMPLE
+
+pytestmark = pytest.mark.slow
+COE = "08100820000000"  # Del Norte County Office of Education
+
+
+def cli(root: Path, *args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "CAASPP_BOOK_ROOT": str(root), "PYTHONPATH": str(ROOT / "src")}
+    return subprocess.run([sys.executable, "-m", "helpers.cli", *args], cwd=root, env=env,
+                          capture_output=True, text=True, timeout=600)
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("project")
+    for name in ("_config.yml", "pyproject.toml"):
+        shutil.copy(ROOT / name, root / name)
+    for folder in ("book", "notebooks", "params"):
+        shutil.copytree(ROOT / folder, root / folder, ignore=shutil.ignore_patterns("leas", "_generated"))
+    for step in (("ingest", str(SAMPLE)), ("run", "--lea", DNCUSD, "--lea", COE, "--jobs", "2"), ("build",)):
+        result = cli(root, *step)
+        assert result.returncode == 0, f"{step}: {result.stdout}\n{result.stderr}"
+    return root
+
+
+def page(root: Path, cds: str) -> str:
+    [path] = (root / "_build" / "html" / "book" / "leas" / "08").glob(f"{cds}-*.html")
+    return path.read_text(encoding="utf-8")
+
+
+def test_lea_page_shows_its_published_percentages(built):
+    html = page(built, DNCUSD)
+    assert "<h1>Del Norte County Unified (08618200000000)" in html
+    assert "<td>27.86</td>" in html and "<td>16.57</td>" in html  # 2022 All Grades ELA and math % met+
+    assert "<td>29.61</td>" in html  # Del Norte County beside it
+
+
+def test_star_where_the_file_had_a_star(built):
+    # Elk Creek (08-10082-0106625): Students Enrolled is '*' in the 2022 file
+    row = re.search(r"<tr>\s*<td>Elk Creek</td>.*?</tr>", page(built, COE), re.S).group(0)
+    assert "<td>*</td>" in row
+
+
+def test_toc_and_intro_come_from_the_run(built):
+    toc = (built / "_toc.yml").read_text()
+    assert toc.index(f"book/leas/08/{COE}") < toc.index(f"book/leas/08/{DNCUSD}")
+    intro = (built / "_build" / "html" / "book" / "intro.html").read_text(encoding="utf-8")
+    sample = SAMPLE / "research" / "sb_ca2022_studentgroup1__county08_DelNorte_plus_state.txt"
+    assert hashlib.sha256(sample.read_bytes()).hexdigest() in intro
+    county = (built / "_build" / "html" / "book" / "leas" / "08" / "index.html").read_text(encoding="utf-8")
+    assert "Del Norte County Unified" in county and "Castle Rock" not in county  # only the LEAs run
+
+
+def test_unknown_lea_is_a_clear_error(built):
+    result = cli(built, "run", "--lea", "99999999999999")
+    assert result.returncode == 2
+    assert "not an LEA with results in the store: 99999999999999" in result.stderr
