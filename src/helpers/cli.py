@@ -19,7 +19,7 @@ app = typer.Typer(
     help="A reproducible report book for California CAASPP results.\n\n"
          "Typical use: `caaspp-book ingest data/sample` → `caaspp-book run` → `caaspp-book build`.",
 )
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)
 
 
 def fail(message: str, code: int = 2) -> None:

@@ -5,8 +5,6 @@ from __future__ import annotations
 import hashlib
 import io
 import re
-import shutil
-import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -14,7 +12,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from . import layouts
+from . import atomic, layouts
 from .errors import InputError
 
 ENCODING = "cp1252"  # CDE files are Windows-1252 (ñ, the en dash in "Ever–EL"), not UTF-8
@@ -179,13 +177,13 @@ def read_results(path: Path, frame: pd.DataFrame, era: layouts.Era) -> pd.DataFr
 
 
 def _flag_suppressed(out: pd.DataFrame, stars: dict[str, pd.Series]) -> pd.DataFrame:
-    names = pd.DataFrame(stars)
-    if names.empty:
-        names = pd.DataFrame(index=out.index)
-    listed = names.apply(lambda r: "|".join(c for c, s in r.items() if s), axis=1) if len(names.columns) else ""
-    out["suppressed_fields"] = listed if len(out) else pd.Series(dtype="string")
-    out["suppressed_fields"] = out["suppressed_fields"].astype("string")
-    any_of = lambda cols: names[[c for c in cols if c in names]].any(axis=1) if len(names.columns) else False
+    """`suppressed_fields` names every field that was '*'; three flags summarise them."""
+    listed = pd.Series("", index=out.index, dtype="string")
+    for col, star in stars.items():
+        listed = listed.mask(star, listed + "|" + col)
+    out["suppressed_fields"] = listed.str.lstrip("|")
+    none = pd.Series(False, index=out.index)
+    any_of = lambda cols: pd.concat([stars[c] for c in cols if c in stars] or [none], axis=1).any(axis=1)
     out["counts_suppressed"] = any_of(layouts.COUNT_FIELDS)
     out["results_suppressed"] = any_of(layouts.RESULT_FIELDS)
     out["suppressed"] = out["counts_suppressed"] | out["results_suppressed"]
@@ -249,23 +247,24 @@ def read_file(path: Path) -> tuple[str, pd.DataFrame, Source]:
     text, sha, size = read_text(path)
     if HEADERLESS_SUBGROUPS.match(text):
         frame = read_headerless_subgroups(path, text)
-        return "student_groups", frame, Source(path.name, sha, "lookup:student_groups", "2015–2019 headerless",
+        return "student_groups", frame, Source(path.name, sha, "student_groups", "2015–2019 headerless lookup",
                                                ",", len(frame), size)
     delim, names = split_header(path, text)
     frame = parse_rows(path, text, delim, names)
     frame["source_line"] = range(2, len(frame) + 2)
-    kind, era, typed = classify_and_type(path, names, frame)
+    kind, era, typed = classify_and_type(path, names, frame, delim)
     return kind, typed, Source(path.name, sha, kind, era, delim, len(typed), size)
 
 
-def classify_and_type(path: Path, names: list[str], frame: pd.DataFrame) -> tuple[str, str, pd.DataFrame]:
+def classify_and_type(path: Path, names: list[str], frame: pd.DataFrame,
+                      delim: str = "^") -> tuple[str, str, pd.DataFrame]:
     header = set(names)
     if "Demographic ID Num" in header:
         return "student_groups", "lookup", read_student_groups(path, frame)
     if "Test ID Num" in header:
         return "tests", "lookup", read_tests(path, frame)
     if "County Name" in header and not header & {"Test Id", "Test ID"}:
-        era = layouts.detect_entity_era(names)
+        era = layouts.detect_entity_era(names, delim)
         return "entities", era.label, read_entities(path, frame)
     era = layouts.detect_result_era(names)
     if era is None:
@@ -338,7 +337,7 @@ def _join_entities(path: Path, results: pd.DataFrame, entities: pd.DataFrame) ->
         have = sorted(set(entities["year"].astype(int))) if len(entities) else []
         why = (f"entity {_dashed(merged['cds'].iloc[i])} is not in the {year} entities file"
                if year in have else f"no entities file for test year {year} was given")
-        raise InputError(path, why, int(merged["source_line"].iloc[i]), "School Code")
+        raise InputError(path, why, int(merged["source_line"].iloc[i]), "School Code" if year in have else "Test Year")
     clash = merged["type_id"].notna() & (merged["type_id"] != merged["type_id_entity"])
     if clash.any():
         i = int(clash.to_numpy().nonzero()[0][0])
@@ -399,20 +398,10 @@ def _empty_results() -> pd.DataFrame:
 
 
 def write(store: dict[str, pd.DataFrame], store_dir: Path) -> None:
-    """Write every table to a temp folder beside the store, then swap it in (the old store survives errors)."""
-    store_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".store-", dir=store_dir.parent))
-    try:
+    """Write every table as Parquet; the store is replaced whole, so a failure leaves the old one."""
+    with atomic.replacing(store_dir) as tmp:
         for name, frame in store.items():
             frame.to_parquet(tmp / f"{name}.parquet", index=False)
-        old = store_dir.with_name(store_dir.name + ".old")
-        shutil.rmtree(old, ignore_errors=True)
-        if store_dir.exists():
-            store_dir.rename(old)
-        tmp.rename(store_dir)
-        shutil.rmtree(old, ignore_errors=True)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def ingest(paths: list[Path], store_dir: Path) -> dict[str, pd.DataFrame]:

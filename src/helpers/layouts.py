@@ -133,7 +133,7 @@ RESULT_ERAS = (
 ENTITY_ERAS = (
     Era("E-2024", "2024+ caret, Type ID 4th", ("Type ID",)),
     Era("E-2021", "2021–2023 caret, Type ID", ("Type ID",)),
-    Era("E-2015", "2015–2019 comma, Type Id", ("Type Id",)),
+    Era("E-2015", "2015–2019 comma, quoted, Type Id (CAST 2019: Type ID)", ("Type Id",)),
 )
 
 
@@ -142,7 +142,9 @@ def detect_result_era(header: list[str]) -> Era | None:
     return next((e for e in RESULT_ERAS if set(e.requires) <= names), None)
 
 
-def detect_entity_era(header: list[str]) -> Era:
+def detect_entity_era(header: list[str], delimiter: str = "^") -> Era:
+    if delimiter == ",":  # 2015–2019 comma files; CAST 2019 already spells it "Type ID" (5th, like 2021)
+        return ENTITY_ERAS[2]
     if "Type ID" in header:
         return ENTITY_ERAS[0] if header.index("Type ID") == 3 else ENTITY_ERAS[1]
     return ENTITY_ERAS[2]
