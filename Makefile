@@ -9,7 +9,7 @@ DATA   ?= data/sample
 JOBS   ?= $(shell nproc 2>/dev/null || echo 2)
 PYTEST_ARGS ?=
 
-.PHONY: book test setup store notebooks html clean help
+.PHONY: book test setup store tables notebooks html clean help
 
 help:
 	@echo "make book   - set up .venv, ingest $(DATA), run every LEA notebook, build _build/html"
@@ -28,7 +28,10 @@ setup: $(STAMP)
 store: setup
 	$(BIN)/caaspp-book ingest $(DATA)
 
-notebooks: store
+tables: store
+	$(BIN)/caaspp-book tables
+
+notebooks: tables
 	$(BIN)/caaspp-book run --jobs $(JOBS)
 
 html: notebooks

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import ingest
+from helpers import contract, ingest
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "data" / "sample"
@@ -18,3 +18,10 @@ def sample_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     store = tmp_path_factory.mktemp("store") / "store"
     ingest.ingest([SAMPLE], store)
     return store
+
+
+@pytest.fixture(scope="session")
+def sample_tables(sample_store: Path) -> Path:
+    out = sample_store.parent / "tables"
+    contract.write(contract.compute(sample_store), out)
+    return out

@@ -31,7 +31,7 @@ def built(tmp_path_factory) -> Path:
         shutil.copy(ROOT / name, root / name)
     for folder in ("book", "notebooks", "params"):
         shutil.copytree(ROOT / folder, root / folder, ignore=shutil.ignore_patterns("leas", "_generated"))
-    for step in (("ingest", str(SAMPLE)), ("run", "--lea", DNCUSD, "--lea", COE, "--jobs", "2"), ("build",)):
+    for step in (("ingest", str(SAMPLE)), ("tables",), ("run", "--lea", DNCUSD, "--lea", COE, "--jobs", "2"), ("build",)):
         result = cli(root, *step)
         assert result.returncode == 0, f"{step}: {result.stdout}\n{result.stderr}"
     return root

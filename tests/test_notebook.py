@@ -23,10 +23,11 @@ def outputs(nb: dict, mime: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def executed(sample_store: Path, tmp_path_factory) -> tuple[dict, Path]:
+def executed(sample_store: Path, sample_tables: Path, tmp_path_factory) -> tuple[dict, Path]:
     out = tmp_path_factory.mktemp("nb")
     pm.execute_notebook(str(NOTEBOOK), str(out / "lea.ipynb"), cwd=str(ROOT), progress_bar=False,
-                        parameters={"cds": DNCUSD, "year": 2022, "store": str(sample_store), "out_dir": str(out),
+                        parameters={"cds": DNCUSD, "year": 2022, "store": str(sample_store), "tables": str(sample_tables),
+                                    "out_dir": str(out),
                                     "data_sha256": "abc123", "stem": "dncusd"})
     return json.loads((out / "lea.ipynb").read_text()), out
 
@@ -44,8 +45,8 @@ def test_notebook_shows_the_published_values(executed):
 def test_notebook_draws_the_chart_and_writes_csvs(executed):
     nb, out = executed
     assert len(outputs(nb, "image/png")) > 1000
-    assert sorted(p.name for p in out.glob("dncusd.*.csv")) == ["dncusd.by_grade.csv", "dncusd.schools.csv",
-                                                              "dncusd.summary.csv"]
+    assert sorted(p.name for p in out.glob("dncusd.*.csv")) == [
+        "dncusd.by_grade.csv", "dncusd.impact.csv", "dncusd.schools.csv", "dncusd.summary.csv", "dncusd.trend.csv"]
 
 
 def test_parameters_cell_is_tagged():
@@ -55,10 +56,10 @@ def test_parameters_cell_is_tagged():
     assert all(not c.get("outputs") for c in nb["cells"] if c["cell_type"] == "code")
 
 
-def test_one_failing_lea_is_recorded_and_the_others_go_on(sample_store, tmp_path):
-    jobs = runner.plan(sample_store, tmp_path, tmp_path / "leas")
+def test_one_failing_lea_is_recorded_and_the_others_go_on(sample_store, sample_tables, tmp_path):
+    jobs = runner.plan(sample_tables, tmp_path, tmp_path / "leas")
     assert [j.cds for j in jobs] == ["08100820000000", "08100820830059", DNCUSD, "08618200137729"]
-    records = runner.run(jobs, FAILS, sample_store, tmp_path, jobs_n=2)
+    records = runner.run(jobs, FAILS, (sample_store, sample_tables), tmp_path, jobs_n=2)
     status = {r.cds: r.status for r in records}
     assert status == {"08100820000000": "ok", "08100820830059": "failed", DNCUSD: "ok", "08618200137729": "ok"}
     failed = next(r for r in records if r.status == "failed")
@@ -67,9 +68,9 @@ def test_one_failing_lea_is_recorded_and_the_others_go_on(sample_store, tmp_path
     assert (tmp_path / "leas" / "08" / ".08100820830059-castle-rock.failed.ipynb").exists()
 
 
-def test_runner_titles_the_page_and_hides_parameters(sample_store, tmp_path):
-    [job] = runner.plan(sample_store, tmp_path, tmp_path / "leas", only=[DNCUSD])
-    record = runner.run_lea(job, NOTEBOOK, sample_store, tmp_path)
+def test_runner_titles_the_page_and_hides_parameters(sample_store, sample_tables, tmp_path):
+    [job] = runner.plan(sample_tables, tmp_path, tmp_path / "leas", only=[DNCUSD])
+    record = runner.run_lea(job, NOTEBOOK, (sample_store, sample_tables), tmp_path)
     assert record.status == "ok", record.error
     nb = json.loads((tmp_path / job.notebook).read_text())
     assert "".join(nb["cells"][0]["source"]) == "# Del Norte County Unified (08618200000000)"

@@ -12,15 +12,15 @@ from .conftest import DNCUSD
 
 
 @pytest.fixture(scope="module")
-def dncusd(sample_store):
-    return stores.lea_slice(sample_store, DNCUSD, 2022)
+def dncusd(sample_tables):
+    return stores.lea_slice(sample_tables, DNCUSD, 2022)
 
 
 def test_slice_has_lea_county_state_and_schools(dncusd):
     roles = dncusd.rows.groupby("role")["cds"].nunique().to_dict()
     # 11 schools and the Uncharted Shores charter carry district code 61820 in the 2022 entities file
     assert roles == {"lea": 1, "county": 1, "state": 1, "school": 12}
-    assert dncusd.name == "Del Norte County Unified" and dncusd.county_name == "Del Norte"
+    assert dncusd.name == "Del Norte County Unified" and dncusd.county_name == "Del Norte County"
 
 
 def test_summary_is_the_published_all_grades_rows(dncusd):
@@ -48,9 +48,8 @@ def test_schools_keep_the_files_stars(dncusd):
 
 
 def _rows(**cols) -> pd.DataFrame:
-    base = dict(year=2022, counts_suppressed=False, suppressed_fields="", enrolled=20, tested=20,
-                with_scores=20, mean_scale_score=2400.0, pct_level_1=25.0, pct_level_2=25.0, pct_level_3=25.0,
-                pct_level_4=25.0, pct_met_and_above=50.0)
+    base = dict(year=2022, suppressed=False, counts_hidden="", enrolled=20, tested=20, with_scores=20,
+                mean_scale_score=2400.0, pct_met_and_above=50.0)
     base.update(cols)
     frame = pd.DataFrame([base])
     for c in ("enrolled", "tested", "with_scores"):
@@ -58,25 +57,39 @@ def _rows(**cols) -> pd.DataFrame:
     return frame
 
 
-@pytest.mark.parametrize("n, shown", [(11, "50.00"), (10, "*"), (0, "–")])
-def test_results_for_fewer_than_11_are_hidden_even_if_the_file_showed_them(n, shown):
-    extra = {} if n else {"pct_met_and_above": float("nan")}
-    out = report.publish(_rows(with_scores=n, **extra), ("pct_met_and_above",))
-    assert out["pct_met_and_above"].iloc[0] == shown
+def test_publish_stars_what_the_levels_table_hid():
+    out = report.publish(_rows(suppressed=True, counts_hidden="tested|with_scores", tested=pd.NA,
+                               with_scores=pd.NA, pct_met_and_above=float("nan")), ("pct_met_and_above",))
+    assert out.loc[0].tolist() == ["20", "*", "*", "*"]
 
 
-@pytest.mark.parametrize("year, n, shown", [(2022, 3, "*"), (2022, 4, "4"), (2022, 0, "0"), (2018, 10, "*"),
-                                            (2018, 11, "11")])
-def test_counts_follow_the_years_rule(year, n, shown):
-    out = report.publish(_rows(year=year, tested=n), ())
-    assert out["tested"].iloc[0] == shown
+def test_publish_shows_zero_and_no_data():
+    out = report.publish(_rows(tested=0, with_scores=0, pct_met_and_above=float("nan")), ("pct_met_and_above",))
+    assert out.loc[0].tolist() == ["20", "0", "0", "–"]
 
 
-def test_a_star_in_the_file_is_a_star_on_the_page():
-    rows = _rows(tested=pd.NA, with_scores=pd.NA, pct_met_and_above=float("nan"), counts_suppressed=True,
-                 suppressed_fields="tested|with_scores|pct_met_and_above")
-    out = report.publish(rows, ("pct_met_and_above", "pct_level_4"))
-    assert out.loc[0, ["tested", "with_scores", "pct_met_and_above", "pct_level_4"]].tolist() == ["*"] * 4
+def test_small_school_is_starred_and_its_complement_too(dncusd):
+    """2017: Margaret Keating Elementary is hidden by complementary suppression in some grades."""
+    rows = dncusd.rows
+    assert not rows[(rows["with_scores"] > 0) & (rows["with_scores"] < 11) & ~rows["suppressed"]].size
+
+
+def test_trend_has_the_gap_and_the_caveat(dncusd):
+    t = report.trend(dncusd)
+    ela = t[t["test"] == "ELA"].set_index("year")
+    assert ela.loc[2022, "lea"] == "27.86" and ela.loc[2017, "state"] == "48.56"
+    assert ela.loc[2020, "lea"] == "–" and ela.loc[2020, "note"].startswith("no testing")
+    assert ela.loc[2021, "note"].startswith("2020–21: low participation")
+    assert ela.loc[2022, "change_from_prior_year"] == "-12.39"
+
+
+def test_impact_example_matches_published_levels_under_official_cuts(dncusd):
+    t = report.impact_table(dncusd)
+    g3 = t[(t["test"] == "ELA") & (t["grade"] == "3")].set_index("level_name")
+    # published 2022 DNCUSD grade 3 ELA: 6.08 exceeded, 11.03 met (17.11 met and above)
+    assert g3.loc["Standard Exceeded", "pct_at_and_above_a"] == "6.1"
+    assert g3.loc["Standard Met", "pct_at_and_above_a"] == "17.1"
+    assert g3.loc["Standard Met", "cut_a"] == "2432" and g3.loc["Standard Met", "cut_b"] == "2417"
 
 
 def test_names_are_escaped_in_markdown_and_html():
@@ -87,6 +100,7 @@ def test_names_are_escaped_in_markdown_and_html():
 
 def test_csvs_have_plain_numbers_and_stars(dncusd, tmp_path):
     paths = report.write_csvs(report.tables(dncusd), tmp_path, "lea")
-    assert sorted(p.name for p in paths) == ["lea.by_grade.csv", "lea.schools.csv", "lea.summary.csv"]
+    assert sorted(p.name for p in paths) == ["lea.by_grade.csv", "lea.impact.csv", "lea.schools.csv",
+                                             "lea.summary.csv", "lea.trend.csv"]
     text = (tmp_path / "lea.summary.csv").read_text()
     assert "ELA,Del Norte County Unified,1829,1750,1748,8.70,19.16,27.86,25.40,46.74" in text

@@ -7,7 +7,6 @@ import sys
 from itertools import groupby
 from pathlib import Path
 
-import pandas as pd
 import yaml
 
 from .report import md_text
@@ -54,7 +53,8 @@ def toc(records: list[LeaRecord], root: Path, leas_dir: Path) -> dict:
             entry["sections"] = sections
         counties.append(entry)
     book = root / "book"
-    parts = [{"caption": "About this report", "chapters": [{"file": _doc(book / "methods.md", root)}]}]
+    chapters = [{"file": _doc(book / f"{name}.md", root)} for name in ("methods", "impact", "data_quality")]
+    parts = [{"caption": "About this report", "chapters": chapters}]
     if counties:
         parts.append({"caption": "LEA reports by county", "chapters": counties})
     return {"format": "jb-book", "root": _doc(book / "intro.md", root), "parts": parts}
@@ -64,16 +64,6 @@ def write_toc(records: list[LeaRecord], root: Path, leas_dir: Path) -> Path:
     path = root / "_toc.yml"
     body = yaml.safe_dump(toc(records, root, leas_dir), sort_keys=False, allow_unicode=True)
     path.write_text(TOC_HEADER + body, encoding="utf-8")
-    return path
-
-
-def write_sources_page(sources: pd.DataFrame, path: Path) -> Path:
-    """The data release the book was built from: file, kind, layout era, rows, SHA-256."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    lines = ["| File | Kind | Layout era | Rows | SHA-256 |", "|---|---|---|---:|---|"]
-    for s in sources.sort_values("file").itertuples():
-        lines.append(f"| `{s.file}` | {s.kind} | {s.era} | {s.rows_read:,} | `{s.sha256}` |")
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
 
 

@@ -61,3 +61,33 @@ def png(fig: Figure) -> bytes:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", metadata={"Software": None})
     return buf.getvalue()
+
+
+TREND_STYLE = {"lea": ("#0072B2", "-", "o"), "county": ("#009E73", "--", "s"), "state": ("#555555", ":", "^")}
+
+
+def trend(piece: LeaSlice) -> Figure:
+    """All Grades % met and above by year for the LEA, county and state; no line across a missing year."""
+    t = piece.trend
+    tests = sorted(t["test_id"].unique()) if len(t) else []
+    fig = Figure(figsize=(4.2 * max(len(tests), 1), 3.2), dpi=96)
+    axes = fig.subplots(1, max(len(tests), 1), squeeze=False)
+    names = {piece.cds: ("lea", piece.name), piece.cds[:2] + "0" * 12: ("county", piece.county_name),
+             "0" * 14: ("state", "State")}
+    years = sorted(t["year"].unique()) if len(t) else []
+    for ax, test_id in zip(axes[0], tests):
+        for cds, (role, label) in names.items():
+            rows = t[(t["test_id"] == test_id) & (t["cds"] == cds)].set_index("year").reindex(years)
+            value = rows["pct_met_and_above"].astype(float).where(~rows["suppressed"].fillna(False).astype(bool))
+            colour, style, marker = TREND_STYLE[role]
+            ax.plot(years, value, color=colour, linestyle=style, marker=marker, label=label)
+        ax.set_title(params.test_info(test_id).label, fontsize=10)
+        ax.set_ylim(0, 100)
+        ax.set_xticks(years)
+        ax.tick_params(labelsize=8)
+        ax.set_ylabel("% Met and Above (All Grades)", fontsize=8)
+    if tests:
+        handles, labels = axes[0][0].get_legend_handles_labels()
+        fig.legend(handles, labels, loc="lower center", ncol=3, frameon=False, fontsize=8)
+    fig.tight_layout(rect=(0, 0.1, 1, 1))
+    return fig

@@ -6,10 +6,13 @@ import os
 from pathlib import Path
 from typing import Optional
 
+import pandas as pd
 import typer
 from rich.console import Console
 
-from . import book, ingest as ingesting, runner
+from . import book, contract, pages, runner
+from . import cuts as cutting
+from . import ingest as ingesting
 from . import store as stores
 from .errors import InputError
 from .paths import default_paths
@@ -43,6 +46,28 @@ def ingest(
     console.print(f"ingested {len(src)} files, {len(tables['results']):,} result rows → {target}")
 
 
+@app.command(epilog="Examples: `caaspp-book tables` · `caaspp-book tables --lea 08618200000000 --year 2022 "
+                    "--out /tmp/dncusd` · `caaspp-book tables --alt-cuts my_cuts.yml`")
+def tables(
+    lea: Optional[str] = typer.Option(None, "--lea", help="Only this LEA (14-digit CDS): itself and its schools."),
+    year: Optional[int] = typer.Option(None, help="Only this test year."),
+    out: Path = typer.Option(None, help="Output folder (default data/processed/tables)."),
+    alt_cuts: Optional[Path] = typer.Option(None, help="Alternative SB cut file for the impact table."),
+    students: Optional[Path] = typer.Option(None, help="Student records (Parquet) to compute from as well."),
+    store: Path = typer.Option(None, help="Store folder (default data/processed/store)."),
+) -> None:
+    """Compute every LEA's tables in one pass: levels, reconciliation, trends, impact (CSV + Parquet)."""
+    p = default_paths()
+    try:
+        frame = pd.read_parquet(students) if students else None
+        computed = contract.compute(store or p.store, alt_cuts, frame)
+    except (InputError, FileNotFoundError, LookupError) as exc:
+        fail(str(exc))
+    written = contract.write(computed, out or p.tables, lea, year)
+    console.print(f"wrote {len(written)} files to {out or p.tables}: "
+                  + ", ".join(f"{k} {len(v):,} rows" for k, v in computed.items()))
+
+
 @app.command(epilog="Examples: `caaspp-book run` · `caaspp-book run --lea 08618200000000 --jobs 2`")
 def run(
     lea: Optional[list[str]] = typer.Option(None, "--lea", help="Only this LEA's 14-digit CDS code (repeatable)."),
@@ -50,16 +75,17 @@ def run(
     jobs: int = typer.Option(os.cpu_count() or 1, help="Notebooks executed at once."),
     timeout: int = typer.Option(600, help="Seconds a notebook cell may take."),
     store: Path = typer.Option(None, help="Store folder (default data/processed/store)."),
+    tables: Path = typer.Option(None, help="Tables folder (default data/processed/tables)."),
 ) -> None:
     """Execute the LEA notebook with papermill for every LEA; write the manifest."""
     p = default_paths()
-    src = store or p.store
+    data = (store or p.store, tables or p.tables)
     try:
-        planned = runner.plan(src, p.root, p.leas, year, lea)
+        planned = runner.plan(data[1], p.root, p.leas, year, lea)
     except (KeyError, FileNotFoundError) as exc:
         fail(str(exc).strip("'\""))
     done = lambda r: console.print(f"{r.status:>6}  {r.cds}  {r.name}  {r.duration:.1f}s  {r.error}", highlight=False)
-    records = runner.run(planned, p.notebook, src, p.root, jobs, timeout, on_done=done)
+    records = runner.run(planned, p.notebook, data, p.root, jobs, timeout, on_done=done)
     runner.write_manifest(records, p.manifest)
     failed = [r for r in records if r.status != "ok"]
     console.print(f"{len(records) - len(failed)} LEAs ok, {len(failed)} failed; manifest {p.manifest}")
@@ -74,9 +100,16 @@ def build(store: Path = typer.Option(None, help="Store folder (default data/proc
     try:
         records = runner.read_manifest(p.manifest)
         sources = stores.query(f"SELECT * FROM {stores.table(store or p.store, 'sources')}")
+        computed = {name: pd.read_parquet(p.tables / f"{name}.parquet") for name in contract.TABLES}
     except FileNotFoundError as exc:
-        fail(str(exc))
-    book.write_sources_page(sources, p.book / "_generated" / "sources.md")
+        fail(f"{exc}: run `caaspp-book ingest`, `tables` and `run` first")
+    gen = p.book / "_generated"
+    pages.write(gen / "sources.md", pages.sources_page(sources))
+    pages.write(gen / "cut_tables.md", pages.cut_tables_page(cutting.load_all()))
+    pages.write(gen / "columns.md", pages.columns_page())
+    pages.write(gen / "data_quality.md", pages.data_quality_page(computed["reconciliation"], sources,
+                                                                computed["levels"]))
+    pages.write(gen / "impact.md", pages.impact_page(computed["impact"]))
     book.write_county_pages(records, p.root, p.leas)
     book.write_toc(records, p.root, p.leas)
     result = book.jupyter_book(p.root)

@@ -20,7 +20,12 @@ LABELS = {
     "type": "Type", "enrolled": "Enrolled", "tested": "Tested", "with_scores": "With scores",
     "mean_scale_score": "Mean scale score", "pct_level_4": "% Exceeded",
     "pct_level_3": "% Met", "pct_met_and_above": "% Met and Above",
-    "pct_level_2": "% Nearly Met", "pct_level_1": "% Not Met",
+    "pct_level_2": "% Nearly Met", "pct_level_1": "% Not Met", "year": "Year", "lea": "LEA",
+    "county": "County", "state": "State", "change_from_prior_year": "LEA change from prior year",
+    "note": "Note", "subject": "Subject", "level_name": "Level", "cut_a": "Official cut",
+    "pct_at_and_above_a": "% at and above (official)", "cut_b": "Alternative cut",
+    "pct_at_and_above_b": "% at and above (alternative)", "diff_pct_at_and_above": "Difference",
+    "status": "Cut values",
 }
 
 
@@ -28,27 +33,15 @@ LABELS = {
 
 
 def publish(rows: pd.DataFrame, result_cols: tuple[str, ...]) -> pd.DataFrame:
-    """Counts and results as display text; every cell the year's rule hides is '*'.
-
-    The research file's own '*' is kept; on top, counts below `min_count` (zero is shown) and results
-    for fewer than `min_results` students with scores are hidden, so nothing below the threshold
-    is ever published even where a file showed it.
-    """
+    """Counts and results as display text: '*' wherever the levels table hid a value (the research
+    file's own '*', the year's primary rule and complementary suppression: see helpers.suppress)."""
     out = pd.DataFrame(index=rows.index)
-    rule = {y: params.suppression_rule(int(y)) for y in rows["year"].unique()}
-    min_count = rows["year"].map(lambda y: rule[y].min_count)
-    min_results = rows["year"].map(lambda y: rule[y].min_results)
+    hidden_counts = rows["counts_hidden"].fillna("").str.split("|")
     for col in COUNT_COLS:
-        n = rows[col]
-        hide = (n.isna() & rows["counts_suppressed"]) | ((n > 0) & (n < min_count)).fillna(False)
-        out[col] = _text(n, hide, "{:.0f}")
-    n = rows["with_scores"]
-    few = ((n > 0) & (n < min_results)).fillna(False) | (n.isna() & rows["counts_suppressed"])
-    starred_fields = rows["suppressed_fields"].fillna("").str.split("|")
+        out[col] = _text(rows[col], hidden_counts.map(lambda names: col in names), "{:.0f}")
+    hidden = rows["suppressed"].fillna(False).astype(bool)
     for col in result_cols:
-        v = rows[col]
-        starred = v.isna() & starred_fields.map(lambda names: col in names)
-        out[col] = _text(v, starred | (few & v.notna()), "{:.1f}" if col == "mean_scale_score" else "{:.2f}")
+        out[col] = _text(rows[col], hidden, "{:.1f}" if col == "mean_scale_score" else "{:.2f}")
     return out
 
 
@@ -61,7 +54,8 @@ def _text(values: pd.Series, hide: pd.Series, fmt: str) -> pd.Series:
 def footnote(year: int) -> str:
     rule = params.suppression_rule(year)
     return (f"`*` suppressed to protect student privacy: counts below {rule.min_count} and results for "
-            f"fewer than {rule.min_results} students with scores are not shown (CDE rule for {year}). "
+            f"fewer than {rule.min_results} students with scores are not shown (CDE rule for {year}), nor "
+            f"any value that would let a hidden one be worked out by subtraction. "
             f"`{NO_DATA}` no students tested or no data.")
 
 
@@ -106,8 +100,55 @@ def schools(piece: LeaSlice) -> pd.DataFrame:
     return pd.concat([out, publish(rows, ("pct_met_and_above",))], axis=1).reset_index(drop=True)
 
 
+def trend(piece: LeaSlice) -> pd.DataFrame:
+    """All Grades % met and above by year: the LEA, its county and the state; gaps and caveats noted."""
+    t = piece.trend
+    if t.empty:
+        return pd.DataFrame(columns=["test", "year", "lea", "county", "state", "change_from_prior_year", "note"])
+    role = t["cds"].map({piece.cds: "lea", piece.cds[:2] + "0" * 12: "county", "0" * 14: "state"})
+    shown = t.assign(role=role, value=_text(t["pct_met_and_above"], t["suppressed"].fillna(False).astype(bool), "{:.2f}"),
+                     change=_text(t["change_from_prior_year"], t["suppressed"].fillna(False).astype(bool), "{:+.2f}"))
+    wide = shown.pivot_table(index=["test_id", "year"], columns="role", values="value", aggfunc="first")
+    wide = wide.reindex(columns=["lea", "county", "state"]).fillna(NO_DATA)
+    wide.columns.name = None
+    lea = shown[shown["role"] == "lea"].set_index(["test_id", "year"])
+    wide["change_from_prior_year"] = lea["change"].reindex(wide.index).fillna(NO_DATA)
+    wide["note"] = shown.groupby(["test_id", "year"])["note"].first().reindex(wide.index).fillna("")
+    wide = wide.reset_index()
+    wide.insert(0, "test", wide.pop("test_id").map(lambda t_: params.test_info(t_).label))
+    wide["year"] = wide["year"].astype(int)
+    return wide
+
+
+def impact_table(piece: LeaSlice) -> pd.DataFrame:
+    """The LEA's cut-score impact rows (present only where student-level scores exist), tidy."""
+    if piece.impact.empty:
+        return piece.impact
+    t = piece.impact.reset_index(drop=True)
+    out = pd.DataFrame({"test": t["test_id"].map(lambda x: params.test_info(int(x)).label), "grade": t["grade"],
+                        "level_name": t["level_name"]})
+    for col in ("cut_a", "cut_b"):
+        out[col] = t[col].map(lambda v: "" if pd.isna(v) else f"{v:.0f}")
+    for col in ("pct_at_and_above_a", "pct_at_and_above_b"):
+        out[col] = t[col].map(lambda v: f"{v:.1f}")
+    out["diff_pct_at_and_above"] = t["diff_pct_at_and_above"].map(lambda v: f"{v:+.1f}")
+    out["status"] = t["status"]
+    return out
+
+
+def impact_note(piece: LeaSlice) -> str:
+    if piece.impact.empty:
+        return ("No student-level scores were used for this LEA, so the impact of alternative cut scores "
+                "cannot be computed here: it needs scale scores (an LEA-mode build from the Student Score Data "
+                "File). The book's *Cut-score impact* chapter shows how the tables read.")
+    return ("**Illustrative.** % at and above each level under the official cuts and under the alternative "
+            "cut file, on synthetic students drawn to reproduce this LEA's published level percentages: the "
+            "official columns match the published results; the alternative columns are a what-if.")
+
+
 def tables(piece: LeaSlice) -> dict[str, pd.DataFrame]:
-    return {"summary": summary(piece), "by_grade": by_grade(piece), "schools": schools(piece)}
+    return {"summary": summary(piece), "by_grade": by_grade(piece), "schools": schools(piece),
+            "trend": trend(piece), "impact": impact_table(piece)}
 
 
 def display(table: pd.DataFrame) -> pd.DataFrame:

@@ -54,10 +54,10 @@ def slug(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")[:60] or "lea"
 
 
-def plan(store: Path, root: Path, leas_dir: Path, year: int | None = None,
+def plan(tables: Path, root: Path, leas_dir: Path, year: int | None = None,
          only: Iterable[str] | None = None) -> list[LeaJob]:
-    """One job per LEA in the store (or only the CDS codes given)."""
-    table = stores.leas(store, year)
+    """One job per LEA in the levels table (or only the CDS codes given)."""
+    table = stores.leas(tables, year)
     wanted = {str(c) for c in only} if only else None
     if wanted:
         unknown = wanted - set(table["cds"])
@@ -66,7 +66,7 @@ def plan(store: Path, root: Path, leas_dir: Path, year: int | None = None,
         table = table[table["cds"].isin(wanted)]
     jobs = []
     for row in table.itertuples():
-        piece = stores.lea_slice(store, row.cds, int(row.year))
+        piece = stores.lea_slice(tables, row.cds, int(row.year))
         nb = leas_dir / row.county_code / f"{row.cds}-{slug(row.name)}.ipynb"
         jobs.append(LeaJob(row.cds, int(row.year), row.name, row.county_code, row.county_name, int(row.type_id),
                            _rel(nb, root), stores.slice_sha256(piece)))
@@ -80,15 +80,18 @@ def _rel(path: Path, root: Path) -> str:
         return path.resolve().as_posix()
 
 
-def run_lea(job: LeaJob, notebook: Path, store: Path, root: Path, timeout: int = 600) -> LeaRecord:
-    """Execute the notebook for one LEA; write it atomically; never raise for a notebook error."""
+def run_lea(job: LeaJob, notebook: Path, data: tuple[Path, Path], root: Path, timeout: int = 600) -> LeaRecord:
+    """Execute the notebook for one LEA on `data` = (store, tables folder); write it atomically; never
+    raise for a notebook error."""
     import papermill as pm
 
     out = root / job.notebook
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.stem}.tmp.ipynb")
     start = time.perf_counter()
-    params = {"cds": job.cds, "year": job.year, "store": _rel(store, root), "data_sha256": job.data_sha256,
+    store, tables = data
+    params = {"cds": job.cds, "year": job.year, "store": _rel(store, root), "tables": _rel(tables, root),
+              "data_sha256": job.data_sha256,
               "out_dir": _rel(out.parent, root), "stem": out.stem}
     try:
         pm.execute_notebook(str(notebook), str(tmp), parameters=params, cwd=str(root), kernel_name="python3",
@@ -121,17 +124,17 @@ def finish(path: Path, job: LeaJob) -> None:
     nbformat.write(nb, path)
 
 
-def run(jobs: list[LeaJob], notebook: Path, store: Path, root: Path, jobs_n: int = 1, timeout: int = 600,
+def run(jobs: list[LeaJob], notebook: Path, data: tuple[Path, Path], root: Path, jobs_n: int = 1, timeout: int = 600,
         on_done: Callable[[LeaRecord], None] | None = None) -> list[LeaRecord]:
     """Run every job (in `jobs_n` processes); return records in job order."""
     records: dict[str, LeaRecord] = {}
     if jobs_n <= 1:
         for job in jobs:
-            records[job.cds] = run_lea(job, notebook, store, root, timeout)
+            records[job.cds] = run_lea(job, notebook, data, root, timeout)
             on_done and on_done(records[job.cds])
     else:
         with ProcessPoolExecutor(jobs_n) as pool:
-            futures = {pool.submit(run_lea, j, notebook, store, root, timeout): j for j in jobs}
+            futures = {pool.submit(run_lea, j, notebook, data, root, timeout): j for j in jobs}
             for fut, job in futures.items():
                 records[job.cds] = fut.result()
                 on_done and on_done(records[job.cds])

@@ -26,18 +26,20 @@ def query(sql: str, params: list | None = None) -> pd.DataFrame:
         return con.execute(sql, params or []).df()
 
 
-def years(store: Path | str) -> list[int]:
-    return [int(y) for y in query(f"SELECT DISTINCT year FROM {table(store, 'results')} ORDER BY year")["year"]]
+def years(tables: Path | str) -> list[int]:
+    return [int(y) for y in query(f"SELECT DISTINCT year FROM {table(tables, 'levels')} ORDER BY year")["year"]]
 
 
-def leas(store: Path | str, year: int | None = None) -> pd.DataFrame:
-    """Every LEA with results in `year` (default: the latest year), in county then CDS order."""
-    year = year or years(store)[-1]
+def leas(tables: Path | str, year: int | None = None) -> pd.DataFrame:
+    """Every LEA with published results in `year` (default: the latest year), in county then CDS order."""
+    year = year or years(tables)[-1]
     return query(f"""
-        SELECT DISTINCT cds, year, county_code, county_name, type_id, entity_name AS name
-        FROM {table(store, 'results')}
-        WHERE year = ? AND type_id IN {LEA_TYPES}
-        ORDER BY county_code, cds""", [year])
+        SELECT DISTINCT l.cds, l.year, l.county_code, c.entity_name AS county_name, l.type_id, l.entity_name AS name
+        FROM {table(tables, 'levels')} l
+        LEFT JOIN (SELECT DISTINCT cds, year, entity_name FROM {table(tables, 'levels')} WHERE type_id = 5) c
+          ON c.cds = l.county_code || '000000000000' AND c.year = l.year
+        WHERE l.year = ? AND l.type_id IN {LEA_TYPES} AND l.source = 'published'
+        ORDER BY l.county_code, l.cds""", [year])
 
 
 @dataclass
@@ -51,6 +53,8 @@ class LeaSlice:
     county_code: str
     county_name: str
     rows: pd.DataFrame
+    trend: pd.DataFrame
+    impact: pd.DataFrame
 
     @property
     def type_label(self) -> str:
@@ -60,30 +64,53 @@ class LeaSlice:
         return self.rows[self.rows["role"] == role]
 
 
-def lea_slice(store: Path | str, cds: str, year: int, groups: tuple[int, ...] = (1,)) -> LeaSlice:
-    """The LEA's slice: role 'lea' (its own rows), 'school', 'county', 'state'."""
-    cds = str(cds)
-    county = cds[:2] + "0" * 12
-    rows = query(f"""
+def _slice_sql(source: str) -> str:
+    return f"""
         SELECT *, CASE WHEN cds = ? THEN 'lea' WHEN cds = ? THEN 'county'
                        WHEN type_id = 4 THEN 'state' ELSE 'school' END AS role
-        FROM {table(store, 'results')}
-        WHERE year = ? AND student_group_id IN ({','.join('?' * len(groups))})
+        FROM {source}
+        WHERE year = ? AND student_group_id IN (SELECT UNNEST(?))
           AND (cds IN (?, ?) OR type_id = 4
                OR (lea_cds = ? AND type_id IN (7, 9, 10) AND cds <> ?)
-               OR (? AND county_code || district_code = ? AND type_id IN (9, 10)))
-        ORDER BY role, cds, test_id, grade""",
-        [cds, county, year, *groups, cds, county, cds, cds, cds.endswith("0000000"), cds[:7]])
+               OR (? AND substr(cds, 1, 7) = ? AND type_id IN (9, 10)))
+        ORDER BY role, cds, test_id, grade"""
+
+
+def _slice_params(cds: str, year: int, groups: tuple[int, ...]) -> list:
+    county = cds[:2] + "0" * 12
+    return [cds, county, year, list(groups), cds, county, cds, cds, cds.endswith("0000000"), cds[:7]]
+
+
+def results_rows(store: Path | str, cds: str, year: int, groups: tuple[int, ...] = (1,)) -> pd.DataFrame:
+    """The store's raw results for an LEA, its schools, county and state (with a `role` column). Internal:
+    not suppressed beyond the file's own `*`, so never for publication."""
+    return query(_slice_sql(table(store, "results")), _slice_params(str(cds), year, groups))
+
+
+def lea_slice(tables_dir: Path | str, cds: str, year: int, groups: tuple[int, ...] = (1,)) -> LeaSlice:
+    """The LEA's slice of the levels table (suppression applied): role 'lea' (its own rows), 'school',
+    'county', 'state'; plus its trend and impact rows."""
+    cds = str(cds)
+    county = cds[:2] + "0" * 12
+    rows = query(_slice_sql(f"(SELECT * FROM {table(tables_dir, 'levels')} WHERE source = 'published')"),
+                 _slice_params(cds, year, groups))
     own = rows[rows["role"] == "lea"]
     if own.empty:
-        raise KeyError(f"LEA {cds} has no results for {year} in the store")
+        raise KeyError(f"LEA {cds} has no results for {year} in {tables_dir}")
     first = own.iloc[0]
-    return LeaSlice(cds, year, str(first["entity_name"]), int(first["type_id"]), str(first["county_code"]),
-                    str(first["county_name"]), rows.reset_index(drop=True))
+    county_rows = rows[rows["role"] == "county"]
+    county_name = str(county_rows["entity_name"].iloc[0]) if len(county_rows) else ""
+    trend = query(f"""SELECT * FROM {table(tables_dir, 'trends')}
+                      WHERE cds IN (?, ?, ?) AND student_group_id = 1 AND grade = 13
+                      ORDER BY test_id, year""", [cds, county, "0" * 14])
+    impact = query(f"SELECT * FROM {table(tables_dir, 'impact')} WHERE cds = ?", [cds])
+    return LeaSlice(cds, year, str(first["entity_name"]), int(first["type_id"]), cds[:2], county_name,
+                    rows.reset_index(drop=True), trend, impact)
 
 
 def slice_sha256(piece: LeaSlice) -> str:
     """A stable hash of the data an LEA page is made from."""
-    data = piece.rows.drop(columns=["source_line"]).sort_values(["role", "cds", "test_id", "grade",
-                                                                  "student_group_id"])
-    return hashlib.sha256(data.to_csv(index=False).encode()).hexdigest()
+    digest = hashlib.sha256()
+    for frame in (piece.rows, piece.trend, piece.impact):
+        digest.update(frame.to_csv(index=False).encode())
+    return digest.hexdigest()

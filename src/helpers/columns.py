@@ -1,0 +1,94 @@
+"""The column dictionary of every CSV the project publishes (rendered on the book's methods page)."""
+
+from __future__ import annotations
+
+_LEVELS = {f"count_level_{k}": f"students with scores at level {k} (computed rows; 2024+ files)" for k in range(1, 6)}
+_LEVELS |= {f"pct_level_{k}": f"% of students with scores at level {k} (1 = lowest: Standard Not Met for SB/CAST; "
+            "blank beyond the test's number of levels)" for k in range(1, 6)}
+_LEVELS |= {f"pct_at_or_above_level_{k}": f"% of students with scores at or above level {k}'s cut"
+            for k in range(2, 6)}
+
+KEYS = {
+    "year": "test year (spring of the school year: 2022 = 2021–22)",
+    "cds": "14-digit County-District-School code of the entity (state 00000000000000)",
+    "lea_cds": "CDS code of the LEA the row belongs to (a school's district; a charter LEA itself)",
+    "county_code": "2-digit county code",
+    "type_id": "CDE entity type: 4 state, 5 county, 6 district, 7 school, 9 direct-funded charter, "
+               "10 locally funded charter",
+    "entity_name": "state, county, district or school name",
+    "test_id": "CAASPP Test ID: 1 SB ELA, 2 SB math, 3 CAA ELA, 4 CAA math, 17 CAST, 18 CAA science",
+    "grade": "grade; 13 = all grades, 14 = all high school (CAST)",
+    "student_group_id": "CAASPP student group (1 = All Students)",
+}
+
+COLUMNS: dict[str, dict[str, str]] = {
+    "levels": KEYS | {
+        "enrolled": "students enrolled in the tested grade",
+        "tested": "students who took the test",
+        "with_scores": "tested students with a valid score: the denominator of every percentage",
+        "mean_scale_score": "mean scale score (single grades only)",
+        "sd_scale_score": "standard deviation of scale scores (computed rows)",
+        "sem_mean": "standard error of the mean: SD / √(with scores) (computed rows)",
+        **_LEVELS,
+        "pct_met_and_above": "% at or above the 'met' level (Standard Met + Exceeded)",
+        "suppressed": "true where results are hidden (fewer than the year's minimum with scores, or "
+                      "complementary suppression)",
+        "counts_hidden": "count columns hidden under the year's rule, separated by |",
+        "suppression": "why results are hidden: primary, complementary or file (the research file's *)",
+        "source": "published (research file) or computed (student records)",
+    },
+    "reconciliation": KEYS | {
+        "with_scores": "published All Grades students with scores",
+        **{f"pct_level_{k}": f"published All Grades % at level {k}" for k in range(1, 5)},
+        "pct_met_and_above": "published All Grades % met and above",
+        "with_scores_grades": "sum of the grade rows' students with scores",
+        "n_grades": "grade rows found", "n_hidden": "grade rows whose results are suppressed",
+        **{f"pct_level_{k}_recomputed": f"% at level {k} recomputed from grade rows, weighted by with scores"
+           for k in range(1, 5)},
+        **{f"pct_level_{k}_diff": f"recomputed − published % at level {k}" for k in range(1, 5)},
+        "pct_met_and_above_recomputed": "% met and above recomputed from grade rows",
+        "pct_met_and_above_diff": "recomputed − published % met and above",
+        "max_abs_diff": "largest absolute percentage difference",
+        "with_scores_diff": "sum of grades − published with scores",
+        "status": "ok; check: exceeds rounding (more than 0.01 points or a count mismatch); incomplete: "
+                  "suppressed grade rows; no students with scores",
+    },
+    "trends": KEYS | {
+        "with_scores": "students with scores", "mean_scale_score": "mean scale score",
+        "pct_met_and_above": "% met and above", "suppressed": "true where results are hidden",
+        "prior_year_pct_met_and_above": "same grade, previous year",
+        "prior_grade_prior_year_pct_met_and_above": "grade − 1, previous year (not the same students)",
+        "change_from_prior_year": "percentage-point change from the previous year, same grade",
+        "matched_grade_change": "change from grade − 1 a year earlier: a cohort view of entities, not "
+                                "matched students",
+        "note": "2019–20: no testing; 2020–21: low participation, shorter blueprint",
+    },
+    "impact": {
+        "assessment": "assessment family (capa, smarter_balanced)", "subject": "ela, math or science",
+        "test_id": "test (CAPA: project name)", "grade": "grade, or CAPA test level I–V",
+        "level_code": "performance level code", "level_name": "performance level",
+        "n_students": "students whose scores the table uses",
+        "cut_set_a": "first cut set (CAPA: the standard-setting panel's; SB: official)",
+        "cut_a": "minimum score of the level under cut set A (blank for the lowest level)",
+        "pct_students_a": "% of students at the level under A", "pct_at_and_above_a": "% at or above the level under A",
+        "cut_set_b": "second cut set (CAPA: the SSPI's; SB: the alternative file)",
+        "cut_b": "minimum score of the level under B", "pct_students_b": "% at the level under B",
+        "pct_at_and_above_b": "% at or above the level under B",
+        "diff_pct_at_and_above": "B − A, percentage points", "status": "official or illustrative cut values",
+        "cds": "the LEA whose (synthetic) students the SB example uses; blank for CAPA",
+        "year": "administration year the cut sets apply to",
+    },
+    "lea_page": {
+        "test": "test label", "entity": "the LEA, its county and the state", "grade": "grade label",
+        "school": "school name", "cds": "14-digit CDS code", "type": "entity type",
+        "enrolled": "students enrolled", "tested": "students tested", "with_scores": "students with scores",
+        "mean_scale_score": "mean scale score", "pct_level_4": "% Standard Exceeded", "pct_level_3": "% Standard Met",
+        "pct_met_and_above": "% Met and Above", "pct_level_2": "% Standard Nearly Met",
+        "pct_level_1": "% Standard Not Met",
+    },
+}
+
+
+def undocumented(table: str, columns) -> list[str]:
+    """Columns of a published table missing from the dictionary."""
+    return [c for c in columns if c not in COLUMNS[table]]

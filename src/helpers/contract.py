@@ -1,0 +1,111 @@
+"""The `tables` stage: compute every table once from the store, write the CSV + Parquet contract.
+
+`levels`, `reconciliation`, `trends` and `impact` are written to one folder (CSV for people, Parquet for
+the notebooks, which read only their LEA's slice). The folder is replaced atomically.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from . import atomic
+from . import cuts as cutting
+from . import impact as impacts
+from . import params, suppress, tables
+from . import store as stores
+from .paths import default_paths
+
+TABLES = ("levels", "reconciliation", "trends", "impact")
+
+
+def read_results(store: Path) -> pd.DataFrame:
+    return stores.query(f"SELECT * FROM {stores.table(store, 'results')}")
+
+
+def levels(results: pd.DataFrame, students: pd.DataFrame | None = None,
+           entities: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Published rows (and computed rows from student records), with suppression applied."""
+    parts = [suppress.suppress(tables.published_levels(results))]
+    if students is not None:  # suppressed on its own: its totals are not the published ones
+        parts.append(suppress.suppress(tables.computed_levels(students, entities=entities)))
+    return pd.concat(parts, ignore_index=True)
+
+
+def capa_impact(seed: int = 0) -> pd.DataFrame:
+    """Panel vs SSPI for CAPA ELA, math and science on seeded synthetic raw scores (illustrative)."""
+    from .synth_capa import capa_students
+
+    all_tables = cutting.load_all()
+    scores = capa_students(seed=seed)
+    parts = []
+    for subject, group in scores.groupby("subject", sort=True):
+        test = f"capa_{subject}"
+        year = int(group["year"].iloc[0]) + 1  # Level I cuts apply from 2009
+        panel = cutting.find(all_tables, test, year, "panel")
+        sspi = cutting.find(all_tables, test, year, "sspi")
+        parts.append(impacts.impact(group, panel, sspi, grade_col="capa_level", score_col="raw_score")
+                     .assign(cds="", year=year))
+    return pd.concat(parts, ignore_index=True)
+
+
+def sb_impact(store: Path, cds: str, year: int, alt_cuts: Path, seed: int = 0) -> pd.DataFrame:
+    """Official vs an alternative SB cut file, on synthetic students reproducing the LEA's published
+    level percentages (so the official columns equal the published ones; the alternative is a what-if)."""
+    from .synth_students import students_for_lea
+
+    official = cutting.load_all()
+    alternative = cutting.load_family(alt_cuts)
+    students = students_for_lea(store, cds, year, seed=seed)
+    scored = students[students["scale_score"].notna()]
+    parts = []
+    for test_id, group in scored.groupby("test_id", sort=True):
+        a = cutting.find(official, test_id, year, "official")
+        b = next(t for t in alternative if t.test_id == test_id and t.covers(year))
+        parts.append(impacts.impact(group, a, b, grade_col="grade", score_col="scale_score"))
+    out = pd.concat(parts, ignore_index=True).assign(cds=cds, year=year)
+    rule_n = params.suppression_rule(year).min_results
+    return out[out["n_students"] >= rule_n].reset_index(drop=True)
+
+
+def example_lea(results: pd.DataFrame, year: int) -> str:
+    """The LEA with the most students with scores in `year` (the SB impact example)."""
+    rows = results[(results["year"] == year) & results["type_id"].isin(stores.LEA_TYPES)
+                   & (results["grade"] == 13) & (results["student_group_id"] == 1)]
+    return str(rows.sort_values(["with_scores", "cds"], ascending=[False, True])["cds"].iloc[0])
+
+
+def compute(store: Path, alt_cuts: Path | None = None, students: pd.DataFrame | None = None,
+            seed: int = 0) -> dict[str, pd.DataFrame]:
+    """Every table, for every LEA, in one pass."""
+    results = read_results(store)
+    entities = stores.query(f"SELECT * FROM {stores.table(store, 'entities')}")
+    lv = levels(results, students, entities)
+    year = int(results["year"].max())
+    alt = alt_cuts or default_paths().params / "alt_cuts" / "sb_illustrative_alternative.yml"
+    impact = pd.concat([capa_impact(seed), sb_impact(store, example_lea(results, year), year, alt, seed)],
+                       ignore_index=True)
+    return {"levels": lv, "reconciliation": tables.reconcile(results),
+            "trends": tables.trends(lv[lv["source"] == "published"]), "impact": impact}
+
+
+def select(frame: pd.DataFrame, lea: str | None, year: int | None) -> pd.DataFrame:
+    """An LEA's rows (itself and its schools) and/or one year's."""
+    keep = pd.Series(True, index=frame.index)
+    if lea and "cds" in frame:
+        own = frame["cds"] == lea
+        keep &= own | (frame["lea_cds"] == lea) if "lea_cds" in frame else own
+    if year and "year" in frame:
+        keep &= frame["year"] == year
+    return frame[keep]
+
+
+def write(computed: dict[str, pd.DataFrame], out: Path, lea: str | None = None, year: int | None = None) -> list[Path]:
+    """CSV and Parquet of every table into `out` (swapped in whole, so a failure leaves the old one)."""
+    with atomic.replacing(out) as tmp:
+        for name, frame in computed.items():
+            part = select(frame, lea, year)
+            part.to_csv(tmp / f"{name}.csv", index=False, lineterminator="\n")
+            part.to_parquet(tmp / f"{name}.parquet", index=False)
+    return sorted(out.iterdir())

@@ -1,0 +1,91 @@
+"""Cut-score impact tables in the layout of CDE's proposed-performance-level notices.
+
+For each test level (CAPA) or grade and each performance level: "% students | cut score | % at and
+above", for two cut sets side by side with the difference in % at and above.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .cuts import CutTable
+from .levels import classify
+
+IMPACT_COLUMNS = [
+    "assessment", "subject", "test_id", "grade", "level_code", "level_name", "n_students",
+    "cut_set_a", "cut_a", "pct_students_a", "pct_at_and_above_a",
+    "cut_set_b", "cut_b", "pct_students_b", "pct_at_and_above_b",
+    "diff_pct_at_and_above", "status",
+]
+
+
+def impact(scores: pd.DataFrame, table_a: CutTable, table_b: CutTable, grade_col: str = "grade",
+           score_col: str = "score") -> pd.DataFrame:
+    """One row per grade (or CAPA level) × performance level, for cut sets A and B on the same scores."""
+    if table_a.level_codes != table_b.level_codes:
+        raise ValueError(f"cut tables '{table_a.id}' and '{table_b.id}' have different levels")
+    rows = []
+    for grade, group in scores.groupby(grade_col, sort=False):
+        x = group[score_col].to_numpy(dtype=float)
+        a, b = _shares(x, table_a, grade), _shares(x, table_b, grade)
+        for i, (code, name) in enumerate(zip(table_a.level_codes, table_a.level_names)):
+            rows.append({
+                "assessment": table_a.family, "subject": table_a.subject, "test_id": str(table_a.test_id),
+                "grade": str(grade), "level_code": code, "level_name": name, "n_students": len(x),
+                "cut_set_a": table_a.cut_set, "cut_a": a["cut"][i], "pct_students_a": a["pct"][i],
+                "pct_at_and_above_a": a["above"][i],
+                "cut_set_b": table_b.cut_set, "cut_b": b["cut"][i], "pct_students_b": b["pct"][i],
+                "pct_at_and_above_b": b["above"][i],
+                "diff_pct_at_and_above": round(b["above"][i] - a["above"][i], 1),
+                "status": "illustrative" if table_a.is_illustrative or table_b.is_illustrative else "official",
+            })
+    out = pd.DataFrame(rows, columns=IMPACT_COLUMNS)
+    return out.sort_values(["grade", "level_code"], key=_grade_order, kind="stable").reset_index(drop=True)
+
+
+def _shares(x: np.ndarray, table: CutTable, grade) -> dict[str, list]:
+    """% at each level, the level's minimum score (blank for the lowest level) and % at and above."""
+    codes = classify(x, table, grade)
+    counts = np.array([(codes == c).sum() for c in table.level_codes], dtype=float)
+    pct = 100 * counts / counts.sum() if counts.sum() else np.full(len(counts), np.nan)
+    above = np.flip(np.cumsum(np.flip(pct)))
+    cuts = [np.nan, *table.for_grade(grade).cuts]
+    return {"pct": np.round(pct, 1).tolist(), "above": np.round(above, 1).tolist(), "cut": cuts}
+
+
+ROMAN = {"I": 1, "II": 2, "III": 3, "IV": 4, "V": 5}
+
+
+def _grade_order(values: pd.Series) -> pd.Series:
+    if values.name != "grade":
+        return values
+    return values.map(lambda g: ROMAN.get(g, int(g) if str(g).isdigit() else 99))
+
+
+def notice_layout(table: pd.DataFrame, side: str = "a") -> pd.DataFrame:
+    """One cut set in the notice's layout: a row per grade/level, per performance level the three
+    columns % Students, Cut score, % at and above (the lowest level has no cut)."""
+    cols = {f"pct_students_{side}": "% Students", f"cut_{side}": "Cut score",
+            f"pct_at_and_above_{side}": "% at and above"}
+    wide = table.pivot_table(index="grade", columns=["level_code", "level_name"], values=list(cols),
+                             aggfunc="first", sort=False, dropna=False)
+    wide = wide.rename(columns=cols, level=0).reorder_levels([1, 2, 0], axis=1)
+    order = [(code, name, stat) for code, name in table[["level_code", "level_name"]].drop_duplicates()
+             .itertuples(index=False) for stat in cols.values()]
+    wide = wide.reindex(columns=pd.MultiIndex.from_tuples(order)).droplevel(0, axis=1)
+    wide.index.name = "Level" if table["assessment"].iloc[0] == "capa" else "Grade"
+    return wide.loc[table["grade"].drop_duplicates()]
+
+
+def difference_layout(table: pd.DataFrame) -> pd.DataFrame:
+    """% at and above under cut set A and B and B − A, a row per grade/level, a column block per level."""
+    wide = table.pivot_table(index="grade", columns="level_name",
+                             values=["pct_at_and_above_a", "pct_at_and_above_b", "diff_pct_at_and_above"],
+                             aggfunc="first", sort=False)
+    a, b = table["cut_set_a"].iloc[0], table["cut_set_b"].iloc[0]
+    wide = wide.rename(columns={"pct_at_and_above_a": a, "pct_at_and_above_b": b,
+                                "diff_pct_at_and_above": f"{b} − {a}"}, level=0).swaplevel(axis=1)
+    levels = table["level_name"].drop_duplicates().tolist()[1:]  # everyone is at or above the lowest level
+    wide = wide.reindex(columns=pd.MultiIndex.from_product([levels, [a, b, f"{b} − {a}"]]))
+    return wide.loc[table["grade"].drop_duplicates()]

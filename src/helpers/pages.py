@@ -1,0 +1,127 @@
+"""Book pages generated from data: sources, cut tables, column dictionary, data quality, impact."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from . import columns
+from . import cuts as cutting
+from . import impact as impacts
+from .report import md_text
+
+ILLUSTRATIVE = ("**Illustrative values.** These cut scores are not official: they stand in for values that could "
+                "not be retrieved, so every number that depends on them is illustrative too.")
+
+
+def md_table(frame: pd.DataFrame, index: bool = False) -> str:
+    """A Markdown pipe table (cells escaped; blanks for missing values)."""
+    if index:
+        frame = frame.reset_index()
+    head = [md_text(_flat(c)) for c in frame.columns]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for row in frame.itertuples(index=False):
+        lines.append("| " + " | ".join(md_text(_cell(v)) for v in row) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def _flat(col) -> str:
+    return " · ".join(str(c) for c in col if str(c)) if isinstance(col, tuple) else str(col)
+
+
+def _cell(value) -> str:
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return ""
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def sources_page(sources: pd.DataFrame) -> str:
+    frame = sources.sort_values("file")[["file", "kind", "era", "rows_read", "sha256"]]
+    frame = frame.assign(file=frame["file"].map(lambda f: f"`{f}`"), sha256=frame["sha256"].map(lambda s: f"`{s}`"))
+    return md_table(frame.rename(columns={"file": "File", "kind": "Kind", "era": "Layout era",
+                                          "rows_read": "Rows", "sha256": "SHA-256"}))
+
+
+def cut_tables_page(tables: list[cutting.CutTable]) -> str:
+    """Every cut table: test, years, cut set, status, source and the cuts by grade."""
+    out = []
+    for t in tables:
+        out.append(f"### {md_text(t.id)}\n")
+        out.append(f"Test {md_text(t.test_id)} ({md_text(t.subject)}), years {t.years_text}, cut set "
+                   f"**{md_text(t.cut_set)}**, status **{t.status}**. Levels: "
+                   + ", ".join(f"{c} {md_text(n)}" for c, n in zip(t.level_codes, t.level_names)) + ".\n")
+        if t.is_illustrative:
+            out.append(f"{ILLUSTRATIVE} {md_text(t.note or '')}\n")
+        rows = [{"Grade": g, "LOSS": c.loss, **{f"Level {k + 2} minimum": v for k, v in enumerate(c.cuts)},
+                 "HOSS": c.hoss} for g, c in t.grades.items()]
+        out.append(md_table(pd.DataFrame(rows)))
+        out.append(f"Source: {md_text(t.source)}\n")
+    return "\n".join(out)
+
+
+def columns_page() -> str:
+    out = []
+    for table, cols in columns.COLUMNS.items():
+        name = "LEA page tables (`<cds>-<name>.<table>.csv` beside each notebook)" if table == "lea_page" \
+            else f"`{table}.csv`"
+        out.append(f"### {name}\n")
+        out.append(md_table(pd.DataFrame({"Column": [f"`{c}`" for c in cols], "Meaning": list(cols.values())})))
+    return "\n".join(out)
+
+
+def data_quality_page(reconciliation: pd.DataFrame, sources: pd.DataFrame, levels: pd.DataFrame) -> str:
+    """Reconciliation of All Grades rows, rows read per source, and suppression counts."""
+    status = reconciliation["status"].value_counts().rename_axis("Status").reset_index(name="All Grades rows")
+    checks = reconciliation[reconciliation["status"].str.startswith("check")]
+    worst = reconciliation[reconciliation["status"] == "ok"].nlargest(10, "max_abs_diff", keep="first")
+    cols = ["year", "cds", "entity_name", "test_id", "grade", "with_scores", "with_scores_grades",
+            "pct_met_and_above", "pct_met_and_above_recomputed", "max_abs_diff", "status"]
+    supp = (levels.assign(reason=levels["suppression"].replace("", "shown"))
+            .groupby(["year", "reason"]).size().unstack(fill_value=0).reset_index())
+    return "\n".join([
+        "## Reconciliation of All Grades rows\n",
+        "Each published All Grades row (grade 13, and 14 for high school) is recomputed from the same "
+        "entity's grade rows, weighting each grade's percentages by its students with scores. Published "
+        "percentages carry two decimals, so a difference up to 0.01 points is rounding; anything larger, or "
+        "a mismatch in students with scores, is flagged `check`. Rows whose grade rows are suppressed cannot "
+        "be recomputed.\n",
+        md_table(status),
+        f"\nRows flagged `check`: **{len(checks)}**.\n",
+        md_table(checks[cols]) if len(checks) else "",
+        "\nThe largest differences among rows that reconcile:\n",
+        md_table(worst[cols]),
+        "\n## Rows read per source file\n",
+        sources_page(sources),
+        "\n## Suppression\n",
+        "Rows of the levels table by year and reason (`file`: the research file's own `*`; `primary`: fewer "
+        "than the year's minimum students with scores; `complementary`: hidden so that no other row reveals "
+        "a suppressed one).\n",
+        md_table(supp),
+    ])
+
+
+def impact_page(impact: pd.DataFrame) -> str:
+    """CAPA panel vs SSPI and the SB example, in the notice layout, with captions."""
+    out = []
+    for (assessment, subject, cds), part in impact.groupby(["assessment", "subject", "cds"], sort=False):
+        a, b = part["cut_set_a"].iloc[0], part["cut_set_b"].iloc[0]
+        title = f"{assessment.replace('_', ' ').title()} {subject.upper()}" + (f" — LEA {cds}" if cds else "")
+        out.append(f"## {md_text(title)}\n")
+        if (part["status"] == "illustrative").any():
+            out.append(f"{ILLUSTRATIVE}\n")
+        for side, name in (("a", a), ("b", b)):
+            out.append(f"**Table: {md_text(title)}, cut set {md_text(name)}.** % Students at each level, the "
+                       "minimum (cut) score of the level and the % at and above it.\n")
+            out.append(md_table(impacts.notice_layout(part, side), index=True))
+        out.append(f"**Table: {md_text(title)}, % at and above: {md_text(a)} vs {md_text(b)}.**\n")
+        out.append(md_table(impacts.difference_layout(part), index=True))
+    return "\n".join(out)
+
+
+def write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
