@@ -20,7 +20,10 @@ from .paths import default_paths
 app = typer.Typer(
     add_completion=False, no_args_is_help=True, rich_markup_mode="markdown",
     help="A reproducible report book for California CAASPP results.\n\n"
-         "Typical use: `caaspp-book ingest data/sample` → `caaspp-book run` → `caaspp-book build`.",
+         "Typical use: `caaspp-book ingest data/sample` → `caaspp-book tables` → `caaspp-book run` → "
+         "`caaspp-book build`.\n\n"
+         "Examples: `caaspp-book ingest data/sample` · `caaspp-book tables --lea 08618200000000 --out /tmp/t` · "
+         "`caaspp-book run --jobs 2` · `caaspp-book build` · `caaspp-book synth statewide /tmp/sw`",
 )
 console = Console(stderr=True, soft_wrap=True)
 
@@ -107,6 +110,7 @@ def build(store: Path = typer.Option(None, help="Store folder (default data/proc
     pages.write(gen / "sources.md", pages.sources_page(sources))
     pages.write(gen / "cut_tables.md", pages.cut_tables_page(cutting.load_all()))
     pages.write(gen / "columns.md", pages.columns_page())
+    pages.write(gen / "suppression.md", pages.suppression_page())
     pages.write(gen / "data_quality.md", pages.data_quality_page(computed["reconciliation"], sources,
                                                                 computed["levels"]))
     pages.write(gen / "impact.md", pages.impact_page(computed["impact"]))
@@ -117,6 +121,61 @@ def build(store: Path = typer.Option(None, help="Store folder (default data/proc
         console.print(result.stdout[-4000:], result.stderr[-4000:], highlight=False)
         fail("Jupyter Book reported warnings or errors (built with -W -n --keep-going)", 1)
     print(p.html / "index.html")
+
+
+synth = typer.Typer(no_args_is_help=True, rich_markup_mode="markdown",
+                    help="Seeded, deterministic synthetic data (no real student is in this repository).")
+app.add_typer(synth, name="synth")
+
+
+@synth.command("students", epilog="Example: `caaspp-book synth students 08618200000000 --year 2022 "
+                                  "--out data/interim/students_dncusd_2022.parquet`")
+def synth_students(
+    cds: str = typer.Argument(..., help="The LEA whose published rows the students reproduce."),
+    year: int = typer.Option(..., help="Test year."),
+    out: Path = typer.Option(..., help="Parquet file to write."),
+    seed: int = typer.Option(0, help="Random seed."),
+    store: Path = typer.Option(None, help="Store folder (default data/processed/store)."),
+) -> None:
+    """Student records whose levels reproduce a real LEA's published percentages when aggregated."""
+    from .synth_students import students_for_lea, write_students
+
+    try:
+        frame = students_for_lea(store or default_paths().store, cds, year, seed=seed)
+    except (ValueError, KeyError, FileNotFoundError) as exc:
+        fail(str(exc).strip("'\""))
+    write_students(frame, out)
+    console.print(f"wrote {len(frame):,} student × test records → {out}")
+
+
+@synth.command("capa", epilog="Example: `caaspp-book synth capa --out data/interim/capa.parquet`")
+def synth_capa(out: Path = typer.Option(..., help="Parquet file to write."),
+               seed: int = typer.Option(0, help="Random seed."),
+               n: int = typer.Option(2000, help="Students per subject and CAPA level.")) -> None:
+    """CAPA raw-score records (levels I–V) for the cut-score impact example."""
+    from .synth_capa import capa_students
+
+    frame = capa_students(seed=seed, n_per_level=n)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    frame.to_parquet(out, index=False)
+    console.print(f"wrote {len(frame):,} CAPA records → {out}")
+
+
+@synth.command("statewide", epilog="Example: `caaspp-book synth statewide data/interim/statewide` "
+                                   "(then `caaspp-book ingest data/interim/statewide`)")
+def synth_statewide(
+    out: Path = typer.Argument(..., help="Folder for the research and entities files."),
+    entities: Path = typer.Option(None, help="Entities file (default: the vendored 2023 statewide file)."),
+    year: int = typer.Option(2023), seed: int = typer.Option(0),
+    groups: Optional[str] = typer.Option(None, help="Comma-separated student group IDs (default: all)."),
+    max_entities: Optional[int] = typer.Option(None, help="Only the first N entities (for quick runs)."),
+) -> None:
+    """Research-file-shaped results for every entity in an entities file: SB ELA/math and CAST."""
+    from . import synth_statewide as sw
+
+    wanted = [int(g) for g in groups.split(",")] if groups else None
+    info = sw.generate(entities or sw.REFERENCE_ENTITIES, out, year, seed, wanted, max_entities=max_entities)
+    console.print(f"wrote {info['rows']:,} rows for {info['entities']:,} entities in {info['seconds']:.1f}s → {out}")
 
 
 def main() -> None:

@@ -63,19 +63,23 @@ def _grade_order(values: pd.Series) -> pd.Series:
     return values.map(lambda g: ROMAN.get(g, int(g) if str(g).isdigit() else 99))
 
 
+STATS = {"pct_students": "% Students", "cut": "Cut score", "pct_at_and_above": "% at and above"}
+
+
 def notice_layout(table: pd.DataFrame, side: str = "a") -> pd.DataFrame:
-    """One cut set in the notice's layout: a row per grade/level, per performance level the three
-    columns % Students, Cut score, % at and above (the lowest level has no cut)."""
-    cols = {f"pct_students_{side}": "% Students", f"cut_{side}": "Cut score",
-            f"pct_at_and_above_{side}": "% at and above"}
-    wide = table.pivot_table(index="grade", columns=["level_code", "level_name"], values=list(cols),
-                             aggfunc="first", sort=False, dropna=False)
-    wide = wide.rename(columns=cols, level=0).reorder_levels([1, 2, 0], axis=1)
-    order = [(code, name, stat) for code, name in table[["level_code", "level_name"]].drop_duplicates()
-             .itertuples(index=False) for stat in cols.values()]
-    wide = wide.reindex(columns=pd.MultiIndex.from_tuples(order)).droplevel(0, axis=1)
-    wide.index.name = "Level" if table["assessment"].iloc[0] == "capa" else "Grade"
-    return wide.loc[table["grade"].drop_duplicates()]
+    """One cut set as in the notices: for each grade (or CAPA level) three rows — % Students, Cut score
+    (the level's minimum; none for the lowest level), % at and above — and a column per performance level."""
+    long = table.melt(id_vars=["grade", "level_code", "level_name"], value_vars=[f"{k}_{side}" for k in STATS],
+                      var_name="stat", value_name="value")
+    long["stat"] = long["stat"].str.removesuffix(f"_{side}").map(STATS)
+    wide = long.pivot_table(index=["grade", "stat"], columns="level_name", values="value", aggfunc="first",
+                            sort=False, dropna=False)
+    levels = table.sort_values("level_code")["level_name"].drop_duplicates().tolist()
+    rows = pd.MultiIndex.from_product([table["grade"].drop_duplicates().tolist(), list(STATS.values())])
+    wide = wide.reindex(index=rows, columns=levels)
+    wide.index.names = ["Level" if table["assessment"].iloc[0] == "capa" else "Grade", ""]
+    wide.columns.name = None
+    return wide
 
 
 def difference_layout(table: pd.DataFrame) -> pd.DataFrame:

@@ -62,6 +62,24 @@ def cut_tables_page(tables: list[cutting.CutTable]) -> str:
     return "\n".join(out)
 
 
+def suppression_page() -> str:
+    """The rules by year (from params/suppression.yml) and the algorithm (helpers.suppress's docstring)."""
+    from . import params, suppress
+
+    rules = pd.DataFrame([{"Test years": f"{r.year_from}–{r.year_to or 'on'}", "Counts shown from": r.min_count,
+                           "Results shown from (students with scores)": r.min_results,
+                           "Areas / domains shown from": r.min_area} for r in params.suppression_rules()])
+    return "\n".join([
+        "A count below the year's threshold, and any result for fewer than the year's minimum number of "
+        "students with scores, is shown as `*`. The rules are data in `params/suppression.yml`, with their "
+        "sources. They are applied on top of each file's own `*`, so a value below the threshold is never "
+        "published even where a file showed it.\n",
+        md_table(rules),
+        "\n### The suppression algorithm\n",
+        suppress.__doc__.split("\n", 1)[1].strip() + "\n",
+    ])
+
+
 def columns_page() -> str:
     out = []
     for table, cols in columns.COLUMNS.items():
@@ -103,12 +121,16 @@ def data_quality_page(reconciliation: pd.DataFrame, sources: pd.DataFrame, level
     ])
 
 
+TITLES = {"capa": "CAPA", "smarter_balanced": "Smarter Balanced"}
+SUBJECTS = {"ela": "ELA", "math": "mathematics", "science": "science"}
+
+
 def impact_page(impact: pd.DataFrame) -> str:
     """CAPA panel vs SSPI and the SB example, in the notice layout, with captions."""
     out = []
     for (assessment, subject, cds), part in impact.groupby(["assessment", "subject", "cds"], sort=False):
         a, b = part["cut_set_a"].iloc[0], part["cut_set_b"].iloc[0]
-        title = f"{assessment.replace('_', ' ').title()} {subject.upper()}" + (f" — LEA {cds}" if cds else "")
+        title = f"{TITLES.get(assessment, assessment)} {SUBJECTS.get(subject, subject)}" + (f" — LEA {cds}" if cds else "")
         out.append(f"## {md_text(title)}\n")
         if (part["status"] == "illustrative").any():
             out.append(f"{ILLUSTRATIVE}\n")

@@ -759,24 +759,3 @@ def generate(entities_path: str | Path, out_dir: str | Path, year: int = 2023, s
         "seconds": round(time.perf_counter() - started, 2),
         "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
     }
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    import argparse
-    import json
-
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("out_dir")
-    ap.add_argument("--entities", default=str(REFERENCE_ENTITIES))
-    ap.add_argument("--year", type=int, default=2023)
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--groups", type=lambda s: [int(x) for x in s.split(",")], default=None)
-    ap.add_argument("--tests", type=lambda s: tuple(int(x) for x in s.split(",")), default=(1, 2, 17))
-    ap.add_argument("--max-entities", type=int, default=None)
-    a = ap.parse_args(argv)
-    print(json.dumps(generate(a.entities, a.out_dir, a.year, a.seed, a.groups, a.tests, a.max_entities), indent=2))
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -7,6 +7,8 @@ student records (`computed`).
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 import pandas as pd
 
@@ -65,11 +67,15 @@ def add_at_or_above(frame: pd.DataFrame) -> pd.DataFrame:
 # ---------------------------------------------------------------- computed (student records)
 
 
+@lru_cache(maxsize=None)
+def group_specs() -> dict:
+    return params.load_yaml(params.default_paths().params / "student_groups.yml")["groups"]
+
+
 def group_masks(students: pd.DataFrame) -> dict[int, pd.Series]:
     """Student-group id → boolean mask, from params/student_groups.yml (only fields the frame has)."""
-    doc = params.load_yaml(params.default_paths().params / "student_groups.yml")["groups"]
     masks = {}
-    for gid, spec in doc.items():
+    for gid, spec in group_specs().items():
         field = spec.get("field")
         if field is None:
             masks[int(gid)] = pd.Series(True, index=students.index)
@@ -88,7 +94,7 @@ def classify_students(students: pd.DataFrame, tables: list[cutting.CutTable], cu
 def computed_levels(students: pd.DataFrame, tables: list[cutting.CutTable] | None = None,
                     groups: list[int] | None = None, entities: pd.DataFrame | None = None) -> pd.DataFrame:
     """Aggregate student records by entity (school, LEA, county, state) × test × grade × group."""
-    tables = tables or cutting.load_all()
+    tables = tables or _cut_tables()
     s = students.copy()
     s["level"] = classify_students(s, tables)
     s["is_tested"] = s["include_indicator"].isin(["Y", "T", "R"])
@@ -169,7 +175,9 @@ def _finish(agg: pd.DataFrame, entities: pd.DataFrame | None) -> pd.DataFrame:
     out["mean_scale_score"] = mean.round(1)
     out["sd_scale_score"] = np.sqrt(var.clip(lower=0)).round(1)
     out["sem_mean"] = (out["sd_scale_score"] / np.sqrt(safe)).round(2)
-    out = add_at_or_above(out)
+    for k in range(2, MAX_LEVELS + 1):  # from counts, so exact (not a sum of rounded percentages)
+        at_or_above = sum(out[f"count_level_{j}"].fillna(0) for j in range(k, MAX_LEVELS + 1))
+        out[f"pct_at_or_above_level_{k}"] = (100 * at_or_above / safe).round(2).where(levels_of_test >= k)
     out = _entity_columns(out, entities)
     out["suppressed"] = False
     out["suppression"] = ""
@@ -179,6 +187,11 @@ def _finish(agg: pd.DataFrame, entities: pd.DataFrame | None) -> pd.DataFrame:
         if col not in out:
             out[col] = np.nan
     return out[LEVELS_COLUMNS]
+
+
+@lru_cache(maxsize=1)
+def _cut_tables() -> tuple[cutting.CutTable, ...]:
+    return tuple(cutting.load_all())
 
 
 def _n_levels(test_id: int) -> int:

@@ -1,0 +1,158 @@
+"""The tables stage: the contract, reconciliation, trends, impact and computed levels."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from helpers import columns, contract, cuts, tables
+from helpers.cli import app
+from helpers.synth_students import students_for_lea
+
+from .conftest import DNCUSD
+
+CONTRACT = ["year", "cds", "type_id", "entity_name", "test_id", "grade", "student_group_id", "enrolled", "tested",
+            "with_scores", "mean_scale_score", "pct_level_1", "pct_level_2", "pct_level_3", "pct_level_4",
+            "pct_level_5", "pct_met_and_above", "suppressed", "source"]
+
+
+@pytest.fixture(scope="module")
+def computed(sample_tables):
+    return {name: pd.read_parquet(sample_tables / f"{name}.parquet") for name in contract.TABLES}
+
+
+@pytest.fixture(scope="module")
+def results(sample_store):
+    return pd.read_parquet(sample_store / "results.parquet")
+
+
+def test_tables_command_writes_the_contract_for_one_lea(sample_store, tmp_path):
+    out = tmp_path / "t"
+    result = CliRunner().invoke(app, ["tables", "--lea", DNCUSD, "--year", "2022", "--out", str(out),
+                                      "--store", str(sample_store)])
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in out.glob("*.csv")) == ["impact.csv", "levels.csv", "reconciliation.csv",
+                                                          "trends.csv"]
+    levels = pd.read_csv(out / "levels.csv", dtype={"cds": str, "lea_cds": str})
+    assert set(CONTRACT) <= set(levels.columns)
+    assert set(levels["year"]) == {2022} and set(levels["lea_cds"]) == {DNCUSD}
+    row = levels[(levels["cds"] == DNCUSD) & (levels["grade"] == 13) & (levels["test_id"] == 1)].iloc[0]
+    assert (row["pct_met_and_above"], row["pct_at_or_above_level_3"], row["source"]) == (27.86, 27.86, "published")
+    assert levels["pct_level_5"].isna().all()  # SB has four levels
+
+
+def test_every_published_column_is_documented(computed):
+    for name, frame in computed.items():
+        assert columns.undocumented(name, frame.columns) == [], name
+
+
+def test_nothing_below_the_threshold_is_published(computed):
+    lv = computed["levels"]
+    small = lv[(lv["with_scores"] > 0) & (lv["with_scores"] < 11)]
+    assert small.empty or small["suppressed"].all()
+    shown = lv[~lv["suppressed"]]
+    assert not ((shown["with_scores"] > 0) & (shown["with_scores"] < 11)).any()
+    assert lv.loc[lv["suppressed"], "pct_met_and_above"].isna().all()
+    assert (lv["suppression"] == "complementary").sum() > 0
+
+
+def test_reconciliation_is_within_rounding_on_the_real_files(computed):
+    rec = computed["reconciliation"]
+    assert rec["status"].value_counts().to_dict() == {
+        "ok": 103, "incomplete: suppressed grade rows": 50, "no students with scores": 29}
+    assert rec.loc[rec["status"] == "ok", "max_abs_diff"].max() <= 0.01
+    row = rec[(rec["cds"] == DNCUSD) & (rec["year"] == 2022) & (rec["test_id"] == 1)].iloc[0]
+    assert row["with_scores_grades"] == 1748 and abs(row["pct_met_and_above_recomputed"] - 27.86) <= 0.01
+
+
+def test_reconciliation_flags_a_row_that_does_not_add_up(results):
+    bad = results.copy()
+    i = bad.index[(bad["cds"] == DNCUSD) & (bad["year"] == 2022) & (bad["test_id"] == 1) & (bad["grade"] == 13)]
+    bad.loc[i, "pct_met_and_above"] = 28.86
+    rec = tables.reconcile(bad)
+    row = rec[(rec["cds"] == DNCUSD) & (rec["year"] == 2022) & (rec["test_id"] == 1)].iloc[0]
+    assert row["status"] == "check: exceeds rounding" and round(row["pct_met_and_above_diff"], 2) == -1.0
+
+
+def test_trends_show_the_gap_and_the_matched_grade_view(computed):
+    tr = computed["trends"]
+    ela = tr[(tr["cds"] == DNCUSD) & (tr["test_id"] == 1) & (tr["student_group_id"] == 1)]
+    g = ela.set_index(["grade", "year"])
+    assert g.loc[(13, 2020), "note"].startswith("no testing") and pd.isna(g.loc[(13, 2020), "pct_met_and_above"])
+    assert pd.isna(g.loc[(13, 2021), "change_from_prior_year"])  # never across the gap
+    # grade 4 in 2018 against grade 3 in 2017 (not the same students)
+    expect = round(g.loc[(4, 2018), "pct_met_and_above"] - g.loc[(3, 2017), "pct_met_and_above"], 2)
+    assert g.loc[(4, 2018), "matched_grade_change"] == expect
+
+
+def test_capa_impact_panel_vs_sspi(computed):
+    im = computed["impact"]
+    capa = im[im["assessment"] == "capa"]
+    assert set(capa["status"]) == {"illustrative"}
+    assert (capa.loc[capa["level_code"] == 1, ["pct_at_and_above_a", "pct_at_and_above_b"]] == 100).all().all()
+    for _, part in capa.groupby(["subject", "grade"]):
+        assert part["pct_at_and_above_a"].is_monotonic_decreasing or part["pct_at_and_above_a"].diff().max() <= 0
+    assert np.allclose(capa["diff_pct_at_and_above"], (capa["pct_at_and_above_b"] - capa["pct_at_and_above_a"]).round(1))
+    assert set(capa["grade"]) == {"I", "II", "III", "IV", "V"}
+
+
+def test_sb_impact_official_side_is_the_published_result(computed, results):
+    im = computed["impact"]
+    sb = im[(im["assessment"] == "smarter_balanced") & (im["test_id"] == "1") & (im["grade"] == "5")]
+    met = sb[sb["level_name"] == "Standard Met"].iloc[0]
+    pub = results[(results["cds"] == DNCUSD) & (results["year"] == 2022) & (results["test_id"] == 1)
+                  & (results["grade"] == 5)].iloc[0]
+    assert met["pct_at_and_above_a"] == round(float(pub["pct_met_and_above"]), 1)
+    assert met["cut_a"] == 2502 and met["cut_b"] == 2487
+
+
+def test_computed_levels_round_trip_to_the_published_percentages(sample_store, results):
+    students = students_for_lea(sample_store, DNCUSD, 2022, seed=3)
+    lv = tables.computed_levels(students)
+    own = lv[(lv["cds"] == DNCUSD) & (lv["student_group_id"] == 1)].set_index(["test_id", "grade"])
+    pub = results[(results["cds"] == DNCUSD) & (results["year"] == 2022)].set_index(["test_id", "grade"])
+    for key in [(1, 3), (1, 8), (2, 11), (2, 6)]:
+        for col in ("with_scores", "tested", "enrolled", "pct_level_1", "pct_level_4", "pct_met_and_above"):
+            assert float(own.loc[key, col]) == pytest.approx(float(pub.loc[key, col]), abs=1e-9), (key, col)
+        assert abs(own.loc[key, "mean_scale_score"] - pub.loc[key, "mean_scale_score"]) <= 0.051
+    # All Grades is weighted by students with scores: within rounding of the published grade-13 row
+    for test in (1, 2):
+        assert own.loc[(test, 13), "with_scores"] == pub.loc[(test, 13), "with_scores"]
+        assert abs(own.loc[(test, 13), "pct_met_and_above"] - pub.loc[(test, 13), "pct_met_and_above"]) <= 0.01
+        assert pd.isna(own.loc[(test, 13), "mean_scale_score"])
+    schools = lv[(lv["type_id"] == 7) & (lv["student_group_id"] == 1) & (lv["test_id"] == 1) & (lv["grade"] == 3)]
+    assert schools["with_scores"].sum() == own.loc[(1, 3), "with_scores"]
+
+
+@st.composite
+def student_sets(draw):
+    n = draw(st.integers(1, 60))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    grades = rng.choice([3, 4, 5, 8, 11], n)
+    table = cuts.find(cuts.load_all(), 1, 2022)
+    lo = np.array([table.for_grade(g).loss for g in grades])
+    hi = np.array([table.for_grade(g).hoss for g in grades])
+    scored = rng.random(n) < 0.9
+    score = np.where(scored, np.round(lo + rng.random(n) * (hi - lo)), np.nan)
+    return pd.DataFrame({"year": 2022, "cds": "01611190130229", "lea_cds": "01611190000000", "county_code": "01",
+                         "test_id": 1, "grade": grades, "scale_score": score,
+                         "include_indicator": np.where(scored, "Y", "N"), "sex": rng.choice(["M", "F"], n)})
+
+
+@settings(max_examples=40, deadline=None)
+@given(student_sets())
+def test_computed_percentages_sum_to_100_and_at_or_above_is_monotone(students):
+    lv = tables.computed_levels(students, groups=[1, 3, 4])
+    scored = lv[lv["with_scores"] > 0]
+    total = scored[[f"pct_level_{k}" for k in range(1, 5)]].sum(axis=1)
+    assert ((total - 100).abs() <= 0.02).all()
+    steps = scored[["pct_at_or_above_level_2", "pct_at_or_above_level_3", "pct_at_or_above_level_4"]]
+    assert (steps.diff(axis=1).iloc[:, 1:] <= 1e-9).all().all()
+    assert (scored["pct_at_or_above_level_3"] == scored["pct_met_and_above"]).all()
+    by = lv.set_index(["cds", "student_group_id", "grade"])["with_scores"]
+    for (cds, group), part in lv.groupby(["cds", "student_group_id"]):
+        assert by[(cds, group, 13)] == part.loc[part["grade"] < 13, "with_scores"].sum()
