@@ -104,3 +104,18 @@ def test_csvs_have_plain_numbers_and_stars(dncusd, tmp_path):
                                              "lea.summary.csv", "lea.trend.csv"]
     text = (tmp_path / "lea.summary.csv").read_text()
     assert "ELA,Del Norte County Unified,1829,1750,1748,8.70,19.16,27.86,25.40,46.74" in text
+
+
+def test_by_grade_sets_county_and_state_beside_the_lea(dncusd):
+    g = report.by_grade(dncusd)
+    ela3 = g[(g["test"] == "ELA") & (g["grade"] == "Grade 3")].iloc[0]
+    # 2022 grade 3 ELA % met and above: Del Norte County 19.54, state 42.17 (research file rows)
+    assert (ela3["pct_met_and_above"], ela3["county_pct_met_and_above"], ela3["state_pct_met_and_above"]) == (
+        "17.11", "19.54", "42.17")
+
+
+def test_every_lea_page_csv_column_is_documented(dncusd):
+    from helpers import columns
+
+    for name, table in report.tables(dncusd).items():
+        assert columns.undocumented("lea_page", table.columns) == [], name

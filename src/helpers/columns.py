@@ -85,6 +85,14 @@ COLUMNS: dict[str, dict[str, str]] = {
         "mean_scale_score": "mean scale score", "pct_level_4": "% Standard Exceeded", "pct_level_3": "% Standard Met",
         "pct_met_and_above": "% Met and Above", "pct_level_2": "% Standard Nearly Met",
         "pct_level_1": "% Standard Not Met",
+        "county_pct_met_and_above": "the county's % Met and Above, same test, grade and group",
+        "state_pct_met_and_above": "the state's % Met and Above, same test, grade and group",
+        "lea": "the LEA's All Grades % Met and Above", "county": "the county's", "state": "the state's",
+        "year": "test year", "change_from_prior_year": "the LEA's change from the year before (points)",
+        "note": "gap or caveat for the year", "level_name": "performance level",
+        "cut_a": "official cut (level minimum)", "pct_at_and_above_a": "% at and above, official cuts",
+        "cut_b": "alternative cut", "pct_at_and_above_b": "% at and above, alternative cuts",
+        "diff_pct_at_and_above": "alternative − official (points)", "status": "official or illustrative cut values",
     },
 }
 

@@ -25,7 +25,8 @@ LABELS = {
     "note": "Note", "subject": "Subject", "level_name": "Level", "cut_a": "Official cut",
     "pct_at_and_above_a": "% at and above (official)", "cut_b": "Alternative cut",
     "pct_at_and_above_b": "% at and above (alternative)", "diff_pct_at_and_above": "Difference",
-    "status": "Cut values",
+    "status": "Cut values", "county_pct_met_and_above": "County % Met and Above",
+    "state_pct_met_and_above": "State % Met and Above",
 }
 
 
@@ -83,7 +84,13 @@ def by_grade(piece: LeaSlice) -> pd.DataFrame:
     rows = piece.part("lea").sort_values(["test_id", "grade"])
     out = _base(rows)
     out["grade"] = rows["grade"].map(params.grade_label)
-    return pd.concat([out, publish(rows, ("mean_scale_score",) + LEVEL_COLS)], axis=1).reset_index(drop=True)
+    out = pd.concat([out, publish(rows, ("mean_scale_score",) + LEVEL_COLS)], axis=1)
+    for role in ("county", "state"):
+        other = piece.part(role)
+        shown = publish(other, ("pct_met_and_above",))["pct_met_and_above"]
+        lookup = dict(zip(zip(other["test_id"], other["grade"]), shown))
+        out[f"{role}_pct_met_and_above"] = [lookup.get(k, NO_DATA) for k in zip(rows["test_id"], rows["grade"])]
+    return out.reset_index(drop=True)
 
 
 def schools(piece: LeaSlice) -> pd.DataFrame:
