@@ -10,10 +10,8 @@ import pandas as pd
 import typer
 from rich.console import Console
 
-from . import book, contract, pages, runner
-from . import cuts as cutting
+from . import book, contract, runner
 from . import ingest as ingesting
-from . import store as stores
 from .errors import InputError
 from .paths import default_paths
 
@@ -97,26 +95,13 @@ def run(
 
 
 @app.command(epilog="Example: `caaspp-book build` (then open _build/html/index.html)")
-def build(store: Path = typer.Option(None, help="Store folder (default data/processed/store).")) -> None:
-    """Generate _toc.yml and the generated pages from the manifest, then build the HTML book."""
+def build() -> None:
+    """Generate _toc.yml and the generated pages from the manifest and tables, then build the HTML book."""
     p = default_paths()
     try:
-        records = runner.read_manifest(p.manifest)
-        sources = stores.query(f"SELECT * FROM {stores.table(store or p.store, 'sources')}")
-        computed = {name: pd.read_parquet(p.tables / f"{name}.parquet") for name in contract.TABLES}
+        result = book.build(p)
     except FileNotFoundError as exc:
         fail(f"{exc}: run `caaspp-book ingest`, `tables` and `run` first")
-    gen = p.book / "_generated"
-    pages.write(gen / "sources.md", pages.sources_page(sources))
-    pages.write(gen / "cut_tables.md", pages.cut_tables_page(cutting.load_all()))
-    pages.write(gen / "columns.md", pages.columns_page())
-    pages.write(gen / "suppression.md", pages.suppression_page())
-    pages.write(gen / "data_quality.md", pages.data_quality_page(computed["reconciliation"], sources,
-                                                                computed["levels"]))
-    pages.write(gen / "impact.md", pages.impact_page(computed["impact"]))
-    book.write_county_pages(records, p.root, p.leas)
-    book.write_toc(records, p.root, p.leas)
-    result = book.jupyter_book(p.root)
     if result.returncode != 0 or not (p.html / "index.html").exists():
         console.print(result.stdout[-4000:], result.stderr[-4000:], highlight=False)
         fail("Jupyter Book reported warnings or errors (built with -W -n --keep-going)", 1)
