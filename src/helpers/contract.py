@@ -29,7 +29,9 @@ def levels(results: pd.DataFrame, students: pd.DataFrame | None = None,
     """Published rows (and computed rows from student records), with suppression applied."""
     parts = [suppress.suppress(tables.published_levels(results))]
     if students is not None:  # suppressed on its own: its totals are not the published ones
-        parts.append(suppress.suppress(tables.computed_levels(students, entities=entities)))
+        own = tables.computed_levels(students, entities=entities)
+        own = own[own["type_id"].isin([6, 7, 9, 10])]  # one LEA's students are not its county or the state
+        parts.append(suppress.suppress(own))
     return pd.concat(parts, ignore_index=True)
 
 

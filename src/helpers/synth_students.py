@@ -28,10 +28,15 @@ How the records are made (everything seeded by ``np.random.default_rng(seed)``):
   round(mean × n). SEM grows with the distance from the level-3 cut (18–35 points).
 - **Demographics** are drawn with the fixed shares below (roughly California's statewide mix; not
   the LEA's), independently of everything except the mild ability shift.
+
+:func:`add_score_details` adds what a Student Score Data File also carries (SB error bands, illustrative
+Lexile/Quantile measures, CAST domain levels) and :func:`write_student_file` writes the records as a TOMS
+file in any header dialect of params/student_file.yml, for tests of :mod:`helpers.student_file`.
 """
 
 from __future__ import annotations
 
+import csv
 import warnings
 from pathlib import Path
 from typing import Any, Sequence
@@ -408,4 +413,118 @@ def write_students(frame: pd.DataFrame, path: Path | str) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     frame.to_parquet(path, index=False)
+    return path
+
+
+# ---------------------------------------------------------------- a TOMS Student Score Data File
+
+
+SB_TESTS = (1, 2)
+LEXILE = (2.0, 2050.0)    # illustrative: Lexile ≈ 2 × (ELA scale score − 2050), rounded to 5 (no MetaMetrics link)
+QUANTILE = (2.1, 2130.0)  # illustrative: Quantile ≈ 2.1 × (math scale score − 2130), rounded to 5
+DOMAIN_BASE = {1: 1, 2: 2, 3: 2, 4: 3}  # CAST domain level (1 Below, 2 Near, 3 Above) around the overall level
+LAST_NAMES = ("Quillfeather", "Marrowind", "Thistlecombe", "Brackenridge", "Ollivant", "Peregrine")
+FIRST_NAMES = ("Avel", "Brisa", "Corin", "Dalia", "Emrys", "Farah")
+
+
+def add_score_details(frame: pd.DataFrame, tables: Sequence[CutTable] | None = None,
+                      seed: int = 0) -> pd.DataFrame:
+    """The fields a Student Score Data File adds to the records: SB error bands (score ± SEM within
+    LOSS–HOSS), illustrative Lexile (ELA) and Quantile (math) measures, CAST domain levels; SEM is kept
+    for SB only (the layout's SEM and error band are SB-only fields, facts §4f)."""
+    tables = list(tables) if tables is not None else cutting.load_all()
+    rng = np.random.default_rng(seed)
+    out = frame.copy()
+    scored = out["scale_score"].notna()
+    sb = out["test_id"].isin(SB_TESTS)
+    out["sem"] = out["sem"].where(sb)
+    lo = np.full(len(out), np.nan)
+    hi = np.full(len(out), np.nan)
+    for (test, year, grade), idx in out[scored & sb].groupby(["test_id", "year", "grade"]).indices.items():
+        g = cutting.find(tables, test, year).for_grade(grade)
+        rows = np.flatnonzero((scored & sb).to_numpy())[idx]
+        x, s = out["scale_score"].to_numpy()[rows], out["sem"].to_numpy()[rows]
+        lo[rows], hi[rows] = np.maximum(g.loss, x - s), np.minimum(g.hoss, x + s)
+    out["error_band_min"], out["error_band_max"] = lo, hi
+    x = out["scale_score"]
+    round5 = lambda v: (5 * np.round(v / 5)).astype("Int64")  # noqa: E731
+    out["lexile"] = round5(LEXILE[0] * (x - LEXILE[1])).where(scored & out["test_id"].eq(1))
+    out["quantile"] = round5(QUANTILE[0] * (x - QUANTILE[1])).where(scored & out["test_id"].eq(2))
+    cast = (scored & out["test_id"].eq(17)).to_numpy()
+    base = out["achievement_level"].map(DOMAIN_BASE).fillna(0).to_numpy(dtype=np.int64)
+    for k in (1, 2, 3):
+        level = np.clip(base + rng.choice([-1, 0, 1], size=len(out), p=[0.2, 0.6, 0.2]), 1, 3)
+        out[f"domain_{k}_level"] = pd.Series(level, index=out.index, dtype="Int64").where(cast)
+    return out
+
+
+def _measure_text(values: pd.Series, suffix: str, below: str) -> pd.Series:
+    v = values.astype("Int64")
+    text = v.abs().astype(str) + suffix
+    return text.where(v >= 0, below + text).where(v.notna(), "")
+
+
+def _whole(values: pd.Series, width: int = 0) -> pd.Series:
+    return values.map(lambda v: "" if pd.isna(v) else f"{int(v):0{width}d}")
+
+
+def write_student_file(frame: pd.DataFrame, path: Path | str, dialect: str = "camel") -> Path:
+    """Write student × test records as a caret-delimited TOMS Student Score Data File with a header row
+    in one dialect of params/student_file.yml (``camel``, ``spaced``, ``w401``): every column of that
+    header in its order, the mapped fields filled from the records, plausible CALPADS fields (grade,
+    district and school codes, race flags, test dates), invented names and birth dates, blanks elsewhere."""
+    from helpers import student_file
+
+    d = student_file.dialect(dialect)
+    lay = student_file.layout()
+    f = d.fields
+    n, year = len(frame), frame["year"].astype(int)
+    ssid = frame["ssid"].astype(str)
+    tested = frame["include_indicator"].isin(["Y", "T", "R"])
+    pick = ssid.str[-6:].astype(int)
+    record_of = {v: k for k, v in lay.record_types.items()}
+    code_of = {v: k for k, v in lay.race_codes.items()}
+    yes_no = lambda col: frame[col].map({True: "Yes", False: "No"}).fillna("")  # noqa: E731
+    grade = _whole(frame["grade"], 2)
+    values: dict[str, pd.Series | str] = {
+        "record_type": frame["test_id"].map(record_of), "ssid": ssid,
+        "last_name": pick.map(lambda i: LAST_NAMES[i % len(LAST_NAMES)]),
+        "first_name": pick.map(lambda i: FIRST_NAMES[i // 7 % len(FIRST_NAMES)]), "middle_name": "",
+        "birth_date": (year - frame["grade"] - 6).astype(str) + "-" + (pick % 12 + 1).map("{:02d}".format)
+                      + "-" + (pick % 28 + 1).map("{:02d}".format),
+        "sex": frame["sex"].map(lambda s: d.writer["sex"].get(s, s)),
+        "calpads_grade": grade, "grade": grade, "district_code": frame["lea_cds"],
+        "school_code": frame["cds"].where(frame["school_code"] != "0000000", ""), "charter_indicator": "",
+        "el_status": frame["el_status"], "race": _whole(frame["race"].map(code_of)),
+        "condition_code": frame["condition_code"], "attemptedness": frame["attemptedness"],
+        "score_status": frame["score_status"], "include_indicator": frame["include_indicator"],
+        "test_mode": tested.map({True: "O", False: ""}),
+        "window_start": year.astype(str) + "-03-13", "window_end": year.astype(str) + "-06-09",
+        "scale_score": _whole(frame["scale_score"]), "sem": _whole(frame["sem"], 4),
+        "achievement_level": _whole(frame["achievement_level"]),
+        "uin": pd.Series(np.arange(1, n + 1), index=frame.index).map("{:016d}".format), "end_of_record": "ZZ",
+    }
+    completed = (year.astype(str) + "-04-" + (pick % 15 + 10).astype(str)).where(tested, "")
+    values["test_completed"] = values["final_completed"] = completed
+    for flag in FLAG_P:
+        values[flag] = values[f"{flag}_calpads"] = yes_no(flag)
+    for gid in RACE_P:
+        values[f"race_{gid}"] = frame["race"].eq(gid).map({True: "Yes", False: "No"})
+    for col in ("error_band_min", "error_band_max", "domain_1_level", "domain_2_level", "domain_3_level"):
+        if col in frame:
+            values[col] = _whole(frame[col])
+    if "lexile" in frame:
+        values["lexile_quantile"] = _measure_text(frame["lexile"], "L", "BR").where(
+            frame["lexile"].notna(), _measure_text(frame["quantile"], "Q", "EM"))
+    columns = {name: "" for name in d.columns}
+    for tidy, value in values.items():
+        if tidy in f:
+            columns[f[tidy]] = value
+    table = pd.DataFrame(columns, index=frame.index)[list(d.columns)]
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", encoding=d.writer["encoding"], newline="") as out:
+        out.write(d.delimiter.join(d.columns) + "\n")
+        table.to_csv(out, sep=d.delimiter, header=False, index=False, lineterminator="\n",
+                     quoting=csv.QUOTE_NONE)
     return path

@@ -12,6 +12,7 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
+from . import counting
 from . import cuts as cutting
 from . import levels as leveling
 from . import params
@@ -97,8 +98,7 @@ def computed_levels(students: pd.DataFrame, tables: list[cutting.CutTable] | Non
     tables = tables or _cut_tables()
     s = students.copy()
     s["level"] = classify_students(s, tables)
-    s["is_tested"] = s["include_indicator"].isin(["Y", "T", "R"])
-    s["is_scored"] = s["include_indicator"].eq("Y") & s["scale_score"].notna()
+    s["is_tested"], s["is_scored"] = counting.flags(s)  # params/counting.yml
     masks = group_masks(s)
     wanted = [g for g in (groups or sorted(masks)) if g in masks]
     long = pd.concat([s[masks[g]].assign(student_group_id=g) for g in wanted], ignore_index=True)
