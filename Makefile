@@ -9,12 +9,15 @@ DATA   ?= data/sample
 JOBS   ?= $(shell nproc 2>/dev/null || echo 2)
 PYTEST_ARGS ?=
 
-.PHONY: book test setup store tables notebooks html clean help
+RELEASE ?= final
+
+.PHONY: book test setup sysdeps store tables notebooks html pdf clean help
 
 help:
-	@echo "make book   - set up .venv, ingest $(DATA), run every LEA notebook, build _build/html"
-	@echo "make test   - set up .venv and run the test suite"
-	@echo "make clean  - remove the store, executed notebooks and _build (keeps .venv)"
+	@echo "make book    - system packages, .venv, ingest $(DATA), run every LEA notebook, build _build/html and _build/pdf"
+	@echo "make test    - system packages, .venv, then the test suite (browser, PDF and privacy tests included)"
+	@echo "make sysdeps - install the system packages (Chromium, poppler-utils, fonts) if any is missing"
+	@echo "make clean   - remove the store, executed notebooks and _build (keeps .venv)"
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +27,9 @@ $(STAMP): requirements.lock pyproject.toml
 	touch $@
 
 setup: $(STAMP)
+
+sysdeps:
+	scripts/install-system-deps.sh
 
 store: setup
 	$(BIN)/caaspp-book ingest $(DATA)
@@ -35,13 +41,17 @@ notebooks: tables
 	$(BIN)/caaspp-book run --jobs $(JOBS)
 
 html: notebooks
-	$(BIN)/caaspp-book build
+	$(BIN)/caaspp-book build --release $(RELEASE)
 
-book: html
-	@echo "Book: $(CURDIR)/_build/html/index.html"
+pdf: html sysdeps
+	$(BIN)/caaspp-book pdf --jobs $(JOBS)
 
-test: setup
+book: sysdeps pdf
+	@echo "Site: $(CURDIR)/_build/html/index.html"
+	@echo "PDFs: $(CURDIR)/_build/pdf/caaspp-technical-report.pdf and $(CURDIR)/_build/pdf/leas/<county>/<cds>-<name>.pdf"
+
+test: sysdeps setup
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 clean:
-	rm -rf data/processed book/leas book/_generated _build
+	rm -rf data/processed data/interim/lea_tables book/leas book/_generated _build

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import papermill as pm
@@ -14,7 +15,6 @@ from .conftest import DNCUSD, ROOT
 
 pytestmark = pytest.mark.slow
 NOTEBOOK = ROOT / "notebooks" / "lea_report.ipynb"
-FAILS = ROOT / "tests" / "fixtures" / "notebooks" / "fails_for_castle_rock.ipynb"
 
 
 def outputs(nb: dict, mime: str) -> str:
@@ -42,9 +42,21 @@ def test_notebook_shows_the_published_values(executed):
     assert "abc123" in outputs(nb, "text/markdown")
 
 
-def test_notebook_draws_the_chart_and_writes_csvs(executed):
+def test_notebook_draws_the_charts_with_alt_text_data_and_csv_links(executed):
     nb, out = executed
-    assert len(outputs(nb, "image/png")) > 1000
+    html = outputs(nb, "text/html")
+    charts = re.findall(r'<img src="data:image/png;base64,([^"]+)" alt="([^"]+)"', html)
+    assert len(charts) == 2 and all(len(png) > 1000 for png, _ in charts)
+    assert charts[0][1].startswith("Stacked bar chart of the percentage of students with scores at each "
+                                   "performance level by grade, Del Norte County Unified, spring 2022")
+    assert "ELA: grades 3, 4, 5, 6, 7, 8, 11" in charts[0][1]
+    assert "Del Norte County Unified: ELA: 2017" in charts[1][1] and "2022 27.86" in charts[1][1]
+    data = re.findall(r'<details class="caaspp-data"><summary>Data for this chart</summary>(.*?)</details>', html, re.S)
+    assert len(data) == 2 and "<td>Grade 3</td>" in data[0] and "<td>27.86</td>" in data[1]
+    links = re.findall(r'<a href="([^"]+)" download>Download this table \(CSV\)</a>', html)
+    assert links == ["dncusd.summary.csv", "dncusd.by_grade.csv", "dncusd.schools.csv", "dncusd.trend.csv",
+                     "dncusd.impact.csv"]
+    assert all((out / name).exists() for name in links)
     assert sorted(p.name for p in out.glob("dncusd.*.csv")) == [
         "dncusd.by_grade.csv", "dncusd.impact.csv", "dncusd.schools.csv", "dncusd.summary.csv", "dncusd.trend.csv"]
 
@@ -56,27 +68,19 @@ def test_parameters_cell_is_tagged():
     assert all(not c.get("outputs") for c in nb["cells"] if c["cell_type"] == "code")
 
 
-def test_one_failing_lea_is_recorded_and_the_others_go_on(sample_store, sample_tables, tmp_path):
-    jobs = runner.plan(sample_tables, tmp_path, tmp_path / "leas")
-    assert [j.cds for j in jobs] == ["08100820000000", "08100820830059", DNCUSD, "08618200137729"]
-    records = runner.run(jobs, FAILS, (sample_store, sample_tables), tmp_path, jobs_n=2)
-    status = {r.cds: r.status for r in records}
-    assert status == {"08100820000000": "ok", "08100820830059": "failed", DNCUSD: "ok", "08618200137729": "ok"}
-    failed = next(r for r in records if r.status == "failed")
-    assert failed.error == "ValueError: deliberate failure for 08100820830059" and failed.failed_cell == 3  # In [3]: after the injected parameters
-    assert not (tmp_path / failed.notebook).exists()  # never a broken page in the book
-    assert (tmp_path / "leas" / "08" / ".08100820830059-castle-rock.failed.ipynb").exists()
-
-
 def test_runner_titles_the_page_and_hides_parameters(sample_store, sample_tables, tmp_path):
-    [job] = runner.plan(sample_tables, tmp_path, tmp_path / "leas", only=[DNCUSD])
-    record = runner.run_lea(job, NOTEBOOK, (sample_store, sample_tables), tmp_path)
+    """One LEA through the runner (its failures, timeouts and backends: tests/test_runner.py)."""
+    leas = tmp_path / "book" / "leas"
+    s = runner.Settings(root=tmp_path, notebook=NOTEBOOK, store=sample_store, tables=sample_tables, leas_dir=leas,
+                        manifest=leas / "manifest.json", shards=tmp_path / "shards", only=(DNCUSD,))
+    [record] = runner.run(s).records
     assert record.status == "ok", record.error
-    nb = json.loads((tmp_path / job.notebook).read_text())
+    nb = json.loads((tmp_path / record.notebook).read_text())
     assert "".join(nb["cells"][0]["source"]) == "# Del Norte County Unified (08618200000000)"
     hidden = [c for c in nb["cells"] if "remove-cell" in c["metadata"].get("tags", [])]
     assert {t for c in hidden for t in c["metadata"]["tags"]} >= {"parameters", "injected-parameters"}
-    assert job.notebook == "leas/08/08618200000000-del-norte-county-unified.ipynb"
+    assert record.notebook == "book/leas/08/08618200000000-del-norte-county-unified.ipynb"
+    assert "start_time" not in json.dumps(nb["metadata"])  # no run-dependent metadata
 
 
 def test_slug_transliterates():

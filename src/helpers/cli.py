@@ -6,11 +6,11 @@ import os
 from pathlib import Path
 from typing import Optional
 
-import pandas as pd
 import typer
 from rich.console import Console
 
-from . import book, contract, runner
+from . import book, contract, runner, student_file
+from . import custom as customs
 from . import ingest as ingesting
 from .errors import InputError
 from .paths import default_paths
@@ -19,7 +19,7 @@ app = typer.Typer(
     add_completion=False, no_args_is_help=True, rich_markup_mode="markdown",
     help="A reproducible report book for California CAASPP results.\n\n"
          "Typical use: `caaspp-book ingest data/sample` → `caaspp-book tables` → `caaspp-book run` → "
-         "`caaspp-book build`.\n\n"
+         "`caaspp-book build` → `caaspp-book pdf` → `caaspp-book publish OUT`.\n\n"
          "Examples: `caaspp-book ingest data/sample` · `caaspp-book tables --lea 08618200000000 --out /tmp/t` · "
          "`caaspp-book run --jobs 2` · `caaspp-book build` · `caaspp-book synth statewide /tmp/sw`",
 )
@@ -44,7 +44,7 @@ def ingest(
     except InputError as exc:
         fail(str(exc))
     src = tables["sources"]
-    console.print(f"ingested {len(src)} files, {len(tables['results']):,} result rows → {target}")
+    console.print(f"ingested {len(src)} files, {tables.rows('results'):,} result rows → {target}")
 
 
 @app.command(epilog="Examples: `caaspp-book tables` · `caaspp-book tables --lea 08618200000000 --year 2022 "
@@ -54,14 +54,25 @@ def tables(
     year: Optional[int] = typer.Option(None, help="Only this test year."),
     out: Path = typer.Option(None, help="Output folder (default data/processed/tables)."),
     alt_cuts: Optional[Path] = typer.Option(None, help="Alternative SB cut file for the impact table."),
-    students: Optional[Path] = typer.Option(None, help="Student records (Parquet) to compute from as well."),
+    students: Optional[Path] = typer.Option(None, help="Student records to compute from as well: a TOMS Student "
+                                            "Score Data File (any dialect) or tidy records (Parquet)."),
+    custom: Optional[Path] = typer.Option(None, "--custom", help="Custom aggregate spec (YAML, see params/custom/); "
+                                          "needs --students. Written as the `custom` table."),
     store: Path = typer.Option(None, help="Store folder (default data/processed/store)."),
 ) -> None:
     """Compute every LEA's tables in one pass: levels, reconciliation, trends, impact (CSV + Parquet)."""
     p = default_paths()
     try:
-        frame = pd.read_parquet(students) if students else None
+        frame, report = student_file.records(students) if students else (None, None)
+        if report is not None and report.bad:
+            console.print(f"{report.file}: {report.excluded} bad records excluded", highlight=False)
+            for message in report.messages()[:20]:
+                console.print(message, highlight=False)
+        if custom is not None and frame is None:
+            fail("--custom needs --students (the records to aggregate)")
         computed = contract.compute(store or p.store, alt_cuts, frame)
+        if custom is not None:
+            computed["custom"] = customs.compute(frame, custom)
     except (InputError, FileNotFoundError, LookupError) as exc:
         fail(str(exc))
     written = contract.write(computed, out or p.tables, lea, year)
@@ -69,43 +80,149 @@ def tables(
                   + ", ".join(f"{k} {len(v):,} rows" for k, v in computed.items()))
 
 
-@app.command(epilog="Examples: `caaspp-book run` · `caaspp-book run --lea 08618200000000 --jobs 2`")
+@app.command(epilog="Examples: `caaspp-book run` · `caaspp-book run --lea 08618200000000 --jobs 2` · "
+                    "`caaspp-book run --force` · `caaspp-book run --backend dask --scheduler tcp://10.0.0.5:8786` · "
+                    "`caaspp-book run --timeout 120 --allow-failures 3`")
 def run(
     lea: Optional[list[str]] = typer.Option(None, "--lea", help="Only this LEA's 14-digit CDS code (repeatable)."),
     year: Optional[int] = typer.Option(None, help="Test year (default: the latest in the store)."),
-    jobs: int = typer.Option(os.cpu_count() or 1, help="Notebooks executed at once."),
-    timeout: int = typer.Option(600, help="Seconds a notebook cell may take."),
+    jobs: int = typer.Option(os.cpu_count() or 1, help="Notebooks executed at once (processes and dask backends)."),
+    backend: str = typer.Option("processes", help="processes (worker processes here), serial (this process) or "
+                                                  "dask (dask.distributed: --scheduler, or a LocalCluster)."),
+    scheduler: Optional[str] = typer.Option(None, help="Dask scheduler address of an existing cluster (workers "
+                                                       "need this project at the same path)."),
+    timeout: float = typer.Option(600, help="Seconds an LEA may take (wall clock; also the limit of any cell)."),
+    force: bool = typer.Option(False, "--force", help="Run every LEA, changed or not."),
+    allow_failures: int = typer.Option(0, help="Exit 0 when at most this many LEAs failed."),
+    fresh_kernels: bool = typer.Option(False, "--fresh-kernels", help="A new kernel per LEA instead of one "
+                                                                      "reset kernel per worker."),
     store: Path = typer.Option(None, help="Store folder (default data/processed/store)."),
     tables: Path = typer.Option(None, help="Tables folder (default data/processed/tables)."),
+    timings: Optional[Path] = typer.Option(None, help="Also write each executed LEA's seconds per phase (kernel "
+                                                      "start or reset, execute, each cell, write) to this JSON file."),
 ) -> None:
-    """Execute the LEA notebook with papermill for every LEA; write the manifest."""
+    """Execute the LEA notebook with papermill for every LEA whose inputs changed (or failed last time);
+    merge the outcomes into the manifest (book/leas/manifest.json)."""
+    import time
+
+    from . import backends, progress
+
     p = default_paths()
-    data = (store or p.store, tables or p.tables)
+    if backend not in backends.NAMES:
+        fail(f"--backend must be one of {', '.join(backends.NAMES)}, not {backend!r}")
+    settings = runner.Settings.from_paths(p, store=store, tables=tables, year=year, only=tuple(lea or ()),
+                                          force=force, timeout=timeout, fresh_kernels=fresh_kernels)
     try:
-        planned = runner.plan(data[1], p.root, p.leas, year, lea)
-    except (KeyError, FileNotFoundError) as exc:
+        plan = runner.Plan(settings)
+    except (KeyError, FileNotFoundError, IndexError) as exc:
         fail(str(exc).strip("'\""))
-    done = lambda r: console.print(f"{r.status:>6}  {r.cds}  {r.name}  {r.duration:.1f}s  {r.error}", highlight=False)
-    records = runner.run(planned, p.notebook, data, p.root, jobs, timeout, on_done=done)
-    runner.write_manifest(records, p.manifest)
-    failed = [r for r in records if r.status != "ok"]
-    console.print(f"{len(records) - len(failed)} LEAs ok, {len(failed)} failed; manifest {p.manifest}")
-    if failed:
+    start = time.perf_counter()
+    chosen = backends.make(backend, jobs, scheduler, deadline=settings.deadline)
+    with progress.RunProgress(console, plan.total) as bar:
+        result = runner.run(settings, chosen, bar.update, plan)
+    console.print(progress.summary(result.records, time.perf_counter() - start, 1 if backend == "serial" else jobs))
+    console.print(f"manifest {p.manifest}", highlight=False)
+    if timings:
+        runner.write_timings(result, timings)
+    if len(result.failed) > allow_failures:
         raise typer.Exit(1)
 
 
-@app.command(epilog="Example: `caaspp-book build` (then open _build/html/index.html)")
-def build() -> None:
-    """Generate _toc.yml and the generated pages from the manifest and tables, then build the HTML book."""
+@app.command(epilog="Examples: `caaspp-book build` (then open _build/html/index.html) · "
+                    "`caaspp-book build --release preliminary`")
+def build(
+    release: str = typer.Option("final", help="Release status: final, or preliminary (a banner on every page "
+                                              "of the site and of the PDFs; `publish` refuses it)."),
+) -> None:
+    """Generate _toc.yml and the generated pages from the manifest and tables, build the HTML book, then
+    check it: every internal link resolves and the privacy scan finds nothing."""
+    from . import links, privacy
+
     p = default_paths()
+    if release not in ("final", "preliminary"):
+        fail(f"--release must be final or preliminary, not {release!r}")
     try:
-        result = book.build(p)
+        result = book.build(p, release)
     except FileNotFoundError as exc:
         fail(f"{exc}: run `caaspp-book ingest`, `tables` and `run` first")
     if result.returncode != 0 or not (p.html / "index.html").exists():
         console.print(result.stdout[-4000:], result.stderr[-4000:], highlight=False)
         fail("Jupyter Book reported warnings or errors (built with -W -n --keep-going)", 1)
+    problems = [f"broken link {b}" for b in links.check(p.html)] + [str(f) for f in privacy.scan_build(p, [p.html])]
+    if problems:
+        console.print("\n".join(problems[:50]), highlight=False)
+        fail(f"{len(problems)} problem(s) in the built site (links, privacy scan)", 1)
     print(p.html / "index.html")
+
+
+@app.command(epilog="Examples: `caaspp-book pdf` · `caaspp-book pdf --jobs 4` · `caaspp-book pdf --force` · "
+                    "`caaspp-book pdf --lea 08618200000000`")
+def pdf(
+    jobs: int = typer.Option(2, help="Pages printed at once (one Chromium, several tabs)."),
+    force: bool = typer.Option(False, "--force", help="Print every PDF, changed or not."),
+    lea: Optional[list[str]] = typer.Option(None, "--lea", help="Only this LEA's PDF (repeatable; the whole "
+                                                                "report is then not printed)."),
+) -> None:
+    """PDFs of the built site into _build/pdf: one per LEA page (only pages whose content changed) and the
+    whole technical report; then the privacy scan of their text."""
+    from . import pdf as pdfs
+    from . import privacy
+
+    p = default_paths()
+    show = lambda r: console.print(f"{r.status:>8}  {r.key}  {r.pages:>3} pages  {r.seconds:.2f}s  {r.error}",
+                                   highlight=False)
+    try:
+        results = pdfs.make(p, jobs, force, lea, on_done=show)
+    except FileNotFoundError as exc:
+        fail(str(exc))
+    printed = [r for r in results if r.status == "printed" and r.key != "report"]
+    failed = [r for r in results if r.status == "failed"]
+    timing = pdfs.read_index(pdfs.out_dir(p) / "index.json").get("timing", {})
+    rate = (f"; {timing['seconds_per_lea_pdf']:.2f} s per LEA PDF ({timing['lea_wall_seconds']:.1f} s wall "
+            f"for {len(printed)}, {jobs} at a time)") if printed else ""
+    console.print(f"{len(printed)} LEA PDFs printed, {sum(r.status == 'skipped' for r in results)} unchanged, "
+                  f"{len(failed)} failed{rate} → {pdfs.out_dir(p)}", highlight=False)
+    findings = privacy.scan_build(p, [pdfs.out_dir(p)])
+    if findings:
+        console.print("\n".join(str(f) for f in findings[:50]), highlight=False)
+        fail(f"privacy scan: {len(findings)} problem(s) in the PDFs", 1)
+    if failed:
+        raise typer.Exit(1)
+
+
+@app.command(epilog="Examples: `caaspp-book publish /srv/www/caaspp` · `caaspp-book publish site.zip` · "
+                    "`caaspp-book publish /tmp/review --allow-preliminary`")
+def publish(
+    out: Path = typer.Argument(..., help="A folder (replaced whole) or a .zip archive."),
+    allow_preliminary: bool = typer.Option(False, "--allow-preliminary",
+                                           help="Publish a preliminary build (its banner stays on every page)."),
+) -> None:
+    """Copy the built site and its PDFs (under pdf/) to OUT, after the release check and the privacy scan."""
+    from . import publish as publishing
+
+    try:
+        target = publishing.publish(default_paths(), out, allow_preliminary)
+    except publishing.Refused as exc:
+        fail(f"not published: {exc}")
+    print(target)
+
+
+@app.command(epilog="Examples: `caaspp-book scan` · `caaspp-book scan _build/html/book`")
+def scan(paths: Optional[list[Path]] = typer.Argument(None, help="Folders to scan (default: _build/html and "
+                                                                  "_build/pdf).")) -> None:
+    """Privacy scan of built files: small counts and results, student-ID shapes, machine paths, secrets."""
+    from . import privacy
+
+    p = default_paths()
+    try:
+        findings = privacy.scan_build(p, paths or [p.html, p.root / "_build" / "pdf"])
+    except FileNotFoundError as exc:
+        fail(str(exc))
+    for f in findings:
+        print(f)
+    console.print(f"{len(findings)} finding(s)", highlight=False)
+    if findings:
+        raise typer.Exit(1)
 
 
 synth = typer.Typer(no_args_is_help=True, rich_markup_mode="markdown",

@@ -1,13 +1,13 @@
-"""Book pages generated from data: sources, cut tables, column dictionary, data quality, impact."""
+"""Book pages generated from data: sources, suppression, column dictionary, data quality, impact."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pandas as pd
 
-from . import columns
-from . import cuts as cutting
+from . import columns, stable_write
 from . import impact as impacts
 from .report import md_text
 
@@ -38,28 +38,19 @@ def _cell(value) -> str:
     return str(value)
 
 
+def version_suffix(file_name: str) -> str:
+    """CDE's release version in a research-file name (`sb_ca2018_1_csv_v3.txt` → `v3`), or '' if none."""
+    match = re.search(r"_(v\d+)(?=[._]|$)", file_name)
+    return match.group(1) if match else ""
+
+
 def sources_page(sources: pd.DataFrame) -> str:
     frame = sources.sort_values("file")[["file", "kind", "era", "rows_read", "sha256"]]
-    frame = frame.assign(file=frame["file"].map(lambda f: f"`{f}`"), sha256=frame["sha256"].map(lambda s: f"`{s}`"))
+    frame = frame.assign(version=frame["file"].map(version_suffix),
+                         sha256=frame["sha256"].map(lambda s: f"`{s}`"))  # file names stay text: md_text escapes them
+    frame = frame[["file", "kind", "era", "version", "rows_read", "sha256"]]
     return md_table(frame.rename(columns={"file": "File", "kind": "Kind", "era": "Layout era",
-                                          "rows_read": "Rows", "sha256": "SHA-256"}))
-
-
-def cut_tables_page(tables: list[cutting.CutTable]) -> str:
-    """Every cut table: test, years, cut set, status, source and the cuts by grade."""
-    out = []
-    for t in tables:
-        out.append(f"### {md_text(t.id)}\n")
-        out.append(f"Test {md_text(t.test_id)} ({md_text(t.subject)}), years {t.years_text}, cut set "
-                   f"**{md_text(t.cut_set)}**, status **{t.status}**. Levels: "
-                   + ", ".join(f"{c} {md_text(n)}" for c, n in zip(t.level_codes, t.level_names)) + ".\n")
-        if t.is_illustrative:
-            out.append(f"{ILLUSTRATIVE} {md_text(t.note or '')}\n")
-        rows = [{"Grade": g, "LOSS": c.loss, **{f"Level {k + 2} minimum": v for k, v in enumerate(c.cuts)},
-                 "HOSS": c.hoss} for g, c in t.grades.items()]
-        out.append(md_table(pd.DataFrame(rows)))
-        out.append(f"Source: {md_text(t.source)}\n")
-    return "\n".join(out)
+                                          "version": "Version", "rows_read": "Rows", "sha256": "SHA-256"}))
 
 
 def suppression_page() -> str:
@@ -144,6 +135,6 @@ def impact_page(impact: pd.DataFrame) -> str:
 
 
 def write(path: Path, text: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
+    """Write a generated page, only if its text changed (Sphinx then does not re-read it)."""
+    stable_write.write_if_changed(path, text)
     return path

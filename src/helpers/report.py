@@ -52,6 +52,11 @@ def _text(values: pd.Series, hide: pd.Series, fmt: str) -> pd.Series:
     return text
 
 
+def cells(values: pd.Series, hide: pd.Series, fmt: str) -> pd.Series:
+    """Values as display text: `fmt` for numbers, `*` where `hide` is true, `–` where missing."""
+    return _text(values, hide, fmt)
+
+
 def footnote(year: int) -> str:
     rule = params.suppression_rule(year)
     return (f"`*` suppressed to protect student privacy: counts below {rule.min_count} and results for "

@@ -1,51 +1,32 @@
-"""Execute the LEA notebook with papermill once per LEA and record a manifest."""
+"""Run the LEA notebook for every LEA: incremental (unchanged LEAs are skipped), on a pluggable backend,
+recording every outcome in the manifest.
+
+An LEA runs again when its input hash changes: the notebook, its parameters (including the hash of the
+LEA's data slice) or the code (helpers.lea_data.code_digest); or when its last run failed; or with
+`force`. The manifest is merged with the previous one, so a partial or interrupted run keeps every LEA.
+"""
 
 from __future__ import annotations
 
 import json
-import os
 import re
+import shutil
 import time
 import unicodedata
-from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Iterator
 
-import nbformat
-
-from . import report
+from . import kernels, lea_data, manifest
 from . import store as stores
+from .backends import Backend, Lost, Serial
+from .execute import RunConfig, parameters, run_lea
+from .manifest import LeaJob, LeaRecord
 
-HIDE = "remove-cell"
-
-
-@dataclass
-class LeaJob:
-    cds: str
-    year: int
-    name: str
-    county_code: str
-    county_name: str
-    type_id: int
-    notebook: str  # path relative to the project root
-    data_sha256: str
-
-
-@dataclass
-class LeaRecord:
-    cds: str
-    year: int
-    name: str
-    county_code: str
-    county_name: str
-    type_id: int
-    notebook: str
-    data_sha256: str
-    status: str  # ok | failed
-    duration: float
-    error: str = ""
-    failed_cell: int | None = None  # execution count (In [n]) of the cell that raised
+read_manifest, write_manifest = manifest.read, manifest.write
+PACKAGE = Path(__file__).resolve().parent
+SAVE_EVERY = 5.0  # seconds between manifest saves during a run
 
 
 def slug(name: str) -> str:
@@ -54,101 +35,161 @@ def slug(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")[:60] or "lea"
 
 
-def plan(tables: Path, root: Path, leas_dir: Path, year: int | None = None,
-         only: Iterable[str] | None = None) -> list[LeaJob]:
-    """One job per LEA in the levels table (or only the CDS codes given)."""
-    table = stores.leas(tables, year)
-    wanted = {str(c) for c in only} if only else None
-    if wanted:
-        unknown = wanted - set(table["cds"])
-        if unknown:
-            raise KeyError(f"not an LEA with results in the store: {', '.join(sorted(unknown))}")
-        table = table[table["cds"].isin(wanted)]
-    jobs = []
-    for row in table.itertuples():
-        piece = stores.lea_slice(tables, row.cds, int(row.year))
-        nb = leas_dir / row.county_code / f"{row.cds}-{slug(row.name)}.ipynb"
-        jobs.append(LeaJob(row.cds, int(row.year), row.name, row.county_code, row.county_name, int(row.type_id),
-                           _rel(nb, root), stores.slice_sha256(piece)))
-    return jobs
-
-
-def _rel(path: Path, root: Path) -> str:
+def rel(path: Path, root: Path) -> str:
     try:
-        return path.resolve().relative_to(root.resolve()).as_posix()
+        return Path(path).resolve().relative_to(Path(root).resolve()).as_posix()
     except ValueError:
-        return path.resolve().as_posix()
+        return Path(path).resolve().as_posix()
 
 
-def run_lea(job: LeaJob, notebook: Path, data: tuple[Path, Path], root: Path, timeout: int = 600) -> LeaRecord:
-    """Execute the notebook for one LEA on `data` = (store, tables folder); write it atomically; never
-    raise for a notebook error."""
-    import papermill as pm
+@dataclass(frozen=True)
+class Settings:
+    """What to run and where (paths absolute; outputs and parameters are stored relative to `root`)."""
 
+    root: Path
+    notebook: Path
+    store: Path
+    tables: Path
+    leas_dir: Path
+    manifest: Path
+    shards: Path  # per-county table shards (helpers.lea_data)
+    year: int | None = None
+    only: tuple[str, ...] = ()
+    force: bool = False
+    timeout: float = 600
+    fresh_kernels: bool = False
+    grace: float = 5.0  # wall clock per LEA = timeout + grace
+
+    @classmethod
+    def from_paths(cls, p, **kwargs) -> "Settings":
+        """Defaults from a helpers.paths.Paths (store/tables may be overridden in kwargs)."""
+        base = dict(root=p.root, notebook=p.notebook, store=p.store, tables=p.tables, leas_dir=p.leas,
+                    manifest=p.manifest, shards=p.root / "data" / "interim" / "lea_tables")
+        base.update({k: v for k, v in kwargs.items() if v is not None})
+        return cls(**base)
+
+    @property
+    def deadline(self) -> float:
+        """When a worker process is killed as hung: the LEA's wall clock plus three kernel start attempts."""
+        return self.timeout + self.grace + 3 * min(60, self.timeout) + 30
+
+    def config(self) -> RunConfig:
+        return RunConfig(self.notebook, self.root, rel(self.store, self.root), self.timeout, self.fresh_kernels,
+                         grace=self.grace)
+
+
+class Plan:
+    """Every LEA of the year (or the ones asked for), each a job to run or the skipped previous record."""
+
+    def __init__(self, s: Settings) -> None:
+        self.s = s
+        table = stores.leas(s.tables, s.year)
+        self.year = int(table["year"].iloc[0]) if len(table) else (s.year or 0)
+        self.universe = {(str(c), int(y)) for c, y in zip(table["cds"], table["year"])}
+        if s.only:
+            unknown = set(s.only) - set(table["cds"])
+            if unknown:
+                raise KeyError(f"not an LEA with results in the store: {', '.join(sorted(unknown))}")
+            table = table[table["cds"].isin(set(s.only))]
+        self.table = table
+        self.total = len(table)
+        self.previous = {r.cds: r for r in manifest.read_if_exists(s.manifest)}
+        self.notebook_sha = lea_data.file_sha256(s.notebook)
+        self.code = lea_data.code_digest(PACKAGE, s.root / "params")
+
+    def items(self) -> Iterator[LeaJob | LeaRecord]:
+        """Jobs and skipped records in county, CDS order; lazily, so execution starts while planning."""
+        s, config = self.s, self.s.config()
+        prints = lea_data.Fingerprints(s.tables)
+        counties = sorted(set(self.table["county_code"]))
+        lea_data.write_shards(s.tables, s.shards, {c: prints.county_key(c) for c in counties})
+        hasher: lea_data.SliceHasher | None = None
+        try:
+            for row in self.table.itertuples():
+                cds, key = str(row.cds), prints.lea_key(str(row.cds))
+                prev = self.previous.get(cds)
+                if prev and prev.data_key == key and prev.year == self.year and prev.data_sha256:
+                    data_sha = prev.data_sha256
+                else:
+                    hasher = hasher or lea_data.SliceHasher(s.tables, self.year)
+                    data_sha = hasher.sha256(cds)
+                nb = s.leas_dir / row.county_code / f"{cds}-{slug(row.name)}.ipynb"
+                job = LeaJob(cds, self.year, row.name, row.county_code, row.county_name, int(row.type_id),
+                             rel(nb, s.root), data_sha, rel(s.shards / row.county_code, s.root), data_key=key)
+                job = replace(job, input_hash=lea_data.input_hash(self.notebook_sha, parameters(job, config), self.code))
+                if (not s.force and prev is not None and prev.built and prev.input_hash == job.input_hash
+                        and (s.root / prev.notebook).exists()):
+                    yield manifest.skipped(prev, job)
+                else:
+                    yield job
+        finally:
+            if hasher is not None:
+                hasher.close()
+
+
+@dataclass
+class RunResult:
+    records: list[LeaRecord]  # this run's, in county, CDS order
+    manifest: list[LeaRecord]  # merged with the previous manifest
+    seconds: float
+
+    @property
+    def failed(self) -> list[LeaRecord]:
+        return [r for r in self.records if r.status == "failed"]
+
+
+def outcome(job: LeaJob, result: LeaRecord | Lost, root: Path) -> LeaRecord:
+    """A backend result as a record: a lost worker makes a failed LEA (its staging folder removed)."""
+    if isinstance(result, LeaRecord):
+        return result
     out = root / job.notebook
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.stem}.tmp.ipynb")
+    shutil.rmtree(out.parent / f".{out.stem}.out", ignore_errors=True)
+    return manifest.record(job, "failed", result.seconds, result.reason)
+
+
+def run(s: Settings, backend: Backend | None = None, on_record: Callable[[LeaRecord], None] | None = None,
+        plan: Plan | None = None) -> RunResult:
+    """Plan, execute on `backend` (default serial), save the merged manifest (during the run too)."""
     start = time.perf_counter()
-    store, tables = data
-    params = {"cds": job.cds, "year": job.year, "store": _rel(store, root), "tables": _rel(tables, root),
-              "data_sha256": job.data_sha256,
-              "out_dir": _rel(out.parent, root), "stem": out.stem}
+    plan = plan or Plan(s)
+    backend = backend or Serial()
+    done: dict[str, LeaRecord] = {}
+    saved = [time.monotonic()]
+
+    def save(final: bool = False) -> list[LeaRecord]:
+        if not final and time.monotonic() - saved[0] < SAVE_EVERY:
+            return []
+        merged = manifest.merge(plan.previous.values(), done.values(), plan.universe)
+        manifest.write(merged, s.manifest)
+        saved[0] = time.monotonic()
+        return merged
+
+    def emit(rec: LeaRecord) -> None:
+        done[rec.cds] = rec
+        if on_record:
+            on_record(rec)
+        save()
+
+    def jobs() -> Iterable[LeaJob]:
+        for item in plan.items():
+            if isinstance(item, LeaRecord):
+                emit(item)
+            else:
+                yield item
+
     try:
-        pm.execute_notebook(str(notebook), str(tmp), parameters=params, cwd=str(root), kernel_name="python3",
-                            progress_bar=False, request_save_on_cell_execute=False, execution_timeout=timeout)
-    except Exception as exc:  # a failing LEA is recorded, the others go on
-        return _failed(job, exc, tmp, out, time.perf_counter() - start)
-    finish(tmp, job)
-    os.replace(tmp, out)
-    return LeaRecord(**asdict(job), status="ok", duration=round(time.perf_counter() - start, 2))
+        for job, result in backend.map(partial(run_lea, config=s.config()), jobs()):
+            emit(outcome(job, result, s.root))
+    finally:
+        merged = save(final=True)
+        kernels.close_all()  # the serial backend's kernel
+    records = sorted(done.values(), key=lambda r: (r.county_code, r.cds))
+    return RunResult(records, merged, time.perf_counter() - start)
 
 
-def _failed(job: LeaJob, exc: Exception, tmp: Path, out: Path, duration: float) -> LeaRecord:
-    cell = getattr(exc, "exec_count", None)
-    error = f"{getattr(exc, 'ename', type(exc).__name__)}: {getattr(exc, 'evalue', str(exc))}".strip()
-    if tmp.exists():  # keep the partial notebook beside, never inside, the book
-        tmp.replace(out.with_name(f".{out.stem}.failed.ipynb"))
-    return LeaRecord(**asdict(job), status="failed", duration=round(duration, 2), error=error[:2000],
-                     failed_cell=cell)
-
-
-def finish(path: Path, job: LeaJob) -> None:
-    """Give the page its title and hide the parameter cells."""
-    nb = nbformat.read(path, as_version=4)
-    for cell in nb.cells:
-        tags = cell.metadata.get("tags", [])
-        if "parameters" in tags or "injected-parameters" in tags:
-            cell.metadata["tags"] = sorted(set(tags) | {HIDE})
-    title = next(c for c in nb.cells if c.cell_type == "markdown")
-    title.source = f"# {report.md_text(job.name)} ({job.cds})"
-    nbformat.write(nb, path)
-
-
-def run(jobs: list[LeaJob], notebook: Path, data: tuple[Path, Path], root: Path, jobs_n: int = 1, timeout: int = 600,
-        on_done: Callable[[LeaRecord], None] | None = None) -> list[LeaRecord]:
-    """Run every job (in `jobs_n` processes); return records in job order."""
-    records: dict[str, LeaRecord] = {}
-    if jobs_n <= 1:
-        for job in jobs:
-            records[job.cds] = run_lea(job, notebook, data, root, timeout)
-            on_done and on_done(records[job.cds])
-    else:
-        with ProcessPoolExecutor(jobs_n) as pool:
-            futures = {pool.submit(run_lea, j, notebook, data, root, timeout): j for j in jobs}
-            for fut, job in futures.items():
-                records[job.cds] = fut.result()
-                on_done and on_done(records[job.cds])
-    return [records[j.cds] for j in jobs]
-
-
-def write_manifest(records: list[LeaRecord], path: Path) -> None:
+def write_timings(result: RunResult, path: Path) -> None:
+    """Per-LEA phase seconds of this run (for benchmarks; run-dependent, so never in the manifest)."""
+    rows = [{"cds": r.cds, "status": r.status, "duration": r.duration, **r.phases}
+            for r in result.records if r.status != "skipped"]
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps([asdict(r) for r in records], indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
-
-
-def read_manifest(path: Path) -> list[LeaRecord]:
-    if not path.exists():
-        raise FileNotFoundError(f"{path} not found: run `caaspp-book run` first")
-    return [LeaRecord(**r) for r in json.loads(path.read_text(encoding="utf-8"))]
+    path.write_text(json.dumps({"seconds": round(result.seconds, 2), "leas": rows}, indent=1) + "\n")

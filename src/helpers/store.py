@@ -102,7 +102,7 @@ def lea_slice(tables_dir: Path | str, cds: str, year: int, groups: tuple[int, ..
     county_name = str(county_rows["entity_name"].iloc[0]) if len(county_rows) else ""
     trend = query(f"""SELECT * FROM {table(tables_dir, 'trends')}
                       WHERE cds IN (?, ?, ?) AND student_group_id = 1 AND grade = 13
-                      ORDER BY test_id, year""", [cds, county, "0" * 14])
+                      ORDER BY test_id, year, cds""", [cds, county, "0" * 14])  # a total order: same bytes, same hash
     impact = query(f"SELECT * FROM {table(tables_dir, 'impact')} WHERE cds = ?", [cds])
     return LeaSlice(cds, year, str(first["entity_name"]), int(first["type_id"]), cds[:2], county_name,
                     rows.reset_index(drop=True), trend, impact)

@@ -1,0 +1,310 @@
+"""caaspp-book benchmarks (not tests): one run on this machine prints
+
+1. the naive baseline (a sequential loop of the `papermill` CLI per LEA, then a book build) against
+   `caaspp-book run` + `build` on the same 50 synthetic LEAs, and the ratio;
+2. the full statewide synthetic set (every LEA of the 2023 entities file): cold end-to-end time per step
+   (synth, ingest, tables, run, build) and peak memory (RSS summed over each step's process tree);
+3. a warm rebuild after one LEA's data changed (run + build);
+4. time per LEA: kernel start vs reset, execution (per cell), writing, and the book build's share;
+5. book build time and size against the number of LEA pages per navigation layout (bench/book_scale.py).
+
+    python bench/run.py                               # everything: about an hour on 2 cores
+    python bench/run.py --only compare               # one section (compare, statewide, warm, scale)
+    python bench/run.py --work /tmp/b --jobs 2
+
+Results go to stdout and <work>/results.json; docs/benchmarks.md quotes them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import psutil
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT / "bench"))
+
+PY = sys.executable
+RESULTS: dict = {}
+
+
+def machine() -> dict:
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor())
+    return {"nproc": os.cpu_count(), "memory_gib": round(psutil.virtual_memory().total / 2**30, 1), "cpu": cpu,
+            "python": platform.python_version(), "load_average_at_start": [round(x, 2) for x in os.getloadavg()]}
+
+
+class Step:
+    """Run a command; wall time and the peak of the summed RSS of its process tree (sampled every 0.2 s)."""
+
+    def __init__(self, name: str, cmd: list[str], cwd: Path, env: dict, log: Path) -> None:
+        self.name, self.cmd, self.cwd, self.env, self.log = name, cmd, cwd, env, log
+
+    def run(self, check: bool = True) -> dict:
+        peak = [0]
+        with open(self.log, "a") as log:
+            log.write(f"\n$ {' '.join(self.cmd)}\n")
+            log.flush()
+            start = time.perf_counter()
+            proc = subprocess.Popen(self.cmd, cwd=self.cwd, env=self.env, stdout=log, stderr=log)
+            done = threading.Event()
+            sampler = threading.Thread(target=_sample, args=(proc.pid, peak, done), daemon=True)
+            sampler.start()
+            code = proc.wait()
+            seconds = time.perf_counter() - start
+            done.set()
+            sampler.join()
+        if check and code != 0:
+            raise RuntimeError(f"{self.name} failed ({code}); see {self.log}")
+        row = {"step": self.name, "seconds": round(seconds, 1), "peak_rss_gib": round(peak[0] / 2**30, 2),
+               "exit": code}
+        print(f"  {self.name:<28} {seconds:8.1f} s   peak {peak[0] / 2**30:5.2f} GiB", flush=True)
+        return row
+
+
+def _sample(pid: int, peak: list[int], done: threading.Event) -> None:
+    while not done.is_set():
+        try:
+            parent = psutil.Process(pid)
+            procs = [parent] + parent.children(recursive=True)
+            total = 0
+            for p in procs:
+                try:
+                    total += p.memory_info().rss
+                except psutil.Error:
+                    pass
+            peak[0] = max(peak[0], total)
+        except psutil.Error:
+            pass
+        done.wait(0.2)
+
+
+def project(dest: Path) -> Path:
+    """A scratch copy of the project (configuration, chapters, notebook, params) to run in."""
+    shutil.rmtree(dest, ignore_errors=True)
+    dest.mkdir(parents=True)
+    for name in ("_config.yml", "pyproject.toml"):
+        shutil.copy(ROOT / name, dest / name)
+    for folder in ("book", "notebooks", "params"):
+        shutil.copytree(ROOT / folder, dest / folder, ignore=shutil.ignore_patterns("leas", "_generated"))
+    return dest
+
+
+def env_for(root: Path) -> dict:
+    return {**os.environ, "CAASPP_BOOK_ROOT": str(root), "PYTHONPATH": str(ROOT / "src")}
+
+
+def cli(root: Path, *args: str) -> list[str]:
+    return [PY, "-m", "helpers.cli", *args]
+
+
+def step(name: str, root: Path, cmd: list[str], log: Path, check: bool = True) -> dict:
+    return Step(name, cmd, root, env_for(root), log).run(check)
+
+
+# ---------------------------------------------------------------- 1. naive loop vs caaspp-book
+
+
+def compare(work: Path, jobs: int, n: int = 50) -> dict:
+    from helpers import manifest, runner
+    from helpers import store as stores
+
+    print(f"\n1. {n} synthetic LEAs: naive papermill CLI loop + build vs caaspp-book run + build", flush=True)
+    log = work / "compare.log"
+    data = project(work / "compare-data")
+    step("synth (first 260 entities)", data, cli(data, "synth", "statewide", str(work / "raw-260"),
+                                                 "--max-entities", "260"), log)
+    step("ingest", data, cli(data, "ingest", str(work / "raw-260")), log)
+    step("tables", data, cli(data, "tables"), log)
+    store, tables = data / "data" / "processed" / "store", data / "data" / "processed" / "tables"
+    table = stores.leas(tables).head(n)
+    codes, year = list(table["cds"]), int(table["year"].iloc[0])
+
+    naive = project(work / "compare-naive")
+    leas = naive / "book" / "leas"
+    start = time.perf_counter()
+    records = []
+    for row in table.itertuples():
+        out = leas / row.county_code / f"{row.cds}-{runner.slug(row.name)}.ipynb"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tick = time.perf_counter()
+        subprocess.run([PY, "-m", "papermill", str(naive / "notebooks" / "lea_report.ipynb"), str(out),
+                        "-r", "cds", row.cds, "-p", "year", str(year), "-r", "store", str(store),
+                        "-r", "tables", str(tables), "-r", "data_sha256", "", "-r", "out_dir", str(out.parent),
+                        "-r", "stem", out.stem, "--cwd", str(naive), "--no-progress-bar"],
+                       env=env_for(naive), check=True, capture_output=True)
+        records.append(manifest.LeaRecord(row.cds, year, row.name, row.county_code, row.county_name,
+                                          int(row.type_id), out.relative_to(naive).as_posix(), "", "ok",
+                                          round(time.perf_counter() - tick, 2)))
+    manifest.write(records, leas / "manifest.json")
+    loop = time.perf_counter() - start
+    print(f"  {'papermill CLI loop':<28} {loop:8.1f} s   ({loop / n:.2f} s per LEA)", flush=True)
+    naive_build = step("build (naive)", naive, cli(naive, "build"), log)
+
+    ours = project(work / "compare-ours")
+    lea_args = [a for c in codes for a in ("--lea", c)]
+    run = step("caaspp-book run", ours, cli(ours, "run", "--jobs", str(jobs), "--store", str(store),
+                                            "--tables", str(tables), *lea_args), log)
+    build = step("caaspp-book build", ours, cli(ours, "build"), log)
+    naive_total, ours_total = loop + naive_build["seconds"], run["seconds"] + build["seconds"]
+    result = {"leas": n, "naive_loop_s": round(loop, 1), "naive_build_s": naive_build["seconds"],
+              "naive_total_s": round(naive_total, 1), "run_s": run["seconds"], "build_s": build["seconds"],
+              "ours_total_s": round(ours_total, 1), "ratio": round(naive_total / ours_total, 2),
+              "ratio_notebooks_only": round(loop / run["seconds"], 2)}
+    print(f"  → naive {naive_total:.1f} s vs caaspp-book {ours_total:.1f} s: {result['ratio']}× "
+          f"(notebooks alone {result['ratio_notebooks_only']}×)", flush=True)
+    return result
+
+
+# ---------------------------------------------------------------- 2–4. statewide cold, warm, per LEA
+
+
+def statewide(work: Path, jobs: int) -> dict:
+    print("\n2. Full statewide synthetic set, cold end to end", flush=True)
+    log = work / "statewide.log"
+    root = project(work / "statewide")
+    steps = [step("synth statewide", root, cli(root, "synth", "statewide", str(work / "raw-all")), log),
+             step("ingest", root, cli(root, "ingest", str(work / "raw-all")), log),
+             step("tables", root, cli(root, "tables"), log),
+             step("run", root, cli(root, "run", "--jobs", str(jobs), "--allow-failures", "1000000",
+                                   "--timings", str(work / "timings-cold.json")), log),
+             step("build", root, cli(root, "build"), log, check=False)]
+    manifest = json.loads((root / "book" / "leas" / "manifest.json").read_text())
+    pipeline = [s for s in steps if s["step"] != "synth statewide"]
+    result = {"steps": steps, "leas": len(manifest), "ok": sum(r["status"] == "ok" for r in manifest),
+              "failed": sum(r["status"] == "failed" for r in manifest),
+              "cold_total_s": round(sum(s["seconds"] for s in pipeline), 1),
+              "peak_rss_gib": max(s["peak_rss_gib"] for s in pipeline)}
+    print(f"  → {result['leas']} LEAs ({result['failed']} failed): ingest → build {result['cold_total_s']:.0f} s "
+          f"({result['cold_total_s'] / 60:.1f} min), peak {result['peak_rss_gib']} GiB", flush=True)
+    return result
+
+
+def warm(work: Path, jobs: int) -> dict:
+    """Change one LEA's own rows in the tables (a correction), then run + build."""
+    import duckdb
+
+    print("\n3. Warm rebuild after one LEA's data changed", flush=True)
+    root = work / "statewide"
+    log = work / "warm.log"
+    records = json.loads((root / "book" / "leas" / "manifest.json").read_text())
+    target = next(r for r in records if r["status"] in ("ok", "skipped") and r["county_code"] == "19")
+    levels = root / "data" / "processed" / "tables" / "levels.parquet"
+    with duckdb.connect() as con:
+        con.execute(f"COPY (SELECT * REPLACE (CASE WHEN cds = '{target['cds']}' THEN enrolled + 1 ELSE enrolled END "
+                    f"AS enrolled) FROM read_parquet('{levels}')) TO '{levels}.new' (FORMAT parquet)")
+    Path(f"{levels}.new").replace(levels)
+    run = step("run (one LEA changed)", root, cli(root, "run", "--jobs", str(jobs), "--allow-failures", "1000000",
+                                                  "--timings", str(work / "timings-warm.json")), log)
+    build = step("build (incremental)", root, cli(root, "build"), log, check=False)
+    ran = json.loads((work / "timings-warm.json").read_text())["leas"]
+    result = {"changed": target["cds"], "executed": [r["cds"] for r in ran], "run_s": run["seconds"],
+              "build_s": build["seconds"], "total_s": round(run["seconds"] + build["seconds"], 1)}
+    print(f"  → {len(ran)} LEA(s) executed; run + build {result['total_s']} s", flush=True)
+    return result
+
+
+def per_lea(work: Path, statewide_result: dict | None) -> dict:
+    """Where an LEA's time goes, from the cold run's timings; plus a bare kernel start for scale."""
+    from helpers import kernels
+
+    print("\n4. Time per LEA", flush=True)
+    timings = json.loads((work / "timings-cold.json").read_text())
+    rows = [r for r in timings["leas"] if r["status"] == "ok"]
+    starts = [r["kernel"] for r in rows if r.get("kernel_started")]  # a worker's first LEA starts its kernel
+    resets = [r["kernel"] for r in rows if not r.get("kernel_started")]
+    cells = list(zip(*[r["cells"] for r in rows if r.get("cells")]))
+    labels = _cell_labels(ROOT / "notebooks" / "lea_report.ipynb")
+    bare = []
+    for _ in range(5):
+        tick = time.perf_counter()
+        kernel = kernels.Kernel(ROOT).start()
+        bare.append(time.perf_counter() - tick)
+        kernel.shutdown()
+    mean = lambda xs: round(statistics.mean(xs), 3) if xs else None  # noqa: E731
+    result = {
+        "leas": len(rows), "wall_per_lea_s": round(timings["seconds"] / max(len(rows), 1), 3),
+        "duration_mean_s": mean([r["duration"] for r in rows]),
+        "kernel_start_mean_s": mean(starts), "kernel_starts": len(starts),
+        "kernel_reset_mean_s": mean(resets), "execute_mean_s": mean([r["execute"] for r in rows]),
+        "write_mean_s": mean([r["write"] for r in rows]),
+        "cells_mean_s": {label: mean(list(c)) for label, c in zip(labels, cells)},
+        "bare_kernel_start_s": mean(bare),
+    }
+    result["overhead_per_lea_s"] = round(result["duration_mean_s"] - sum(v or 0 for v in result["cells_mean_s"].values()), 3)
+    if statewide_result:
+        build = next(s for s in statewide_result["steps"] if s["step"] == "build")
+        result["build_share_per_lea_s"] = round(build["seconds"] / max(statewide_result["leas"], 1), 3)
+    print(json.dumps(result, indent=1), flush=True)
+    return result
+
+
+def _cell_labels(notebook: Path) -> list[str]:
+    """A short label per code cell of the executed notebook (parameters, injected parameters, then the
+    template's code cells by their first line)."""
+    nb = json.loads(notebook.read_text())
+    code = [c for c in nb["cells"] if c["cell_type"] == "code"]
+    labels = []
+    for i, cell in enumerate(code):
+        labels.append("parameters" if "parameters" in cell["metadata"].get("tags", []) else
+                      "".join(cell["source"]).strip().splitlines()[-1][:60])
+        if i == 0:
+            labels.append("injected parameters")
+    return labels
+
+
+# ---------------------------------------------------------------- 5. book scale
+
+
+def scale(work: Path, sizes: list[str]) -> list[dict]:
+    import book_scale
+
+    print("\n5. Book build vs number of LEA pages (cold build, rebuild with nothing / one page changed)", flush=True)
+    rows = []
+    for size in sizes:
+        for layout in (["full", "chapters"] if size != "all" else ["chapters"]):
+            row = book_scale.measure(work / "statewide", work / "scale" / f"{layout}-{size}",
+                                     None if size == "all" else int(size), layout)
+            print(f"  {json.dumps(row)}", flush=True)
+            rows.append(row)
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="caaspp-book benchmarks (see the module docstring)")
+    parser.add_argument("--work", type=Path, default=Path("/tmp/caaspp-bench"))
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
+    parser.add_argument("--only", nargs="+", default=["compare", "statewide", "warm", "scale"])
+    parser.add_argument("--sizes", nargs="+", default=["100", "400", "all"])
+    args = parser.parse_args()
+    args.work.mkdir(parents=True, exist_ok=True)
+    results_path = args.work / "results.json"
+    RESULTS.update(json.loads(results_path.read_text()) if results_path.exists() else {})
+    RESULTS["machine"] = machine()
+    print("machine:", json.dumps(RESULTS["machine"]), flush=True)
+    sections = {"compare": lambda: compare(args.work, args.jobs),
+                "statewide": lambda: statewide(args.work, args.jobs),
+                "warm": lambda: warm(args.work, args.jobs),
+                "scale": lambda: scale(args.work, args.sizes)}
+    for name in args.only:
+        RESULTS[name] = sections[name]()
+        if name == "statewide":
+            RESULTS["per_lea"] = per_lea(args.work, RESULTS[name])
+        results_path.write_text(json.dumps(RESULTS, indent=1) + "\n")
+    print(f"\nresults: {results_path}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,263 @@
+"""IPython kernels for the runner: started with retries, reused with a cheap reset, killed on a deadline.
+
+A kernel start and the imports of the LEA notebook cost more than its analysis (bench/run.py), so each
+worker keeps one kernel and resets it between notebooks: a new IPython session (empty namespace,
+execution count 1) in the start folder, with the start-up `sys.path`, environment and warning filters,
+Matplotlib's rc file defaults, pyplot figures closed and pandas options at their defaults. Imported
+modules stay imported (and out of the garbage collector's way, `gc.freeze`): that is the saving. tests/test_runner.py checks that notebooks from a reused
+kernel are byte-identical to fresh-kernel ones; `caaspp-book run --fresh-kernels` opts out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import os
+import shutil
+import signal
+import tempfile
+import threading
+from pathlib import Path
+from typing import Any, Callable
+
+from jupyter_client.manager import AsyncKernelManager
+from jupyter_core.utils import run_sync
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
+from papermill.clientwrap import PapermillNotebookClient
+from papermill.engines import NBClientEngine, papermill_engines
+
+log = logging.getLogger(__name__)
+ENGINE = "caaspp-kernel"
+
+# Run silently (no history, no execution count) in the kernel before each notebook.
+_SNAPSHOT = """
+import os as _os, sys as _sys, warnings as _warnings
+get_ipython()._caaspp_start = {"cwd": _os.getcwd(), "path": list(_sys.path), "environ": dict(_os.environ),
+                               "filters": list(_warnings.filters)}
+del _os, _sys, _warnings
+"""
+_RESET = """
+def _caaspp_reset(ip):
+    import gc, os, sys, warnings
+    start = ip._caaspp_start
+    ip.reset(new_session=True)
+    os.chdir(start["cwd"])
+    sys.path[:] = start["path"]
+    os.environ.clear()
+    os.environ.update(start["environ"])
+    warnings.filters[:] = start["filters"]
+    warnings._filters_mutated()
+    warnings.onceregistry.clear()
+    for module in list(sys.modules.values()):
+        getattr(module, "__warningregistry__", {}).clear()
+    if "matplotlib.pyplot" in sys.modules:
+        sys.modules["matplotlib.pyplot"].close("all")
+    if "matplotlib" in sys.modules:
+        sys.modules["matplotlib"].rc_file_defaults()
+    if "pandas" in sys.modules:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            sys.modules["pandas"].reset_option("all")
+    gc.freeze()  # what survives a reset (modules, caches) is left out of later collections: ip.reset's own
+                 # full collection then costs milliseconds, not a tenth of a second
+_caaspp_reset(get_ipython())
+"""
+
+
+class KernelStartError(RuntimeError):
+    """The kernel did not start after every attempt."""
+
+
+class KernelDied(RuntimeError):
+    """The kernel died or was killed while a notebook ran."""
+
+
+def ipc_manager(kernel_name: str) -> AsyncKernelManager:
+    """A kernel manager on Unix-domain sockets in a private folder: no TCP ports to race for (papermill#511)
+    and no unencrypted-TCP warning."""
+    folder = tempfile.mkdtemp(prefix="caaspp-kernel-")
+    return AsyncKernelManager(kernel_name=kernel_name, transport="ipc", ip=os.path.join(folder, "kernel"))
+
+
+class Kernel:
+    """One IPython kernel in `cwd`; `start` retries a failed start (a port race, papermill#511, if a TCP
+    manager is used; any other start failure too)."""
+
+    def __init__(self, cwd: Path, kernel_name: str = "python3", start_timeout: float = 60, attempts: int = 3,
+                 manager: Callable[[], AsyncKernelManager] | None = None) -> None:
+        self.cwd, self.kernel_name, self.start_timeout, self.attempts = Path(cwd), kernel_name, start_timeout, attempts
+        self._manager = manager or (lambda: ipc_manager(kernel_name))
+        self.km: AsyncKernelManager | None = None
+        self.kc: Any = None
+        self.notebooks = 0  # executed since the start
+        self.start_failures: list[str] = []  # errors of failed start attempts (retried)
+        self.last_nb: Any = None  # the notebook of the last execution, also when it raised
+        self.killed = False
+
+    @property
+    def pid(self) -> int | None:
+        process = getattr(getattr(self.km, "provisioner", None), "process", None)
+        return process.pid if process is not None else None
+
+    def start(self) -> "Kernel":
+        for attempt in range(1, self.attempts + 1):
+            if self.killed:
+                raise KernelStartError("kernel start cancelled (the LEA's time is up)")
+            try:
+                run_sync(self._start)()
+                return self
+            except Exception as exc:  # noqa: BLE001 - any start failure is retried with new ports
+                self.start_failures.append(f"{type(exc).__name__}: {exc}")
+                log.warning("kernel start failed (attempt %d of %d): %s", attempt, self.attempts, exc)
+                self.shutdown()
+        raise KernelStartError(f"kernel did not start in {self.attempts} attempts: {self.start_failures[-1]}")
+
+    def ready(self) -> "Kernel":
+        """Started if new, reset if it ran a notebook before."""
+        if self.km is None:
+            return self.start()
+        if self.notebooks:
+            self.reset()
+        return self
+
+    async def _start(self) -> None:
+        self.km = self._manager()
+        await self.km.start_kernel(cwd=str(self.cwd), extra_arguments=["--HistoryManager.hist_file=:memory:"])
+        self.kc = self.km.client()
+        self.kc.start_channels()
+        await self.kc.wait_for_ready(timeout=self.start_timeout)
+        await self._silent(_SNAPSHOT)
+        self.notebooks = 0
+
+    async def _silent(self, code: str) -> None:
+        reply = await self.kc.execute_interactive(code, silent=True, store_history=False, timeout=self.start_timeout)
+        if reply["content"]["status"] != "ok":
+            raise RuntimeError(f"kernel set-up code failed: {reply['content'].get('evalue', '')}")
+
+    def reset(self) -> None:
+        """A clean session in the same process (see the module docstring)."""
+        run_sync(self._silent)(_RESET)
+
+    def alive(self) -> bool:
+        return self.km is not None and bool(run_sync(self.km.is_alive)())
+
+    def kill(self) -> None:
+        """SIGKILL the kernel process and cancel start retries; safe from any thread (the watchdog's)."""
+        self.killed = True
+        pid = self.pid
+        if pid:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+    def shutdown(self) -> None:
+        if self.kc is not None:
+            try:
+                self.kc.stop_channels()
+            except Exception:  # noqa: BLE001 - best effort on a broken client
+                pass
+        if self.km is not None:
+            try:
+                run_sync(self.km.shutdown_kernel)(now=True)
+            except Exception:  # noqa: BLE001
+                self.kill()
+            if self.km.transport == "ipc":
+                shutil.rmtree(os.path.dirname(self.km.ip), ignore_errors=True)
+        self.km, self.kc = None, None
+
+    def execute(self, input_path: Path, parameters: dict, timeout: float) -> Any:
+        """Run a notebook with papermill on this kernel; return the executed notebook node. On error the
+        (partial) notebook is in `self.last_nb`."""
+        import papermill as pm
+
+        self.notebooks += 1
+        return pm.execute_notebook(str(input_path), None, parameters=parameters, engine_name=ENGINE,
+                                   kernel_name=self.kernel_name, progress_bar=False,
+                                   request_save_on_cell_execute=False, execution_timeout=timeout, kernel=self)
+
+
+class KernelEngine(NBClientEngine):
+    """papermill's nbclient engine on a running `Kernel` (kept alive afterwards), without timing metadata."""
+
+    @classmethod
+    def execute_managed_notebook(cls, nb_man, kernel_name, log_output=False, stdout_file=None, stderr_file=None,
+                                 start_timeout=60, execution_timeout=None, kernel: Kernel | None = None,
+                                 **kwargs):
+        assert kernel is not None and kernel.km is not None
+        kernel.last_nb = nb_man.nb
+        timeout = math.ceil(execution_timeout) if execution_timeout else None  # nbclient takes whole seconds
+        client = PapermillNotebookClient(nb_man, km=kernel.km, timeout=timeout, kernel_name=kernel_name,
+                                         startup_timeout=start_timeout, log=logging.getLogger("papermill"),
+                                         log_output=log_output, stdout_file=stdout_file, stderr_file=stderr_file,
+                                         record_timing=False)
+        client.kc = kernel.kc
+        try:
+            return client.execute(cleanup_kc=False)
+        except DeadKernelError as exc:
+            raise KernelDied(str(exc) or "kernel died") from exc
+        except CellTimeoutError:
+            raise
+
+
+papermill_engines.register(ENGINE, KernelEngine)
+
+# One kernel per thread of a worker process, reused across notebooks.
+_local = threading.local()
+_all: dict[int, Kernel] = {}
+_lock = threading.Lock()
+
+
+def own_event_loop() -> None:
+    """Run this thread's coroutines (nbclient's, the kernel client's) on one loop of its own, the same for
+    every notebook of the thread: Dask runs tasks in threads whose context still points at the cluster's
+    running loop (jupyter_core keeps the loop in a context variable)."""
+    from jupyter_core import utils as jupyter_utils
+
+    loop = getattr(_local, "loop", None)
+    if loop is None or loop.is_closed():
+        loop = _local.loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    jupyter_utils._loop.set(loop)
+
+
+def acquire(cwd: Path, kernel_name: str = "python3", fresh: bool = False, start_timeout: float = 60) -> Kernel:
+    """A new kernel (`fresh`), or this thread's reusable one in `cwd`; call `ready()` on it before use."""
+    own_event_loop()
+    if fresh:
+        return Kernel(cwd, kernel_name, start_timeout=start_timeout)
+    kernel: Kernel | None = getattr(_local, "kernel", None)
+    if kernel is not None and (kernel.cwd != Path(cwd) or kernel.kernel_name != kernel_name
+                               or (kernel.km is not None and not kernel.alive())):
+        discard(kernel)
+        kernel = None
+    if kernel is None:
+        kernel = Kernel(cwd, kernel_name, start_timeout=start_timeout)
+        _local.kernel = kernel
+        with _lock:
+            _all[threading.get_ident()] = kernel
+    kernel.start_failures = []
+    return kernel
+
+
+def discard(kernel: Kernel) -> None:
+    """Shut a kernel down and forget it (after any failure: its state is unknown)."""
+    kernel.shutdown()
+    if getattr(_local, "kernel", None) is kernel:
+        _local.kernel = None
+    with _lock:
+        for key, value in list(_all.items()):
+            if value is kernel:
+                del _all[key]
+
+
+def close_all() -> int:
+    """Shut down every kernel this process started (the Dask backend calls it on each worker)."""
+    with _lock:
+        kernels = list(_all.values())
+        _all.clear()
+    for kernel in kernels:
+        kernel.shutdown()
+    _local.kernel = None
+    return len(kernels)

@@ -1,0 +1,238 @@
+"""PDFs of the built site with one headless Chromium (Playwright): one per LEA page, in parallel and
+incrementally (a page whose content hash is unchanged is not printed again), and the whole report."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import html
+import json
+import os
+import re
+import shutil
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Callable
+
+from . import book, pdf_report, release, runner
+from .paths import Paths
+
+FORMAT = "4"  # bump when the print set-up changes: every PDF is printed again
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run", "--font-render-hinting=none"]
+MARGIN = {"top": "16mm", "bottom": "14mm", "left": "10mm", "right": "10mm"}
+FIXED_DATE = b"D:20000101000000+00'00'"
+REPORT = "caaspp-technical-report.pdf"
+# Before printing: open collapsed data tables, and drop links that would carry this machine's file paths
+PREPARE = """() => {
+  document.querySelectorAll('details').forEach(d => { d.open = true; });
+  document.querySelectorAll('a[href]').forEach(a => {
+    const href = a.getAttribute('href');
+    if (!/^(https?:|mailto:|#)/.test(href)) a.removeAttribute('href');
+  });
+}"""
+
+
+def chromium() -> str:
+    """The Chromium binary: $CAASPP_CHROMIUM, else Debian's chromium on PATH."""
+    for candidate in (os.environ.get("CAASPP_CHROMIUM"), shutil.which("chromium"), shutil.which("chromium-browser")):
+        if candidate and Path(candidate).exists():
+            return candidate
+    raise FileNotFoundError("Chromium not found: run `make sysdeps` (scripts/install-system-deps.sh) "
+                            "or set CAASPP_CHROMIUM")
+
+
+@dataclass
+class PrintJob:
+    key: str  # CDS code, or "report"
+    source: Path  # the HTML file to print
+    out: Path
+    sha256: str
+    title: str
+
+
+@dataclass
+class Printed:
+    key: str
+    pdf: str  # relative to the PDF folder
+    sha256: str
+    pages: int
+    seconds: float
+    status: str  # printed | skipped | failed
+    error: str = ""
+
+
+def out_dir(p: Paths) -> Path:
+    return p.root / "_build" / "pdf"
+
+
+def print_css(p: Paths) -> str:
+    return (p.book / "_static" / "caaspp-print.css").read_text(encoding="utf-8")
+
+
+def content_hash(page_html: str, status: str, css: str) -> str:
+    """What a PDF depends on: the page's article (not the site navigation), the release and print set-up."""
+    body = pdf_report.article_html(page_html) or page_html
+    digest = hashlib.sha256()
+    for part in (FORMAT, status, css, body):
+        digest.update(part.encode("utf-8") + b"\0")
+    return digest.hexdigest()
+
+
+def templates(status: str) -> tuple[str, str]:
+    """Header (the preliminary banner, on every page) and footer (document title, page x of y)."""
+    style = "font-family: 'DejaVu Sans', sans-serif; width: 100%; text-align: center;"
+    header = (f'<div style="{style} font-size: 9px; color: #b00020; font-weight: bold;">'
+              f"{html.escape(release.BANNER)}</div>" if status == "preliminary" else "<span></span>")
+    footer = (f'<div style="{style} font-size: 7px; color: #444;"><span class="title"></span> · page '
+              '<span class="pageNumber"></span> of <span class="totalPages"></span></div>')
+    return header, footer
+
+
+def _fixed_date(m: re.Match) -> bytes:
+    whole = m.group(0)  # b"/CreationDate (D:20261123130839+00'00')"
+    start = whole.index(b"(") + 1
+    width = len(whole) - start - 1
+    return whole[:start] + FIXED_DATE[:width].ljust(width, b"0") + b")"
+
+
+def normalise(path: Path) -> None:
+    """Make the same page give the same file: Chromium's creation and modification dates become a fixed
+    date, and the tagged-PDF element IDs (renderer DOM node numbers, which depend on what the browser
+    printed before) are renumbered 1, 2, … in their original order. Replacements keep every length, so
+    byte offsets (the xref table) stay valid and the ID name tree stays sorted."""
+    data = path.read_bytes()
+    fixed = re.sub(rb"/(?:CreationDate|ModDate) \(D:[0-9]{14}[^)]{0,7}\)", _fixed_date, data)
+    ids = sorted(set(re.findall(rb"node([0-9]{8})(?![0-9])", fixed)))
+    order = {old: str(k).zfill(8).encode() for k, old in enumerate(ids, start=1)}
+    fixed = re.sub(rb"node([0-9]{8})(?![0-9])", lambda m: b"node" + order[m.group(1)], fixed)
+    if fixed != data:
+        path.write_bytes(fixed)
+
+
+def page_count(path: Path) -> int:
+    return len(re.findall(rb"/Type\s*/Page(?![s\w])", path.read_bytes()))
+
+
+async def _print_all(batches: list[list[PrintJob]], status: str, css: str, n: int,
+                     on_done: Callable[[Printed], None] | None) -> tuple[list[Printed], list[float]]:
+    """Print the batches one after the other in one browser, `n` pages at a time within a batch; return
+    the results and each batch's wall-clock seconds."""
+    from playwright.async_api import async_playwright
+
+    header, footer = templates(status)
+    gate = asyncio.Semaphore(max(1, n))
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=chromium(), args=CHROMIUM_ARGS)
+
+        async def one(job: PrintJob) -> Printed:
+            async with gate:
+                start = time.perf_counter()
+                page = await browser.new_page()
+                try:
+                    await page.goto(job.source.resolve().as_uri(), wait_until="load")
+                    await page.add_style_tag(content=css)
+                    await page.evaluate(PREPARE)
+                    await page.emulate_media(media="print")
+                    tmp = job.out.with_name(f".{job.out.name}.tmp")
+                    job.out.parent.mkdir(parents=True, exist_ok=True)
+                    await page.pdf(path=str(tmp), format="Letter", landscape=True, print_background=True,
+                                   display_header_footer=True, header_template=header, footer_template=footer,
+                                   margin=MARGIN, outline=True, tagged=True)
+                    normalise(tmp)
+                    tmp.replace(job.out)
+                    done = Printed(job.key, "", job.sha256, page_count(job.out),
+                                   round(time.perf_counter() - start, 2), "printed")
+                except Exception as exc:  # one failing page is recorded; the others go on
+                    done = Printed(job.key, "", job.sha256, 0, round(time.perf_counter() - start, 2), "failed",
+                                   f"{type(exc).__name__}: {exc}"[:500])
+                finally:
+                    await page.close()
+                on_done and on_done(done)
+                return done
+
+        results, walls = [], []
+        try:
+            for batch in batches:
+                start = time.perf_counter()
+                results += await asyncio.gather(*(one(j) for j in batch))
+                walls.append(round(time.perf_counter() - start, 2))
+        finally:
+            await browser.close()
+        return results, walls
+
+
+def read_index(path: Path) -> dict:
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+
+
+def lea_jobs(p: Paths, records: list[runner.LeaRecord], status: str, css: str) -> list[PrintJob]:
+    jobs = []
+    for r in records:
+        if not r.built:
+            continue
+        page = p.html / Path(r.notebook).with_suffix(".html")
+        if not page.exists():
+            raise FileNotFoundError(f"{page} not found: run `caaspp-book build` first")
+        out = out_dir(p) / "leas" / Path(r.notebook).relative_to("book/leas").with_suffix(".pdf")
+        jobs.append(PrintJob(r.cds, page, out, content_hash(page.read_text(encoding="utf-8"), status, css),
+                             f"{r.name} ({r.cds})"))
+    return jobs
+
+
+def report_job(p: Paths, records: list[runner.LeaRecord], status: str, css: str) -> PrintJob:
+    title = "CAASPP results — technical report"
+    line = ("Release status: PRELIMINARY — " + release.BANNER.split(" — ")[1]) if status == "preliminary" \
+        else "Release status: final."
+    doc = pdf_report.document(p.html, book.CHAPTERS, records, p.root, title, line, css)
+    work = p.root / "_build" / ".pdf-work" / "report.html"
+    work.parent.mkdir(parents=True, exist_ok=True)
+    work.write_text(doc, encoding="utf-8")
+    digest = hashlib.sha256(f"{FORMAT}\0{status}\0{doc}".encode("utf-8")).hexdigest()
+    return PrintJob("report", work, out_dir(p) / REPORT, digest, title)
+
+
+def make(p: Paths, jobs_n: int = 2, force: bool = False, only: list[str] | None = None,
+         on_done: Callable[[Printed], None] | None = None) -> list[Printed]:
+    """Print what changed (everything with `force`): the LEA pages (or `only` these CDS codes) and the
+    whole report; record hashes in _build/pdf/index.json; remove PDFs of LEAs no longer in the book."""
+    status = release.read_record(p.html)["release"]
+    css = print_css(p)
+    records = runner.read_manifest(p.manifest)
+    index_path = out_dir(p) / "index.json"
+    index = read_index(index_path)
+    previous = index.get("pdfs", {}) if index.get("format") == FORMAT else {}
+    jobs = lea_jobs(p, [r for r in records if not only or r.cds in only], status, css)
+    if not only:
+        jobs.append(report_job(p, records, status, css))
+    todo, results, walls = [], [], []
+    for job in jobs:
+        rel = job.out.relative_to(out_dir(p)).as_posix()
+        old = previous.get(job.key)
+        if not force and old and old["sha256"] == job.sha256 and old.get("status") != "failed" and job.out.exists():
+            results.append(Printed(job.key, rel, job.sha256, old["pages"], old["seconds"], "skipped"))
+            on_done and on_done(results[-1])
+        else:
+            todo.append(job)
+    if todo:
+        batches = [[j for j in todo if j.key != "report"], [j for j in todo if j.key == "report"]]
+        printed, walls = asyncio.run(_print_all(batches, status, css, jobs_n, on_done))
+        for job, done in zip(batches[0] + batches[1], printed):
+            done.pdf = job.out.relative_to(out_dir(p)).as_posix()
+        results += printed
+    n_lea = sum(1 for r in results if r.status == "printed" and r.key != "report")
+    keep = {r.key: asdict(r) for r in results}
+    if only:  # a partial run keeps the other LEAs' entries
+        keep = {**{k: v for k, v in previous.items() if k not in keep}, **keep}
+    wanted = {v["pdf"] for v in keep.values()}
+    for stale in (out_dir(p) / "leas").rglob("*.pdf") if (out_dir(p) / "leas").exists() else []:
+        if stale.relative_to(out_dir(p)).as_posix() not in wanted:
+            stale.unlink()
+    index_path.parent.mkdir(parents=True, exist_ok=True)
+    timing = {"lea_pdfs_printed": n_lea, "lea_wall_seconds": walls[0] if walls else 0.0,
+              "seconds_per_lea_pdf": round(walls[0] / n_lea, 2) if n_lea else None, "jobs": jobs_n}
+    index_path.write_text(json.dumps({"format": FORMAT, "release": status, "timing": timing,
+                                      "pdfs": dict(sorted(keep.items()))},
+                                     indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    return results

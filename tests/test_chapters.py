@@ -1,0 +1,119 @@
+"""Generated chapters: assessments and cut tables, state and county summary, run status, change log."""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+import pytest
+from matplotlib.colors import to_hex
+
+from helpers import chapter_charts, chapters, changelog, charts, cuts, layouts, myst, pages
+from helpers.runner import LeaRecord
+
+from .conftest import DNCUSD
+
+
+@pytest.fixture(scope="module")
+def cut_tables():
+    return cuts.load_all()
+
+
+def table_by_id(tables, table_id):
+    return next(t for t in tables if t.id == table_id)
+
+
+def test_scale_ranges_cover_loss_to_hoss_without_gaps(cut_tables):
+    t = table_by_id(cut_tables, "sb_ela_2021plus")
+    data = chapter_charts.scale_range_data(t)
+    grade3 = data[data["Grade"] == "3"]
+    g = t.grades["3"]
+    assert g.cuts == (2367, 2432, 2490)
+    assert grade3["From"].tolist() == [g.loss, 2367, 2432, 2490]  # LOSS, then the three cuts
+    assert grade3["To"].tolist() == [2366, 2431, 2489, g.hoss]  # each level ends one below the next cut
+    assert grade3["Level"].iloc[0] == "1 Standard Not Met"
+
+
+def test_scale_range_chart_uses_the_level_colours_and_is_deterministic(cut_tables):
+    t = table_by_id(cut_tables, "cast_2019plus")
+    fig = chapter_charts.scale_ranges(t)
+    colours = {to_hex(p.get_facecolor()).upper() for p in fig.axes[0].patches}
+    assert colours == {c.upper() for c in charts.LEVEL_COLOURS.values()}
+    assert charts.png(fig) == charts.png(chapter_charts.scale_ranges(t))
+
+
+def test_assessments_page_has_numbered_tables_charts_alt_text_and_data(cut_tables, tmp_path):
+    text = chapters.assessments_page(cut_tables, tmp_path)
+    scale = [t for t in cut_tables if t.score_kind == "scale"]
+    assert sorted(p.stem for p in tmp_path.glob("*.png")) == sorted(myst.label("fig-ranges", t.id) for t in scale)
+    assert text.count("```{figure}") == len(scale) and text.count(":::{dropdown}") == len(scale)
+    assert all(re.search(r":alt: Horizontal bar chart of the scale score range", text) for _ in scale)
+    assert text.count("```{table}") == len(cut_tables) + 1  # the tests table and one per cut table
+    assert "capa&#95;ela&#95;panel" in text and "fig-ranges-capa" not in text  # raw-score CAPA tables: no chart
+    assert text.index("### Smarter Balanced Summative") < text.index("### California Science Test") \
+        < text.index("### California Alternate Assessments")
+    assert "Illustrative values" in text  # CAA science and CAPA are flagged
+
+
+def test_summary_page_shows_state_and_county_with_stars_for_hidden_values(sample_tables, tmp_path):
+    levels = pd.read_parquet(sample_tables / "levels.parquet")
+    trends = pd.read_parquet(sample_tables / "trends.parquet")
+    county = (levels["cds"] == "08000000000000") & (levels["year"] == 2022) & (levels["test_id"] == 1) \
+        & (levels["grade"] == 3) & (levels["student_group_id"] == 1)
+    hidden_value = float(levels.loc[county, "pct_met_and_above"].iloc[0])
+    levels.loc[county, "suppressed"] = True  # as if complementary suppression had hidden the row
+    text = chapters.summary_page(levels, trends, tmp_path)
+    assert text.index("## State of California") < text.index("## Del Norte County")
+    assert "| 47.06 |" in text  # the state's 2022 ELA All Grades % met and above
+    row = next(line for line in text.splitlines() if line.startswith("| ELA | Grade 3 |")
+               and "&#42;" in line)
+    assert f"{hidden_value:.2f}" not in row
+    assert sorted(p.name for p in tmp_path.glob("*.png")) == [
+        "fig-00000000000000-levels.png", "fig-00000000000000-trend.png",
+        "fig-08000000000000-levels.png", "fig-08000000000000-trend.png"]
+    assert text.count(":alt: Line chart of All Grades % met and above by year") == 2
+
+
+def test_run_status_lists_failures_with_their_error_escaped():
+    ok = LeaRecord(DNCUSD, 2022, "Del Norte County Unified", "08", "Del Norte County", 6, "nb.ipynb", "x", "ok", 3.4)
+    bad = LeaRecord("08100820830059", 2022, "<b>Castle Rock</b>", "08", "Del Norte County", 10, "nb2.ipynb", "y",
+                    "failed", 1.2, "ValueError: deliberate\nfailure | here", 3)
+    text = changelog.run_status_page([ok, bad])
+    assert "2 LEA notebooks: **1 built, 1 not built**;" in text
+    row = next(line for line in text.splitlines() if "08100820830059" in line)
+    assert "&lt;b&gt;Castle Rock&lt;/b&gt;" in row and "<b>" not in row
+    assert "ValueError: deliberate failure &#124; here (cell 3)" in row
+    ok_row = next(line for line in text.splitlines() if DNCUSD in line)
+    assert ok_row.rstrip().endswith("| ok | 3.4 |  |")
+
+
+@pytest.mark.parametrize("era", layouts.RESULT_ERAS, ids=lambda e: e.id)
+def test_every_layout_era_names_its_years(era):
+    start, end = changelog.era_years(era, 2030)
+    assert 2015 <= start <= end <= 2030
+
+
+def test_change_log_records_rule_layout_and_cut_changes(cut_tables):
+    log = changelog.change_log(cut_tables, 2024).set_index("Year")["Changes"]
+    assert log["2019–20"].startswith("No testing")
+    assert "Suppression rule: counts from 4, results from 11, areas from 30." in log["2020–21"]
+    assert "Research-file layout in use: C (" in log["2020–21"]
+    assert "sb_ela_2021plus" in log["2020–21"] and "no longer used: sb_ela_pre2021" in log["2020–21"]
+    assert "Research-file layout in use: D (" in log["2023–24"]
+    assert log["2017–18"] == "no change"
+    assert list(log.index) == [f"{y - 1}–{str(y)[2:]}" for y in range(2015, 2025)]
+
+
+def test_version_suffix_of_research_file_names():
+    assert pages.version_suffix("sb_ca2018_1_csv_v3__county08_DelNorte_plus_state.txt") == "v3"
+    assert pages.version_suffix("sb_ca2017_1_csv_v2.txt") == "v2"
+    assert pages.version_suffix("sb_ca2022_studentgroup1__county08.txt") == ""
+
+
+def test_myst_blocks():
+    frame = pd.DataFrame({"A": [1], "B": ["x_y"]})
+    table = myst.table(frame, "Caption", "tab-x", numbers=True)
+    assert table.startswith("```{table} Caption\n:name: tab-x\n:class: caaspp-table\n\n| A | B |")
+    block = myst.chart("_generated/figures/f.png", "Cap.", "Alt\ntext", "fig-f", frame)
+    assert ":alt: Alt text\n" in block and ":::{dropdown} Data for {numref}`fig-f`" in block
+    assert myst.label("fig", "08000000000000", "Trend") == "fig-08000000000000-trend"

@@ -1,0 +1,34 @@
+"""The link check over a built site."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from helpers import links
+
+
+def page(site: Path, rel: str, body: str) -> None:
+    path = site / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(f"<html><body>{body}</body></html>", encoding="utf-8")
+
+
+def test_internal_links_must_resolve_to_files_of_the_site(tmp_path):
+    site = tmp_path / "html"
+    page(site, "index.html", '<a href="book/a.html#x">a</a> <a href="https://example.org/">ext</a> '
+                             '<a href="#top">top</a> <a href="mailto:x@y.z">m</a> <img src="data:image/png;base64,AA">')
+    page(site, "book/a.html", '<a href="../index.html">up</a> <a href="b.csv?download=1">csv</a> '
+                              '<img src="../_images/missing.png"> <a href="../../outside.html">out</a> '
+                              '<a href="/book/">dir</a> <script src="../_static/x.js"></script>')
+    (site / "book" / "b.csv").write_text("a\n1\n")
+    (site / "book" / "index.html").write_text("<html></html>")
+    (tmp_path / "outside.html").write_text("<html></html>")  # exists, but outside the site
+    page(site, "_static/webpack-macros.html", "<link href=\"{{ pathto('x.css', 1) }}\">")  # theme template
+    broken = {(b.page, b.target) for b in links.check(site)}
+    assert broken == {("book/a.html", "../_images/missing.png"), ("book/a.html", "../../outside.html"),
+                      ("book/a.html", "../_static/x.js")}
+
+
+def test_refs_are_unquoted_and_fragments_dropped():
+    refs = links.internal_refs('<a href="a%20b.html#s">x</a><a href="?q=1">q</a><img src="c.png">')
+    assert refs == ["a b.html", "c.png"]

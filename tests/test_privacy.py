@@ -1,0 +1,94 @@
+"""The privacy scan of built files and the scrubbing of notebook metadata."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from helpers import privacy
+
+from .conftest import DNCUSD
+
+HEADER = ["year", "cds", "entity_name", "enrolled", "tested", "with_scores", "pct_met_and_above"]
+
+
+def findings(rows, header=HEADER, year=None):
+    return privacy.table_findings(header, rows, year)
+
+
+@pytest.mark.parametrize("year,count,flagged", [(2022, "3", True), (2022, "1", True), (2022, "4", False),
+                                                (2022, "0", False), (2018, "10", True), (2018, "11", False),
+                                                (2022, "*", False), (2022, "–", False)])
+def test_counts_below_the_years_threshold_are_flagged(year, count, flagged):
+    row = [str(year), DNCUSD, "X", count, "40", "40", "12.50"]
+    assert bool(findings([row])) is flagged
+
+
+def test_results_shown_for_too_few_students_are_flagged_but_stars_are_not():
+    assert findings([["2022", DNCUSD, "X", "12", "10", "10", "30.00"]])[0].startswith("results ['pct_met_and_above']")
+    assert findings([["2022", DNCUSD, "X", "12", "10", "10", "*"]]) == []
+    assert findings([["2022", DNCUSD, "X", "12", "11", "11", "30.00"]]) == []
+
+
+def test_years_codes_and_other_columns_are_not_judged():
+    header = ["Year", "CDS code", "With scores", "% Met and Above", "county_pct_met_and_above", "n_grades"]
+    assert findings([["2022", "08000000000003", "1,748", "27.86", "2.00", "3"]], header) == []
+    # display labels are read too, and the page's year stands in when the table has none
+    assert findings([["Del Norte", "2"]], ["Entity", "Tested"], year=2022)
+    assert findings([["Del Norte", "2"]], ["Entity", "Tested"], year=None) == []
+
+
+def write(folder: Path, name: str, text: str) -> Path:
+    path = folder / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_scan_reads_csv_html_and_notebook_tables(tmp_path):
+    site = tmp_path / "html"
+    write(site, "a.csv", "test,entity,enrolled,tested,with_scores,pct_met_and_above\nELA,X,5,2,2,*\n")
+    write(site, "b.html", "<table><tr><th>Enrolled</th><th>Tested</th></tr><tr><td>1,234</td><td>3</td></tr></table>")
+    html = "<table><thead><tr><th>With scores</th><th>% Met</th></tr></thead><tr><td>7</td><td>14.29</td></tr></table>"
+    write(site, "c.ipynb", json.dumps({"cells": [{"cell_type": "code", "outputs": [{"data": {"text/html": html}}]}],
+                                       "metadata": {}}))
+    found = privacy.scan([site], tmp_path, 2022)
+    kinds = sorted((f.path, f.kind) for f in found)
+    assert kinds == [("html/a.csv", "small-count"), ("html/a.csv", "small-count"), ("html/b.html", "small-count"),
+                     ("html/c.ipynb", "small-results")]
+
+
+def test_scan_flags_student_ids_paths_and_secrets_but_not_cds_codes(tmp_path):
+    site = tmp_path / "html"
+    write(site, "ok.html", f"<p>{DNCUSD} 2022 sha 1234567890abcdef 3,092,716 08618200</p>")
+    write(site, "ssid.txt", "student 1234567890 scored")
+    write(site, "path.html", f"<p>made in {tmp_path}/x and /root/.cache and /home/ann/y</p>")
+    write(site, "secret.json", '{"x": "s3cr3t-v4lue-123"}')
+    write(site, "_static/theme.js", "var max = 2147483647; // vendored code: numbers are not IDs")
+    env = {"GITHUB_TOKEN": "s3cr3t-v4lue-123", "API_KEY": "short", "HOME": "/root"}
+    found = privacy.scan([site], tmp_path, 2022, known_codes={DNCUSD}, environ=env)
+    by_file = {}
+    for f in found:
+        by_file.setdefault(f.path, set()).add(f.kind)
+    assert by_file == {"html/ssid.txt": {"ssid"}, "html/path.html": {"machine-path"}, "html/secret.json": {"secret"}}
+    assert all("s3cr3t" not in str(f) for f in found)  # findings name the variable, never the value
+    assert "10-digit" in next(str(f) for f in found if f.kind == "ssid")
+
+
+def test_scrub_notebook_relativises_papermill_paths(tmp_path):
+    root = tmp_path / "project"
+    nb = {"cells": [], "metadata": {"papermill": {"input_path": f"{root}/notebooks/lea_report.ipynb",
+                                                  "output_path": f"{root}/book/leas/08/.x.tmp.ipynb",
+                                                  "parameters": {"store": "data/processed/store"}},
+                                    "other": ["/opt/elsewhere/file.txt"]}}
+    path = write(tmp_path, "nb.ipynb", json.dumps(nb))
+    assert privacy.scan([tmp_path], root, 2022, environ={})  # the raw notebook carries the machine's paths
+    assert privacy.scrub_notebook(path, root)
+    meta = json.loads(path.read_text())["metadata"]
+    assert meta["papermill"]["input_path"] == "notebooks/lea_report.ipynb"
+    assert meta["papermill"]["output_path"] == "book/leas/08/.x.tmp.ipynb"
+    assert meta["other"] == ["file.txt"] and meta["papermill"]["parameters"]["store"] == "data/processed/store"
+    assert str(root) not in path.read_text()
+    assert not privacy.scrub_notebook(path, root)  # a second pass changes nothing

@@ -1,0 +1,95 @@
+"""Release status (final / preliminary) and publishing the built site."""
+
+from __future__ import annotations
+
+import hashlib
+import zipfile
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from helpers import cli, publish, release
+from helpers.paths import Paths
+
+from .conftest import ROOT
+
+
+def test_preliminary_config_adds_the_banner_and_final_does_not(tmp_path):
+    root = tmp_path / "root"
+    root.mkdir()
+    (root / "_config.yml").write_text((ROOT / "_config.yml").read_text())
+    prelim = yaml.safe_load(release.config(root, "preliminary", tmp_path / "p.yml").read_text())
+    final = yaml.safe_load(release.config(root, "final", tmp_path / "f.yml").read_text())
+    assert "PRELIMINARY" in prelim["html"]["announcement"]
+    assert "announcement" not in final["html"]
+    assert final == yaml.safe_load((ROOT / "_config.yml").read_text())
+    with pytest.raises(ValueError):
+        release.config(root, "draft", tmp_path / "d.yml")
+    assert "warning" in release.page_md("preliminary") and "final" in release.page_md("final")
+
+
+@pytest.fixture
+def built(tmp_path, sample_tables) -> Paths:
+    """A project whose 'built site' is two small files, with the sample's tables (for the scan)."""
+    p = Paths(tmp_path / "project")
+    p.html.mkdir(parents=True)
+    (p.html / "index.html").write_text("<html><body><p>CAASPP</p></body></html>")
+    (p.html / "book").mkdir()
+    (p.html / "book" / "x.csv").write_text("test,enrolled\nELA,120\n")
+    pdfs = p.root / "_build" / "pdf" / "leas"
+    pdfs.mkdir(parents=True)
+    (pdfs / "a.pdf").write_bytes(b"%PDF-1.4 stand-in, not scanned as text by this test")
+    p.processed.mkdir(parents=True)
+    (p.processed / "tables").symlink_to(sample_tables, target_is_directory=True)
+    return p
+
+
+def test_publish_refuses_a_preliminary_build_unless_allowed(built, tmp_path, monkeypatch):
+    monkeypatch.setattr("helpers.privacy.pdf_text", lambda path: "")
+    release.write_record(built.html, "preliminary", [{"file": "f.txt", "sha256": "ab"}], 1)
+    with pytest.raises(publish.Refused, match="preliminary"):
+        publish.publish(built, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+    out = publish.publish(built, tmp_path / "out", allow_preliminary=True)
+    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()) == [
+        "book/x.csv", "index.html", "pdf/leas/a.pdf", "release.json"]
+
+
+def test_publish_zip_is_the_same_bytes_each_time(built, tmp_path, monkeypatch):
+    monkeypatch.setattr("helpers.privacy.pdf_text", lambda path: "")
+    release.write_record(built.html, "final", [], 0)
+    digests = []
+    for name in ("a.zip", "b.zip"):
+        out = publish.publish(built, tmp_path / name)
+        digests.append(hashlib.sha256(out.read_bytes()).hexdigest())
+        assert "pdf/leas/a.pdf" in zipfile.ZipFile(out).namelist()
+    assert digests[0] == digests[1]
+
+
+def test_publish_refuses_privacy_findings_and_foreign_folders(built, tmp_path, monkeypatch):
+    monkeypatch.setattr("helpers.privacy.pdf_text", lambda path: "")
+    release.write_record(built.html, "final", [], 0)
+    (tmp_path / "theirs").mkdir()
+    (tmp_path / "theirs" / "notes.txt").write_text("keep me")
+    with pytest.raises(publish.Refused, match="other files"):
+        publish.publish(built, tmp_path / "theirs")
+    assert (tmp_path / "theirs" / "notes.txt").exists()
+    (built.html / "book" / "x.csv").write_text("test,enrolled\nELA,2\n")  # 2 < 4 students: never published
+    with pytest.raises(publish.Refused, match="privacy scan"):
+        publish.publish(built, tmp_path / "out")
+
+
+def test_cli_publish_exit_code_and_message(built, tmp_path, monkeypatch):
+    monkeypatch.setenv("CAASPP_BOOK_ROOT", str(built.root))
+    release.write_record(built.html, "preliminary", [], 0)
+    result = CliRunner().invoke(cli.app, ["publish", str(tmp_path / "out.zip")])
+    assert result.exit_code == 2
+    assert "preliminary build" in result.output and "--allow-preliminary" in result.output
+    assert not (tmp_path / "out.zip").exists()
+
+
+def test_build_rejects_an_unknown_release(tmp_path, monkeypatch):
+    monkeypatch.setenv("CAASPP_BOOK_ROOT", str(tmp_path))
+    result = CliRunner().invoke(cli.app, ["build", "--release", "draft"])
+    assert result.exit_code == 2 and "final or preliminary" in result.output
+

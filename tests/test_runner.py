@@ -1,0 +1,183 @@
+"""The LEA runner: backends give identical outputs; failures, timeouts and killed workers are recorded
+while the other LEAs go on; unchanged LEAs are skipped; a rerun redoes only failed and changed LEAs."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from helpers import backends, kernels, manifest, runner
+
+from .conftest import DNCUSD, ROOT
+
+pytestmark = pytest.mark.slow
+NOTEBOOK = ROOT / "notebooks" / "lea_report.ipynb"
+FIXTURES = ROOT / "tests" / "fixtures" / "notebooks"
+COE, CASTLE_ROCK, CHARTER = "08100820000000", "08100820830059", "08618200137729"
+ALL = [COE, CASTLE_ROCK, DNCUSD, CHARTER]
+
+
+def settings(root: Path, store: Path, tables: Path, notebook: Path = NOTEBOOK, **kw) -> runner.Settings:
+    leas = root / "book" / "leas"
+    return runner.Settings(root=root, notebook=notebook, store=store, tables=tables, leas_dir=leas,
+                           manifest=leas / "manifest.json", shards=root / "data" / "interim" / "lea_tables", **kw)
+
+
+def outputs(root: Path) -> dict[str, str]:
+    """sha256 of every file the run wrote into the book (notebooks, CSVs; not the manifest)."""
+    leas = root / "book" / "leas"
+    return {p.relative_to(leas).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(leas.rglob("*")) if p.is_file() and p.name != "manifest.json"}
+
+
+def statuses(result: runner.RunResult) -> dict[str, str]:
+    return {r.cds: r.status for r in result.records}
+
+
+def stable(records: list[manifest.LeaRecord]) -> list[dict]:
+    return [{k: v for k, v in r.to_json().items() if k != "duration"} for r in records]
+
+
+@pytest.fixture(scope="module")
+def serial_run(sample_store, sample_tables, tmp_path_factory) -> tuple[Path, runner.RunResult]:
+    root = tmp_path_factory.mktemp("serial")
+    result = runner.run(settings(root, sample_store, sample_tables), backends.Serial())
+    kernels.close_all()
+    return root, result
+
+
+def test_serial_run_builds_every_lea(serial_run):
+    root, result = serial_run
+    assert statuses(result) == dict.fromkeys(ALL, "ok")
+    saved = json.loads((root / "book" / "leas" / "manifest.json").read_text())
+    assert [r["cds"] for r in saved] == ALL
+    assert set(saved[0]) >= {"cds", "year", "name", "county_code", "county_name", "type_id", "notebook",
+                              "data_sha256", "status", "duration", "error", "failed_cell", "input_hash"}
+    nb = json.loads((root / result.records[2].notebook).read_text())
+    assert "".join(nb["cells"][0]["source"]) == "# Del Norte County Unified (08618200000000)"
+    assert not list((root / "book").rglob(".*.out"))  # staging folders removed
+
+
+def test_backends_and_fresh_kernels_give_identical_outputs(serial_run, sample_store, sample_tables, tmp_path):
+    """Processes and Dask (LocalCluster in this process) vs serial, and a fresh kernel per LEA vs one reset
+    kernel: byte-identical notebooks and CSVs, same manifest apart from durations."""
+    root, serial = serial_run
+    runs = {
+        "processes": (backends.Processes(2), {}),
+        "dask": (backends.Dask(2, processes=False), {}),
+        "fresh": (backends.Serial(), {"fresh_kernels": True}),
+    }
+    for name, (backend, extra) in runs.items():
+        other = tmp_path / name
+        result = runner.run(settings(other, sample_store, sample_tables, **extra), backend)
+        assert outputs(other) == outputs(root), name
+        assert stable(result.records) == stable(serial.records), name
+    kernels.close_all()
+
+
+def test_dask_with_a_scheduler_address(sample_store, sample_tables, tmp_path):
+    from distributed import LocalCluster
+
+    with LocalCluster(n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None) as cluster:
+        result = runner.run(settings(tmp_path, sample_store, sample_tables, only=(DNCUSD, CHARTER)),
+                            backends.Dask(2, address=cluster.scheduler_address))
+    assert statuses(result) == {DNCUSD: "ok", CHARTER: "ok"}
+    kernels.close_all()
+
+
+def test_failing_lea_is_recorded_and_the_others_go_on(sample_store, sample_tables, tmp_path):
+    s = settings(tmp_path, sample_store, sample_tables, FIXTURES / "fails_for_castle_rock.ipynb")
+    result = runner.run(s, backends.Processes(2))
+    assert statuses(result) == {**dict.fromkeys(ALL, "ok"), CASTLE_ROCK: "failed"}
+    [failed] = result.failed
+    assert failed.error == f"ValueError: deliberate failure for {CASTLE_ROCK}"
+    assert failed.failed_cell == 3  # In [3]: after the parameters and the injected parameters
+    assert failed.duration > 0
+    assert not (tmp_path / failed.notebook).exists()  # never a broken page in the book
+    assert (tmp_path / "book" / "leas" / "08" / f".{CASTLE_ROCK}-castle-rock.failed.ipynb").exists()
+    # a rerun with nothing changed redoes only the failed LEA
+    again = runner.run(s, backends.Serial())
+    assert statuses(again) == {**dict.fromkeys(ALL, "skipped"), CASTLE_ROCK: "failed"}
+    kernels.close_all()
+
+
+def test_timeouts_per_cell_and_wall_clock(sample_store, sample_tables, tmp_path):
+    """Castle Rock: one cell sleeps past --timeout (nbclient stops it). The COE: every cell is short but
+    together they pass timeout + grace (the watchdog kills the kernel). The others are unaffected."""
+    s = settings(tmp_path, sample_store, sample_tables, FIXTURES / "sleeps_past_timeout.ipynb", timeout=3,
+                 grace=0.5)
+    result = runner.run(s, backends.Serial())
+    by = {r.cds: r for r in result.records}
+    assert {c: r.status for c, r in by.items()} == {COE: "failed", CASTLE_ROCK: "failed", DNCUSD: "ok", CHARTER: "ok"}
+    assert by[CASTLE_ROCK].error == "Timeout: a cell ran longer than 3 s" and by[CASTLE_ROCK].failed_cell == 3
+    assert 3 < by[CASTLE_ROCK].duration < 10
+    assert by[COE].error == "Timeout: the LEA ran longer than 3.5 s (wall clock); its kernel was killed"
+    assert by[COE].failed_cell in (5, 6)  # the second or (usually) third 1.5 s cell
+    assert 3.5 < by[COE].duration < 10
+    kernels.close_all()
+
+
+def test_killed_worker_costs_only_its_lea(sample_store, sample_tables, tmp_path):
+    s = settings(tmp_path, sample_store, sample_tables, FIXTURES / "kills_its_worker_for_castle_rock.ipynb")
+    result = runner.run(s, backends.Processes(2))
+    assert statuses(result) == {**dict.fromkeys(ALL, "ok"), CASTLE_ROCK: "failed"}
+    [failed] = result.failed
+    assert failed.error == "WorkerDied: the worker process running this LEA died (SIGKILL)"
+    assert not list((tmp_path / "book").rglob(".*.out"))
+
+
+def test_unchanged_leas_are_skipped_and_changed_ones_rerun(sample_store, sample_tables, tmp_path):
+    tables = tmp_path / "tables"
+    shutil.copytree(sample_tables, tables)
+    root = tmp_path / "project"
+    s = settings(root, sample_store, tables)
+    first = runner.run(s, backends.Serial())
+    assert statuses(first) == dict.fromkeys(ALL, "ok")
+    before = {p: p.stat().st_mtime_ns for p in (root / "book" / "leas").rglob("*") if p.is_file()}
+    manifest_before = stable(first.manifest)
+
+    second = runner.run(s, backends.Serial())
+    assert statuses(second) == dict.fromkeys(ALL, "skipped")
+    assert {p: p.stat().st_mtime_ns for p in before if p.name != "manifest.json"} == \
+        {p: t for p, t in before.items() if p.name != "manifest.json"}
+    assert [dict(r, status="ok") for r in stable(second.manifest)] == manifest_before
+
+    # a correction to one district's own rows: only that LEA runs again (its charter shares the
+    # district code but not those rows, so its exact slice hash is unchanged and it is skipped)
+    levels = tables / "levels.parquet"
+    with duckdb.connect() as con:
+        con.execute(f"COPY (SELECT * REPLACE (CASE WHEN cds = '{DNCUSD}' AND grade = 13 AND test_id = 1 "
+                    f"THEN entity_name || ' (corrected)' ELSE entity_name END AS entity_name) "
+                    f"FROM read_parquet('{levels}')) TO '{tmp_path / 'levels.parquet'}' (FORMAT parquet)")
+    shutil.move(tmp_path / "levels.parquet", levels)
+    third = runner.run(s, backends.Serial())
+    assert statuses(third) == {**dict.fromkeys(ALL, "skipped"), DNCUSD: "ok"}
+    assert third.records[2].data_sha256 != first.records[2].data_sha256
+
+    changed = outputs(root)
+    forced = runner.run(dataclasses.replace(s, force=True), backends.Serial())
+    assert statuses(forced) == dict.fromkeys(ALL, "ok")
+    assert outputs(root) == changed
+    unchanged = [p for p in before if p.name != "manifest.json" and DNCUSD not in p.name]
+    assert all(p.stat().st_mtime_ns == before[p] for p in unchanged)  # same bytes: not rewritten
+    kernels.close_all()
+
+
+def test_partial_run_keeps_every_lea_in_the_manifest(serial_run, sample_store, sample_tables):
+    root, _ = serial_run
+    s = settings(root, sample_store, sample_tables, only=(DNCUSD,), force=True)
+    result = runner.run(s, backends.Serial())
+    assert statuses(result) == {DNCUSD: "ok"}
+    assert [r.cds for r in manifest.read(s.manifest)] == ALL
+    kernels.close_all()
+
+
+def test_unknown_lea_is_refused(sample_store, sample_tables, tmp_path):
+    with pytest.raises(KeyError, match="99999999999999"):
+        runner.Plan(settings(tmp_path, sample_store, sample_tables, only=("99999999999999",)))

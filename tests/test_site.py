@@ -1,0 +1,245 @@
+"""The whole sample built as a preliminary release, printed to PDF, checked in a real browser, scanned."""
+
+from __future__ import annotations
+
+import json
+import re
+import zipfile
+from pathlib import Path
+
+import pytest
+import yaml
+
+from helpers import links, pdf, privacy
+from helpers.paths import Paths
+
+from .conftest import DNCUSD, SAMPLE
+from .site_build import ARTIFACTS, browser, cli, page_images, pdf_pages, scratch_project, serve, steps
+
+pytestmark = pytest.mark.slow
+COE = "08100820000000"  # Del Norte County Office of Education
+COE_HIDDEN_MEANS = ("2377.8", "2511.2", "2369.2", "2442.2")  # ELA/math grades 4 and 8: complementary suppression
+CHAPTER_ORDER = ["book/intro", "book/assessments", "book/methods", "book/statewide", "book/impact",
+                 "book/data_quality", "book/leas/index", "book/leas/08/index", "book/run_status"]
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory) -> Paths:
+    root = scratch_project(tmp_path_factory.mktemp("site"))
+    steps(root, ("ingest", str(SAMPLE)), ("tables",), ("run", "--jobs", "2"), ("build", "--release", "preliminary"),
+          ("pdf", "--jobs", "2"))
+    return Paths(root)
+
+
+def html_pages(p: Paths) -> list[Path]:
+    return [f for f in sorted(p.html.rglob("*.html")) if "_static" not in f.relative_to(p.html).parts]
+
+
+def lea_page(p: Paths, cds: str) -> Path:
+    [page] = (p.html / "book" / "leas" / "08").glob(f"{cds}-*.html")
+    return page
+
+
+def lea_pdf(p: Paths, cds: str) -> Path:
+    [found] = (pdf.out_dir(p) / "leas" / "08").glob(f"{cds}-*.pdf")
+    return found
+
+
+# ---------------------------------------------------------------- the site
+
+
+def test_chapters_come_in_the_reports_order(site):
+    toc = yaml.safe_load((site.root / "_toc.yml").read_text())
+    files = [toc["root"]] + [c["file"] for part in toc["parts"] for c in part["chapters"]]
+    assert files == CHAPTER_ORDER
+    nav = (site.html / "book" / "intro.html").read_text(encoding="utf-8")
+    titles = ["Assessments and performance levels", "Methods", "Statewide and county summary", "Cut-score impact",
+              "Data quality", "Run status and change log"]
+    positions = [nav.index(f">{t}</a>") for t in titles]
+    assert positions == sorted(positions)
+
+
+def test_every_page_carries_the_preliminary_banner_and_the_release_is_recorded(site):
+    pages = html_pages(site)
+    assert len(pages) > 10
+    for page in pages:
+        text = page.read_text(encoding="utf-8")
+        if "bd-header-announcement" not in text and page.name in ("genindex.html", "search.html", "index.html"):
+            continue  # redirect and index pages without the theme's header
+        assert "PRELIMINARY RESULTS" in text, page
+    record = json.loads((site.html / "release.json").read_text())
+    assert record["release"] == "preliminary" and record["lea_pages"] == 4
+    assert {s["file"] for s in record["sources"]} >= {p.name for p in (SAMPLE / "research").glob("*.txt")}
+
+
+def test_intro_lists_the_data_release_with_version_suffixes(site):
+    intro = (site.html / "book" / "intro.html").read_text(encoding="utf-8")
+    assert "sb_ca2018_1_csv_v3__county08_DelNorte_plus_state.txt" in intro  # file names as text, not &#95;
+    assert "<td><p>v3</p></td>" in intro
+    assert "Preliminary build." in intro
+
+
+def test_chapters_number_their_tables_and_figures_with_alt_text_and_data(site):
+    for name in ("assessments", "statewide"):
+        html = (site.html / "book" / f"{name}.html").read_text(encoding="utf-8")
+        figures = re.findall(r'<figure class="align-default" id="(fig-[^"]+)">(.*?)</figure>', html, re.S)
+        assert figures, name
+        for fig_id, body in figures:
+            alt = re.search(r'<img alt="([^"]+)"', body).group(1)
+            assert len(alt) > 60, fig_id
+            assert re.search(r'<span class="caption-number">Fig\. \d+ </span>', body)
+            following = html[html.index(f'id="{fig_id}"'):]
+            assert following.index("sd-dropdown") < following.index("</section>"), f"{fig_id}: no data dropdown"
+        assert re.search(r'<span class="caption-number">Table \d+ </span>', html)
+    statewide = (site.html / "book" / "statewide.html").read_text(encoding="utf-8")
+    assert "State of California: results by test and grade, spring 2022" in statewide
+    assert "<td><p>47.06</p></td>" in statewide
+
+
+def test_lea_page_charts_have_alt_text_and_their_numbers(site):
+    html = lea_page(site, DNCUSD).read_text(encoding="utf-8")
+    imgs = re.findall(r'<img src="data:image/png;base64,[^"]+" alt="([^"]+)"', html)
+    assert len(imgs) == 2
+    assert "by grade, Del Norte County Unified, spring 2022" in imgs[0]
+    assert "Del Norte County Unified: ELA: 2017 " in imgs[1] and "2022 27.86" in imgs[1]
+    assert html.count('<details class="caaspp-data"><summary>Data for this chart</summary>') == 2
+
+
+def test_every_lea_table_has_a_csv_link_that_resolves(site):
+    for page in (site.html / "book" / "leas" / "08").glob("0*.html"):
+        html = page.read_text(encoding="utf-8")
+        hrefs = re.findall(r'<a href="([^"]+\.csv)" download>', html)
+        assert len(hrefs) >= 4, page.name
+        for href in hrefs:
+            copied = page.parent / href
+            assert copied.read_bytes() == (site.leas / "08" / href).read_bytes()
+
+
+def test_no_broken_internal_links(site):
+    assert links.check(site.html) == []
+
+
+def test_privacy_scan_of_site_and_pdfs_is_clean(site):
+    assert privacy.scan_build(site, [site.html, pdf.out_dir(site)]) == []
+    result = cli(site.root, "scan")
+    assert result.returncode == 0 and "0 finding(s)" in result.stderr
+    for copy in (site.html / "_sources").rglob("*.ipynb"):
+        text = copy.read_text(encoding="utf-8")
+        assert str(site.root) not in text and '"input_path": "notebooks/lea_report.ipynb"' in text
+
+
+def test_hidden_values_are_not_published(site):
+    html = lea_page(site, COE).read_text(encoding="utf-8")
+    text = "\n".join(pdf_pages(lea_pdf(site, COE)))
+    for value in COE_HIDDEN_MEANS:
+        assert value not in html and value not in text
+    row = next(line for line in text.splitlines() if re.match(r"\s*ELA\s+Grade 4\b", line))
+    assert "*" in row
+
+
+# ---------------------------------------------------------------- PDFs
+
+
+def test_lea_pdf_text_and_page_images(site):
+    path = lea_pdf(site, DNCUSD)
+    pages = pdf_pages(path)
+    text = "\n".join(pages)
+    assert "Del Norte County Unified" in text and DNCUSD in text
+    assert "27.86" in text and "16.57" in text and "29.61" in text  # LEA ELA, LEA math, county ELA
+    assert all("PRELIMINARY RESULTS" in page for page in pages)
+    assert all(re.search(rf"page {i} of {len(pages)}", page) for i, page in enumerate(pages, start=1))
+    images = page_images(path, ARTIFACTS / "pdf")
+    assert len(images) == len(pages) and all(i.stat().st_size > 5000 for i in images)
+
+
+def test_report_pdf_has_the_chapters_and_a_summary_page_per_lea(site):
+    path = pdf.out_dir(site) / pdf.REPORT
+    pages = pdf_pages(path)
+    assert all("PRELIMINARY RESULTS" in page for page in pages)
+    text = "\n".join(pages)
+    for title in ("Assessments and performance levels", "Methods", "Statewide and county summary",
+                  "Cut-score impact", "Data quality", "LEA summaries", "Run status and change log"):
+        assert title in text
+    summaries = [p for p in pages if re.search(r"\(0\d{13}\)\s*\n\s*CDS code", p)]
+    assert len(summaries) == 4
+    dncusd = next(p for p in summaries if DNCUSD in p)
+    assert "27.86" in dncusd and "Del Norte County Unified" in dncusd
+    assert len(page_images(path, ARTIFACTS / "pdf", dpi=40)) == len(pages)
+
+
+def test_pdfs_are_incremental_and_deterministic(site):
+    index = json.loads((pdf.out_dir(site) / "index.json").read_text())
+    assert index["timing"]["lea_pdfs_printed"] == 4 and index["timing"]["seconds_per_lea_pdf"] < 4
+    before = {p: p.read_bytes() for p in (pdf.out_dir(site) / "leas").rglob("*.pdf")}
+    result = cli(site.root, "pdf")
+    assert result.returncode == 0 and "0 LEA PDFs printed, 5 unchanged" in result.stderr
+    page = lea_page(site, DNCUSD)
+    original = page.read_text(encoding="utf-8")
+    try:  # one page changes: only its PDF is printed again, to the same bytes as before
+        page.write_text(original.replace("<h2>All Grades summary", "<h2>All Grades summary (edited)", 1),
+                       encoding="utf-8")
+        result = cli(site.root, "pdf")
+        assert "1 LEA PDFs printed, 4 unchanged" in result.stderr, result.stderr
+    finally:
+        page.write_text(original, encoding="utf-8")
+    assert "1 LEA PDFs printed" in cli(site.root, "pdf").stderr
+    assert {p: p.read_bytes() for p in before} == before
+
+
+# ---------------------------------------------------------------- in a browser
+
+
+def test_site_in_a_browser(site):
+    shots = ARTIFACTS / "screenshots"
+    shots.mkdir(parents=True, exist_ok=True)
+    errors: list[str] = []
+    with serve(site.html) as base, browser() as b:
+        page = b.new_page(viewport={"width": 1280, "height": 900})
+        page.on("console", lambda m: m.type == "error" and errors.append(f"console: {m.text}"))
+        page.on("pageerror", lambda e: errors.append(f"page error: {e}"))
+        page.on("response", lambda r: r.status >= 400 and errors.append(f"HTTP {r.status} {r.url}"))
+        page.goto(base + "index.html")
+        page.wait_for_load_state("networkidle")
+        assert "CAASPP results: technical report" in page.title()
+        page.screenshot(path=str(shots / "index.png"), full_page=True)
+
+        page.locator("nav.bd-docs-nav").get_by_role("link", name="Del Norte County", exact=True).click()
+        page.wait_for_load_state("networkidle")
+        assert page.url.endswith("book/leas/08/index.html")
+        page.screenshot(path=str(shots / "county.png"), full_page=True)
+
+        page.locator("article table").get_by_role("link", name="Del Norte County Unified", exact=True).click()
+        page.wait_for_load_state("networkidle")
+        assert DNCUSD in page.url
+        summary = page.locator("table.caaspp-table").first
+        row = summary.get_by_role("row").filter(has_text="Del Norte County Unified").first
+        assert "27.86" in row.inner_text()
+        assert page.get_by_text("PRELIMINARY RESULTS").first.is_visible()
+        widths = page.eval_on_selector_all("article img", "imgs => imgs.map(i => [i.complete, i.naturalWidth, i.alt])")
+        assert len(widths) == 2 and all(done and w > 0 and alt for done, w, alt in widths)
+        page.get_by_text("Data for this chart").first.click()
+        assert page.locator("details.caaspp-data").first.get_attribute("open") is not None
+        page.evaluate("document.activeElement.blur(); window.scrollTo(0, 0)")  # no focus ring, no sticky header
+        page.screenshot(path=str(shots / "lea-dncusd.png"), full_page=True)
+
+        for name in ("assessments", "statewide", "run_status"):
+            page.goto(base + f"book/{name}.html")
+            page.wait_for_load_state("networkidle")
+            widths = page.eval_on_selector_all("article img", "imgs => imgs.map(i => i.naturalWidth)")
+            assert all(w > 0 for w in widths), name
+            page.screenshot(path=str(shots / f"{name}.png"), full_page=True)
+        with page.expect_download() as download:
+            page.goto(base + f"book/leas/08/{lea_page(site, DNCUSD).name}")
+            page.get_by_role("link", name="Download this table (CSV)").first.click()
+        assert download.value.suggested_filename.endswith(".summary.csv")
+    assert errors == []
+
+
+def test_publish_refuses_the_preliminary_build_then_allows_it(site, tmp_path):
+    result = cli(site.root, "publish", str(tmp_path / "site.zip"))
+    assert result.returncode == 2 and "preliminary build" in result.stderr
+    result = cli(site.root, "publish", str(tmp_path / "site.zip"), "--allow-preliminary")
+    assert result.returncode == 0, result.stderr
+    names = zipfile.ZipFile(tmp_path / "site.zip").namelist()
+    assert "index.html" in names and "release.json" in names and f"pdf/{pdf.REPORT}" in names
+    assert any(n.startswith("pdf/leas/08/08618200000000-") for n in names)
