@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import zipfile
@@ -38,6 +39,22 @@ def html_pages(p: Paths) -> list[Path]:
 def lea_page(p: Paths, cds: str) -> Path:
     [page] = (p.html / "book" / "leas" / "08").glob(f"{cds}-*.html")
     return page
+
+
+def pdf_digests(p: Paths) -> dict[str, str]:
+    return {f.name: hashlib.sha256(f.read_bytes()).hexdigest() for f in sorted((pdf.out_dir(p) / "leas").rglob("*.pdf"))}
+
+
+def first_difference(kept: dict[str, bytes], folder: Path) -> str:
+    """Where each changed PDF first differs from its earlier bytes (for a readable failure)."""
+    out = []
+    for f in sorted(folder.rglob("*.pdf")):
+        old, new = kept.get(f.name, b""), f.read_bytes()
+        if old != new:
+            at = next((i for i, (x, y) in enumerate(zip(old, new)) if x != y), min(len(old), len(new)))
+            out.append(f"{f.name}: {len(old)} -> {len(new)} bytes, first difference at {at}: "
+                       f"{old[max(0, at - 120):at + 80]!r} vs {new[max(0, at - 120):at + 80]!r}")
+    return "\n".join(out)
 
 
 def lea_pdf(p: Paths, cds: str) -> Path:
@@ -170,7 +187,8 @@ def test_report_pdf_has_the_chapters_and_a_summary_page_per_lea(site):
 def test_pdfs_are_incremental_and_deterministic(site):
     index = json.loads((pdf.out_dir(site) / "index.json").read_text())
     assert index["timing"]["lea_pdfs_printed"] == 4 and index["timing"]["seconds_per_lea_pdf"] < 4
-    before = {p: p.read_bytes() for p in (pdf.out_dir(site) / "leas").rglob("*.pdf")}
+    before = pdf_digests(site)
+    kept = {f.name: f.read_bytes() for f in (pdf.out_dir(site) / "leas").rglob("*.pdf")}
     result = cli(site.root, "pdf")
     assert result.returncode == 0 and "0 LEA PDFs printed, 5 unchanged" in result.stderr
     page = lea_page(site, DNCUSD)
@@ -183,7 +201,7 @@ def test_pdfs_are_incremental_and_deterministic(site):
     finally:
         page.write_text(original, encoding="utf-8")
     assert "1 LEA PDFs printed" in cli(site.root, "pdf").stderr
-    assert {p: p.read_bytes() for p in before} == before
+    assert pdf_digests(site) == before, first_difference(kept, pdf.out_dir(site) / "leas")
 
 
 # ---------------------------------------------------------------- in a browser

@@ -18,19 +18,22 @@ from typing import Callable
 from . import book, pdf_report, release, runner
 from .paths import Paths
 
-FORMAT = "4"  # bump when the print set-up changes: every PDF is printed again
+FORMAT = "5"  # bump when the print set-up changes: every PDF is printed again
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run", "--font-render-hinting=none"]
 MARGIN = {"top": "16mm", "bottom": "14mm", "left": "10mm", "right": "10mm"}
 FIXED_DATE = b"D:20000101000000+00'00'"
 REPORT = "caaspp-technical-report.pdf"
-# Before printing: open collapsed data tables, and drop links that would carry this machine's file paths
-PREPARE = """() => {
+# Before printing: open collapsed data tables, drop links that would carry this machine's file paths, then
+# wait for web fonts and two frames (the theme's icon script swaps icons in a frame after `load`)
+PREPARE = """async () => {
   document.querySelectorAll('details').forEach(d => { d.open = true; });
   document.querySelectorAll('a[href]').forEach(a => {
     const href = a.getAttribute('href');
     if (!/^(https?:|mailto:|#)/.test(href)) a.removeAttribute('href');
   });
+  await document.fonts.ready;
+  await new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)));
 }"""
 
 
@@ -97,16 +100,49 @@ def _fixed_date(m: re.Match) -> bytes:
     return whole[:start] + FIXED_DATE[:width].ljust(width, b"0") + b")"
 
 
+NODE_ID = re.compile(rb"node([0-9]{8})(?![0-9])")
+ID_LEAF = re.compile(rb"/Limits \[\(node[0-9]{8}\) \(node[0-9]{8}\)\]\s*/Names \[([^\]]*)\]")
+ID_PAIR = re.compile(rb"\((node[0-9]{8})\) ([0-9]+ [0-9]+ R)")
+
+
+def _renumber_ids(data: bytes) -> bytes:
+    """Tagged-PDF element IDs are renderer DOM node numbers, handed out lazily in an order that depends on
+    timing. Renumber them 1, 2, … in the order the structure elements use them and re-sort the ID tree's
+    one leaf (a name tree must stay sorted). An ID tree of another shape is renumbered in its own sorted
+    order instead, which keeps it sorted. Every length is kept."""
+    leaves = list(ID_LEAF.finditer(data))
+    flat = len(leaves) == 1 == data.count(b"/Limits [(node") and _pairs_text(leaves[0].group(1)) == leaves[0].group(1)
+    olds = sorted(set(NODE_ID.findall(data)))
+    if flat:
+        outside = data[:leaves[0].start()] + data[leaves[0].end():]
+        olds = list(dict.fromkeys(NODE_ID.findall(outside) + olds))
+    order = {old: str(k).zfill(8).encode() for k, old in enumerate(olds, start=1)}
+    renamed = NODE_ID.sub(lambda m: b"node" + order[m.group(1)], data)
+    return ID_LEAF.sub(_sorted_leaf, renamed) if flat else renamed
+
+
+def _pairs_text(names: bytes, pairs: list[tuple[bytes, bytes]] | None = None) -> bytes:
+    return b" ".join(b"(%s) %s" % p for p in (ID_PAIR.findall(names) if pairs is None else pairs))
+
+
+def _sorted_leaf(m: re.Match) -> bytes:
+    pairs = sorted(ID_PAIR.findall(m.group(1)))
+    return b"/Limits [(%s) (%s)]%s/Names [%s]" % (pairs[0][0], pairs[-1][0], _between(m), _pairs_text(b"", pairs))
+
+
+def _between(m: re.Match) -> bytes:
+    """The whitespace between a leaf's /Limits and /Names, as Chromium wrote it."""
+    whole = m.group(0)
+    return whole[whole.index(b"]") + 1:whole.index(b"/Names")]
+
+
 def normalise(path: Path) -> None:
     """Make the same page give the same file: Chromium's creation and modification dates become a fixed
-    date, and the tagged-PDF element IDs (renderer DOM node numbers, which depend on what the browser
-    printed before) are renumbered 1, 2, … in their original order. Replacements keep every length, so
-    byte offsets (the xref table) stay valid and the ID name tree stays sorted."""
+    date and the tagged-PDF element IDs are renumbered (`_renumber_ids`). Replacements keep every
+    length, so byte offsets (the xref table) stay valid."""
     data = path.read_bytes()
     fixed = re.sub(rb"/(?:CreationDate|ModDate) \(D:[0-9]{14}[^)]{0,7}\)", _fixed_date, data)
-    ids = sorted(set(re.findall(rb"node([0-9]{8})(?![0-9])", fixed)))
-    order = {old: str(k).zfill(8).encode() for k, old in enumerate(ids, start=1)}
-    fixed = re.sub(rb"node([0-9]{8})(?![0-9])", lambda m: b"node" + order[m.group(1)], fixed)
+    fixed = _renumber_ids(fixed)
     if fixed != data:
         path.write_bytes(fixed)
 
@@ -133,8 +169,8 @@ async def _print_all(batches: list[list[PrintJob]], status: str, css: str, n: in
                 try:
                     await page.goto(job.source.resolve().as_uri(), wait_until="load")
                     await page.add_style_tag(content=css)
-                    await page.evaluate(PREPARE)
                     await page.emulate_media(media="print")
+                    await page.evaluate(PREPARE)
                     tmp = job.out.with_name(f".{job.out.name}.tmp")
                     job.out.parent.mkdir(parents=True, exist_ok=True)
                     await page.pdf(path=str(tmp), format="Letter", landscape=True, print_background=True,
