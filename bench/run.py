@@ -36,6 +36,7 @@ sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "bench"))
 
 PY = sys.executable
+ENTITIES = ROOT / "data" / "reference" / "sb_ca2023entities_csv.txt.gz"  # every LEA of 2023
 RESULTS: dict = {}
 
 
@@ -124,15 +125,16 @@ def compare(work: Path, jobs: int, n: int = 50) -> dict:
     print(f"\n1. {n} synthetic LEAs: naive papermill CLI loop + build vs caaspp-book run + build", flush=True)
     log = work / "compare.log"
     data = project(work / "compare-data")
-    step("synth (first 260 entities)", data, cli(data, "synth", "statewide", str(work / "raw-260"),
-                                                 "--max-entities", "260"), log)
-    step("ingest", data, cli(data, "ingest", str(work / "raw-260")), log)
+    step("synth (first 400 entities)", data, cli(data, "synth", "statewide", str(work / "raw-400"),
+                                                 "--entities", str(ENTITIES), "--max-entities", "400"), log)
+    step("ingest", data, cli(data, "ingest", str(work / "raw-400")), log)
     step("tables", data, cli(data, "tables"), log)
-    store, tables = data / "data" / "processed" / "store", data / "data" / "processed" / "tables"
-    table = stores.leas(tables).head(n)
+    processed = data / "data" / "processed"
+    table = stores.leas(processed / "tables").head(n)
     codes, year = list(table["cds"]), int(table["year"].iloc[0])
 
     naive = project(work / "compare-naive")
+    shutil.copytree(processed, naive / "data" / "processed")
     leas = naive / "book" / "leas"
     start = time.perf_counter()
     records = []
@@ -140,24 +142,24 @@ def compare(work: Path, jobs: int, n: int = 50) -> dict:
         out = leas / row.county_code / f"{row.cds}-{runner.slug(row.name)}.ipynb"
         out.parent.mkdir(parents=True, exist_ok=True)
         tick = time.perf_counter()
-        subprocess.run([PY, "-m", "papermill", str(naive / "notebooks" / "lea_report.ipynb"), str(out),
-                        "-r", "cds", row.cds, "-p", "year", str(year), "-r", "store", str(store),
-                        "-r", "tables", str(tables), "-r", "data_sha256", "", "-r", "out_dir", str(out.parent),
-                        "-r", "stem", out.stem, "--cwd", str(naive), "--no-progress-bar"],
-                       env=env_for(naive), check=True, capture_output=True)
+        subprocess.run([PY, "-m", "papermill", "notebooks/lea_report.ipynb", str(out.relative_to(naive)),
+                        "-r", "cds", row.cds, "-p", "year", str(year), "-r", "store", "data/processed/store",
+                        "-r", "tables", "data/processed/tables", "-r", "data_sha256", "",
+                        "-r", "out_dir", str(out.parent.relative_to(naive)), "-r", "stem", out.stem,
+                        "--no-progress-bar"], cwd=naive, env=env_for(naive), check=True, capture_output=True)
         records.append(manifest.LeaRecord(row.cds, year, row.name, row.county_code, row.county_name,
                                           int(row.type_id), out.relative_to(naive).as_posix(), "", "ok",
                                           round(time.perf_counter() - tick, 2)))
     manifest.write(records, leas / "manifest.json")
     loop = time.perf_counter() - start
     print(f"  {'papermill CLI loop':<28} {loop:8.1f} s   ({loop / n:.2f} s per LEA)", flush=True)
-    naive_build = step("build (naive)", naive, cli(naive, "build"), log)
+    naive_build = step("build (naive)", naive, cli(naive, "build"), log, check=False)
 
     ours = project(work / "compare-ours")
+    shutil.copytree(processed, ours / "data" / "processed")
     lea_args = [a for c in codes for a in ("--lea", c)]
-    run = step("caaspp-book run", ours, cli(ours, "run", "--jobs", str(jobs), "--store", str(store),
-                                            "--tables", str(tables), *lea_args), log)
-    build = step("caaspp-book build", ours, cli(ours, "build"), log)
+    run = step("caaspp-book run", ours, cli(ours, "run", "--jobs", str(jobs), *lea_args), log)
+    build = step("caaspp-book build", ours, cli(ours, "build"), log, check=False)
     naive_total, ours_total = loop + naive_build["seconds"], run["seconds"] + build["seconds"]
     result = {"leas": n, "naive_loop_s": round(loop, 1), "naive_build_s": naive_build["seconds"],
               "naive_total_s": round(naive_total, 1), "run_s": run["seconds"], "build_s": build["seconds"],
@@ -175,7 +177,8 @@ def statewide(work: Path, jobs: int) -> dict:
     print("\n2. Full statewide synthetic set, cold end to end", flush=True)
     log = work / "statewide.log"
     root = project(work / "statewide")
-    steps = [step("synth statewide", root, cli(root, "synth", "statewide", str(work / "raw-all")), log),
+    steps = [step("synth statewide", root, cli(root, "synth", "statewide", str(work / "raw-all"),
+                                               "--entities", str(ENTITIES)), log),
              step("ingest", root, cli(root, "ingest", str(work / "raw-all")), log),
              step("tables", root, cli(root, "tables"), log),
              step("run", root, cli(root, "run", "--jobs", str(jobs), "--allow-failures", "1000000",
@@ -274,7 +277,7 @@ def scale(work: Path, sizes: list[str]) -> list[dict]:
     print("\n5. Book build vs number of LEA pages (cold build, rebuild with nothing / one page changed)", flush=True)
     rows = []
     for size in sizes:
-        for layout in (["full", "chapters"] if size != "all" else ["chapters"]):
+        for layout in (["full", "shipped"] if size != "all" else ["shipped"]):
             row = book_scale.measure(work / "statewide", work / "scale" / f"{layout}-{size}",
                                      None if size == "all" else int(size), layout)
             print(f"  {json.dumps(row)}", flush=True)

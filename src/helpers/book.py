@@ -84,9 +84,9 @@ def write_county_pages(records: list[LeaRecord], root: Path, leas_dir: Path) -> 
 
 def toc(records: list[LeaRecord], root: Path, leas_dir: Path) -> dict:
     """The book's table of contents: intro, the chapters, then the LEA index and one chapter per county
-    whose sections are its built LEA reports (in CDS order). The sidebar shows chapters only (theme
-    option max_navbar_depth: 1 in _config.yml), so every page carries ~60 sidebar entries, not one per
-    LEA: build time and size grow linearly with the number of LEAs (docs/benchmarks.md)."""
+    whose sections are its built LEA reports (in CDS order). The sidebar shows chapters and counties only
+    (max_navbar_depth: 1) and LEA pages get a fixed sidebar (html_sidebars in _config.yml), so the build
+    time and size grow linearly with the number of LEAs, not with its square (docs/benchmarks.md)."""
     counties = []
     for code, _name, group in by_county(records):
         sections = [{"file": _doc(root / r.notebook, root)} for r in group if r.built]

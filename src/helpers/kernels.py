@@ -4,8 +4,9 @@ A kernel start and the imports of the LEA notebook cost more than its analysis (
 worker keeps one kernel and resets it between notebooks: a new IPython session (empty namespace,
 execution count 1) in the start folder, with the start-up `sys.path`, environment and warning filters,
 Matplotlib's rc file defaults, pyplot figures closed and pandas options at their defaults. Imported
-modules stay imported (and out of the garbage collector's way, `gc.freeze`): that is the saving. tests/test_runner.py checks that notebooks from a reused
-kernel are byte-identical to fresh-kernel ones; `caaspp-book run --fresh-kernels` opts out.
+modules stay imported (and out of the garbage collector's way: `gc.freeze`), which is the saving.
+tests/test_runner.py checks that notebooks from a reused kernel are byte-identical to fresh-kernel ones;
+`caaspp-book run --fresh-kernels` opts out.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from typing import Any, Callable
 
 from jupyter_client.manager import AsyncKernelManager
 from jupyter_core.utils import run_sync
-from nbclient.exceptions import CellTimeoutError, DeadKernelError
+from nbclient.exceptions import DeadKernelError
 from papermill.clientwrap import PapermillNotebookClient
 from papermill.engines import NBClientEngine, papermill_engines
 
@@ -114,11 +115,16 @@ class Kernel:
         raise KernelStartError(f"kernel did not start in {self.attempts} attempts: {self.start_failures[-1]}")
 
     def ready(self) -> "Kernel":
-        """Started if new, reset if it ran a notebook before."""
+        """Started if new, reset if it ran a notebook before (restarted if the reset fails)."""
         if self.km is None:
             return self.start()
         if self.notebooks:
-            self.reset()
+            try:
+                self.reset()
+            except Exception as exc:  # noqa: BLE001 - a kernel that cannot be reset is replaced
+                log.warning("kernel reset failed, starting a new one: %s", exc)
+                self.shutdown()
+                return self.start()
         return self
 
     async def _start(self) -> None:
@@ -197,8 +203,6 @@ class KernelEngine(NBClientEngine):
             return client.execute(cleanup_kc=False)
         except DeadKernelError as exc:
             raise KernelDied(str(exc) or "kernel died") from exc
-        except CellTimeoutError:
-            raise
 
 
 papermill_engines.register(ENGINE, KernelEngine)
