@@ -190,18 +190,56 @@ def pdf(
         raise typer.Exit(1)
 
 
+@app.command(epilog="Examples: `caaspp-book lea data/raw/dncusd_2022_students.txt --cds 08618200000000` · "
+                    "`caaspp-book lea FILE --cds 08618200000000 data/sample --custom params/custom/"
+                    "example_grades_6_8_el.yml --release preliminary`")
+def lea(
+    student_file: Path = typer.Argument(..., help="The LEA's TOMS Student Score Data File (any header dialect)."),
+    public: Optional[list[Path]] = typer.Argument(None, help="Optional: CDE's public research and entities files "
+                                                  "(or folders) of the same year, to set the results beside."),
+    cds: str = typer.Option(..., "--cds", help="The LEA's 14-digit CDS code."),
+    custom: Optional[list[Path]] = typer.Option(None, "--custom", help="Custom aggregate spec (YAML, see "
+                                                "params/custom/); repeatable."),
+    out: Optional[Path] = typer.Option(None, help="Build folder (default _build/lea/CDS; the site is its html/)."),
+    release: str = typer.Option("preliminary", help="Release status shown on every page: preliminary (the "
+                                "default: a Student Score Data File comes before the public release) or final."),
+) -> None:
+    """Build an LEA's CONFIDENTIAL internal book from its Student Score Data File: distributions, accuracy,
+    results by school × grade × student group, custom aggregates, Lexile/Quantile, computed vs published,
+    data quality. Interim data in data/interim/lea/CDS/, the site in _build/lea/CDS/html; never published
+    (`publish` refuses it)."""
+    from . import lea_mode
+
+    if release not in ("final", "preliminary"):
+        fail(f"--release must be final or preliminary, not {release!r}")
+    try:
+        result = lea_mode.run(default_paths(), student_file, cds, public or (), custom or (), out, release)
+    except (InputError, ValueError, FileNotFoundError, LookupError) as exc:
+        fail(str(exc))
+    if result.build.returncode != 0 or not (result.paths.html / "index.html").exists():
+        console.print(result.build.stdout[-4000:], result.build.stderr[-4000:], highlight=False)
+        fail("Jupyter Book reported warnings or errors (built with -W -n --keep-going)", 1)
+    if result.findings:
+        console.print("\n".join(str(f) for f in result.findings[:50]), highlight=False)
+        fail(f"privacy scan: {len(result.findings)} problem(s) in the LEA-mode book", 1)
+    console.print("CONFIDENTIAL: internal use only, do not publish", highlight=False)
+    print(result.paths.html / "index.html")
+
+
 @app.command(epilog="Examples: `caaspp-book publish /srv/www/caaspp` · `caaspp-book publish site.zip` · "
                     "`caaspp-book publish /tmp/review --allow-preliminary`")
 def publish(
     out: Path = typer.Argument(..., help="A folder (replaced whole) or a .zip archive."),
     allow_preliminary: bool = typer.Option(False, "--allow-preliminary",
                                            help="Publish a preliminary build (its banner stays on every page)."),
+    site: Optional[Path] = typer.Option(None, help="The built site to publish (default _build/html; an LEA-mode "
+                                        "build is refused)."),
 ) -> None:
     """Copy the built site and its PDFs (under pdf/) to OUT, after the release check and the privacy scan."""
     from . import publish as publishing
 
     try:
-        target = publishing.publish(default_paths(), out, allow_preliminary)
+        target = publishing.publish(default_paths(), out, allow_preliminary, site)
     except publishing.Refused as exc:
         fail(f"not published: {exc}")
     print(target)

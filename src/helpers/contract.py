@@ -27,7 +27,7 @@ def read_results(store: Path) -> pd.DataFrame:
 def levels(results: pd.DataFrame, students: pd.DataFrame | None = None,
            entities: pd.DataFrame | None = None) -> pd.DataFrame:
     """Published rows (and computed rows from student records), with suppression applied."""
-    parts = [suppress.suppress(tables.published_levels(results))]
+    parts = [suppress.suppress(tables.published_levels(results))] if len(results) else []
     if students is not None:  # suppressed on its own: its totals are not the published ones
         own = tables.computed_levels(students, entities=entities)
         own = own[own["type_id"].isin([6, 7, 9, 10])]  # one LEA's students are not its county or the state

@@ -42,13 +42,14 @@ def _min_results(years: pd.Series) -> pd.Series:
     return years.map(lambda y: params.suppression_rule(int(y)).min_results)
 
 
-def summary(students: pd.DataFrame, groups: Sequence[int] = (1,)) -> pd.DataFrame:
-    """n, mean, sd, sem_mean, band_low, band_high per year × test × grade × student group."""
+def summary(students: pd.DataFrame, groups: Sequence[int] = (1,), z: float = Z95) -> pd.DataFrame:
+    """n, mean, sd, sem_mean, band_low, band_high (mean ± z SEM; z = 2 is the ±2 SEM band as CERS draws it)
+    per year × test × grade × student group."""
     long = _long(students, groups)
     agg = long.groupby(KEYS, sort=True)["scale_score"].agg(n="size", mean="mean", sd="std").reset_index()
     agg["sem_mean"] = agg["sd"] / np.sqrt(agg["n"])
-    agg["band_low"] = agg["mean"] - Z95 * agg["sem_mean"]
-    agg["band_high"] = agg["mean"] + Z95 * agg["sem_mean"]
+    agg["band_low"] = agg["mean"] - z * agg["sem_mean"]
+    agg["band_high"] = agg["mean"] + z * agg["sem_mean"]
     small = agg["n"] < _min_results(agg["year"])
     stats = ["mean", "sd", "sem_mean", "band_low", "band_high"]
     agg[stats] = agg[stats].mask(small).round({"mean": 1, "sd": 1, "sem_mean": 2, "band_low": 1, "band_high": 1})

@@ -771,11 +771,12 @@ class StoreTables(Mapping[str, pd.DataFrame]):
 
 
 def write(store: Store, store_dir: Path) -> None:
-    """Write every table as Parquet; the store is replaced whole, so a failure leaves the old one."""
+    """Write every table as Parquet (an empty results table when no research file was read); the store is
+    replaced whole, so a failure leaves the old one."""
     with atomic.replacing(store_dir) as tmp:
         with pq.ParquetWriter(tmp / "results.parquet", _schema(tuple(RESULT_DTYPES.items())),
                               compression="snappy") as out:
-            for group in store.results.row_groups():
+            for group in store.results.row_groups() if store.results is not None else ():
                 out.write_table(group)
                 del group
                 pa.default_memory_pool().release_unused()
@@ -783,10 +784,15 @@ def write(store: Store, store_dir: Path) -> None:
             frame.to_parquet(tmp / f"{name}.parquet", index=False)
 
 
-def ingest(paths: list[Path], store_dir: Path) -> StoreTables:
-    """Read `paths` (files or folders) into a fresh store at `store_dir`; return its tables."""
+def ingest(paths: list[Path], store_dir: Path, require_results: bool = True) -> StoreTables:
+    """Read `paths` (files or folders) into a fresh store at `store_dir`; return its tables. Without
+    `require_results` (LEA mode) a Student Score Data File alone is enough."""
     store = read_store(paths)
-    if store.results is None or not len(store.results):
+    has_results = store.results is not None and len(store.results) > 0
+    if require_results and not has_results:
         raise InputError(paths[0] if paths else store_dir, "no research (results) file among the inputs")
+    if not has_results and store.tables["students"].empty:
+        raise InputError(paths[0] if paths else store_dir, "no research file and no Student Score Data File "
+                         "records among the inputs: nothing to report")
     write(store, store_dir)
     return StoreTables(store_dir, store.tables)

@@ -28,12 +28,19 @@ def files(p: Paths) -> list[tuple[Path, str]]:
     return out
 
 
-def publish(p: Paths, out: Path, allow_preliminary: bool = False) -> Path:
-    """Check, then write `out` (a folder, replaced whole, or a .zip); returns `out`."""
+def publish(p: Paths, out: Path, allow_preliminary: bool = False, site: Path | None = None) -> Path:
+    """Check, then write `out` (a folder, replaced whole, or a .zip); returns `out`. `site`: the built
+    site to check (default the project's `_build/html`, the only one that is ever copied)."""
     try:
-        record = release.read_record(p.html)
+        record = release.read_record(site or p.html)
     except FileNotFoundError as exc:
         raise Refused(str(exc)) from None
+    if record.get("mode", "public") != "public":
+        raise Refused(f"{site or p.html} is a confidential LEA-mode build (caaspp-book lea, LEA "
+                      f"{record.get('cds', '?')}): internal use only, never published. Publish the public "
+                      "site built by `caaspp-book build`.")
+    if site is not None and site.resolve() != p.html.resolve():
+        raise Refused(f"{site} is not this project's public site ({p.html}): only that one is published")
     if record["release"] == "preliminary" and not allow_preliminary:
         raise Refused("this is a preliminary build (caaspp-book build --release preliminary): not published. "
                       "Rebuild with --release final, or pass --allow-preliminary to publish it with its banner.")

@@ -1,0 +1,255 @@
+"""LEA mode (`caaspp-book lea`): the confidential internal book from a seeded synthetic Student Score Data
+File of Del Norte County Unified, with and without the public sample; the SSID never leaves the reader;
+the three header dialects give the same tables; `publish` refuses the build."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from bs4 import BeautifulSoup
+from typer.testing import CliRunner
+
+from helpers import cli, ingest, lea_mode, lea_tables, privacy, release
+from helpers import publish as publishing
+from helpers.errors import InputError
+from helpers.paths import Paths
+from helpers.synth_students import add_score_details, students_for_lea, write_student_file
+
+from .conftest import DNCUSD, ROOT, SAMPLE
+
+CUSTOM = ROOT / "params" / "custom" / "example_grades_6_8_el.yml"
+SAME_TABLES = ("levels", "comparison", "reconciliation", "summary", "bars", "accuracy")
+NAME_COLUMNS = re.compile(r"ssid|first.?name|last.?name|middle.?name|birth", re.I)
+
+
+def scratch(root: Path) -> Paths:
+    """A project folder of its own: config, notebooks and static files (params come from the checkout)."""
+    root.mkdir(parents=True, exist_ok=True)
+    for name in ("_config.yml", "pyproject.toml"):
+        shutil.copy(ROOT / name, root / name)
+    shutil.copytree(ROOT / "notebooks", root / "notebooks")
+    shutil.copytree(ROOT / "book" / "_static", root / "book" / "_static")
+    return Paths(root)
+
+
+@pytest.fixture(scope="module")
+def students(sample_store: Path) -> pd.DataFrame:
+    return add_score_details(students_for_lea(sample_store, DNCUSD, 2022, seed=0), seed=0)
+
+
+@pytest.fixture(scope="module")
+def student_file(students: pd.DataFrame, tmp_path_factory) -> Path:
+    return write_student_file(students, tmp_path_factory.mktemp("toms") / "dncusd_2022.txt", "camel")
+
+
+def html_snapshot() -> dict[str, float]:
+    html = ROOT / "_build" / "html"
+    return {p.as_posix(): p.stat().st_mtime for p in html.rglob("*")} if html.exists() else {}
+
+
+@pytest.fixture(scope="module")
+def built(student_file: Path, tmp_path_factory) -> tuple[Paths, lea_mode.Result, dict, dict]:
+    """A preliminary LEA-mode book with the public sample and the example custom spec."""
+    before = html_snapshot()
+    p = scratch(tmp_path_factory.mktemp("lea") / "project")
+    result = lea_mode.run(p, student_file, DNCUSD, [SAMPLE], [CUSTOM], status="preliminary")
+    return p, result, before, html_snapshot()
+
+
+@pytest.fixture(scope="module")
+def built_alone(student_file: Path, tmp_path_factory) -> tuple[Paths, lea_mode.Result]:
+    """A final LEA-mode book from the student file alone (no research file)."""
+    p = scratch(tmp_path_factory.mktemp("lea_alone") / "project")
+    return p, lea_mode.run(p, student_file, DNCUSD, status="final")
+
+
+def pages(result: lea_mode.Result) -> list[Path]:
+    found = [f for f in result.paths.html.rglob("*.html") if "_static" not in f.parts]  # not theme templates
+    return sorted(f for f in found if 'http-equiv="Refresh"' not in f.read_text(encoding="utf-8"))  # nor redirects
+
+
+def digit_windows(text: str) -> set[str]:
+    """Every 10-digit substring of the text's digit runs (an SSID hidden in a longer number too)."""
+    return {run[i:i + 10] for run in re.findall(r"\d{10,}", text) for i in range(len(run) - 9)}
+
+
+# ---------------------------------------------------------------- fast: the pieces
+
+
+def test_ingest_without_a_research_file(student_file, tmp_path):
+    tables = ingest.ingest([student_file], tmp_path / "store", require_results=False)
+    assert len(tables["students"]) > 0 and tables.rows("results") == 0
+    with pytest.raises(InputError, match="no research"):
+        ingest.ingest([student_file], tmp_path / "again")  # the public pipeline still needs one
+    with pytest.raises(InputError, match="nothing to report"):
+        ingest.ingest([SAMPLE / "lookups"], tmp_path / "none", require_results=False)
+
+
+def test_student_file_must_come_first_and_cds_must_be_valid(tmp_path):
+    research = next((SAMPLE / "research").glob("sb_ca2022*"))
+    with pytest.raises(InputError, match=r"line 1.*not a TOMS Student Score Data File"):
+        lea_mode.check_student_file(research)
+    p = Paths(tmp_path)
+    with pytest.raises(ValueError, match="14-digit"):
+        lea_mode.lea_paths(p, "0861820")
+    with pytest.raises(ValueError, match="public site"):
+        lea_mode.lea_paths(p, DNCUSD, tmp_path / "_build" / "html" / "lea")
+    assert lea_mode.lea_paths(p, DNCUSD).out == (tmp_path / "_build" / "lea" / DNCUSD).resolve()
+
+
+def test_unknown_lea_names_the_file(student_file, tmp_path):
+    lp = lea_mode.lea_paths(Paths(tmp_path), "01611190000000")
+    lea_mode.ingest(lp, student_file, [])
+    with pytest.raises(InputError, match=r"dncusd_2022\.txt.*no student records of LEA 01611190000000"):
+        lea_mode.compute(lp, [])
+
+
+def test_banner_is_confidential_plus_release_status():
+    assert release.announcement("final") == ""  # the public final site has none
+    final, prelim = release.announcement("final", confidential=True), release.announcement("preliminary", True)
+    assert final.startswith("<strong>CONFIDENTIAL</strong>") and "final" in final
+    assert "PRELIMINARY" in prelim and "CONFIDENTIAL" in prelim
+
+
+def test_each_dialect_gives_the_same_tables(students, tmp_path):
+    got = {}
+    for dialect in ("camel", "spaced", "w401"):
+        path = write_student_file(students, tmp_path / f"{dialect}.txt", dialect)
+        lp = lea_mode.lea_paths(Paths(tmp_path / dialect), DNCUSD)
+        lea_mode.ingest(lp, path, [SAMPLE])
+        got[dialect] = lea_mode.compute(lp, [CUSTOM])
+    for name in SAME_TABLES + ("custom_grades_6_8_el",):
+        for dialect in ("spaced", "w401"):
+            pd.testing.assert_frame_equal(got[dialect][name], got["camel"][name], obj=f"{dialect} {name}")
+    assert len(got["camel"]["comparison"]) > 0 and got["camel"]["levels"]["source"].eq("computed").any()
+    own = got["camel"]["levels"]
+    assert set(own.loc[own["source"] == "computed", "type_id"]) <= {6, 7, 9, 10}  # no county or state rows
+    assert got["spaced"]["measures"].empty and not got["camel"]["measures"].empty  # spaced has no Lexile field
+
+
+# ---------------------------------------------------------------- slow: the whole book
+
+
+@pytest.mark.slow
+def test_lea_book_is_built_apart_from_the_public_site(built):
+    p, result, before, after = built
+    assert result.ok, result.build.stderr[-3000:] + "\n".join(map(str, result.findings))
+    assert result.paths.html == (p.root / "_build" / "lea" / DNCUSD / "html").resolve()
+    assert (result.paths.html / "index.html").exists() and (result.paths.html / "report.html").exists()
+    assert sorted(x.name for x in (p.root / "_build").iterdir()) == ["lea"]  # no _build/html here
+    assert before == after  # nor was the checkout's public site touched
+    assert (p.root / "data" / "interim" / "lea" / DNCUSD / "store" / "students.parquet").exists()
+    record = release.read_record(result.paths.html)
+    assert record["mode"] == "lea" and record["cds"] == DNCUSD and record["release"] == "preliminary"
+
+
+@pytest.mark.slow
+def test_every_page_carries_the_confidential_and_release_banners(built):
+    _, result, *_ = built
+    assert len(pages(result)) >= 4  # intro, report, search, genindex
+    for page in pages(result):
+        text = page.read_text(encoding="utf-8")
+        assert "CONFIDENTIAL</strong> — internal use only" in text, page.name
+        assert release.BANNER_HTML in text, page.name
+
+
+@pytest.mark.slow
+def test_numbers_computed_from_the_synthetic_records_appear(built, students):
+    _, result, *_ = built
+    sed = students[(students["test_id"] == 1) & (students["grade"] == 5) & students["sed"].eq(True)]
+    scored = sed[sed["include_indicator"].eq("Y") & sed["scale_score"].notna()]
+    assert len(scored) >= 11
+    pct = round(100 * scored["achievement_level"].ge(3).sum() / len(scored) + 1e-9, 2)
+    soup = BeautifulSoup((result.paths.html / "report.html").read_text(encoding="utf-8"), "html.parser")
+    lea_block = next(d for d in soup.find_all("details") if f"({DNCUSD})" in d.summary.get_text())
+    rows = [[td.get_text(strip=True) for td in tr.find_all("td")] for tr in lea_block.find_all("tr")]
+    row = next(r for r in rows if r[:3] == ["ELA", "Grade 5", "Socioeconomically disadvantaged"])
+    assert f"{pct:.2f}" in row and str(len(scored)) in row
+    hidden = next(r for r in rows if r[:3] == ["ELA", "Grade 5", "EL (English learner)"])
+    assert set(hidden[3:]) == {"*"}  # complementary suppression (it would reveal a small group by subtraction)
+    text = soup.get_text(" ")
+    assert "Rudner" in text and "Classification accuracy" in text
+    assert "Grades 6–8 at three schools, English learners" in text  # the custom aggregate
+    assert "Lexile" in text and "public results are not available" not in text.lower()
+
+
+@pytest.mark.slow
+def test_suppressed_cells_show_no_value(built):
+    _, result, *_ = built
+    soup = BeautifulSoup((result.paths.html / "report.html").read_text(encoding="utf-8"), "html.parser")
+    small = 0
+    for table in soup.find_all("table"):
+        head = [th.get_text(strip=True) for th in table.find_all("th")]
+        if "With scores" not in head or "% Met and Above" not in head:
+            continue
+        n, met = head.index("With scores"), head.index("% Met and Above")
+        for tr in table.find_all("tr"):
+            cells = [td.get_text(strip=True) for td in tr.find_all("td")]
+            if cells and cells[n].isdigit() and 0 < int(cells[n]) < 11:
+                small += 1
+                assert cells[met] == "*" and cells[head.index("Mean scale score")] == "*", cells
+    assert small > 0  # the school × grade × group tables have small groups, all hidden
+    assert privacy.scan([result.paths.html], ROOT, result.year, {DNCUSD}) == result.findings == []
+    groups = pd.read_csv(result.paths.html / "report.groups.csv", dtype=str, keep_default_na=False)
+    tiny = groups["with_scores"].str.isdigit() & (groups["with_scores"].str.len() > 0)
+    tiny &= groups["with_scores"].where(tiny, "99").astype(int).between(1, 10)
+    assert tiny.any() and (groups.loc[tiny, "pct_met_and_above"] == "*").all()
+
+
+@pytest.mark.slow
+def test_ssid_never_leaves_the_reader(built, student_file):
+    p, result, *_ = built
+    text = student_file.read_text(encoding="utf-8")
+    header = text.split("\n", 1)[0].split("^")
+    at = next(i for i, h in enumerate(header) if h.lower() == "ssid")
+    ssids = {line.split("^")[at] for line in text.splitlines()[1:] if line}
+    assert len(ssids) > 1000 and all(len(s) == 10 for s in ssids)
+    folders = [p.root / "data" / "interim" / "lea" / DNCUSD, result.paths.out]
+    files = [f for folder in folders for f in folder.rglob("*") if f.is_file()]
+    assert any(f.suffix == ".parquet" for f in files) and any(f.suffix == ".ipynb" for f in files)
+    for f in files:
+        if f.suffix == ".parquet":
+            frame = pd.read_parquet(f)
+            assert not [c for c in frame.columns if NAME_COLUMNS.search(str(c))], f
+            found = digit_windows(frame.to_csv(index=False)) & ssids
+        elif f.suffix in {".png", ".svg", ".woff", ".woff2", ".ico", ".inv", ".pickle", ".doctree"}:
+            continue
+        else:
+            body = f.read_text(encoding="utf-8", errors="replace")
+            found = digit_windows(body) & ssids
+            if f.suffix == ".csv":
+                assert not [c for c in body.split("\n", 1)[0].split(",") if NAME_COLUMNS.search(c)], f
+        assert not found, f"{f}: {len(found)} SSIDs"
+
+
+@pytest.mark.slow
+def test_run_without_a_research_file(built_alone):
+    p, result = built_alone
+    assert result.ok, result.build.stderr[-3000:] + "\n".join(map(str, result.findings))
+    text = BeautifulSoup((result.paths.html / "report.html").read_text(encoding="utf-8"), "html.parser").get_text(" ")
+    assert "Public results are not available" in text
+    assert result.name == DNCUSD  # no entities file: the LEA is named by its code
+    for page in pages(result):
+        assert "Release status: <strong>final</strong>" in page.read_text(encoding="utf-8"), page.name
+    assert set(lea_tables.read(result.paths.store, "results").columns) >= {"year", "cds"}
+
+
+@pytest.mark.slow
+def test_publish_refuses_the_lea_build(built, tmp_path):
+    p, result, *_ = built
+    with pytest.raises(publishing.Refused, match="confidential LEA-mode build"):
+        publishing.publish(p, tmp_path / "out", site=result.paths.html)
+    shutil.copytree(result.paths.html, p.html)  # even when copied where the public site goes
+    try:
+        with pytest.raises(publishing.Refused, match=f"LEA {DNCUSD}"):
+            publishing.publish(p, tmp_path / "out2", allow_preliminary=True)
+        run = CliRunner().invoke(cli.app, ["publish", str(tmp_path / "out3"), "--site", str(result.paths.html)],
+                                 env={"CAASPP_BOOK_ROOT": str(p.root)})
+        assert run.exit_code == 2 and "confidential LEA-mode build" in run.output
+    finally:
+        shutil.rmtree(p.html)
+    assert not (tmp_path / "out").exists() and not (tmp_path / "out3").exists()
