@@ -89,6 +89,12 @@ def test_every_page_carries_the_preliminary_banner_and_the_release_is_recorded(s
     assert {s["file"] for s in record["sources"]} >= {p.name for p in (SAMPLE / "research").glob("*.txt")}
 
 
+def test_methods_page_has_the_counting_rules_with_their_sources(site):
+    text = (site.html / "book" / "methods.html").read_text(encoding="utf-8")
+    assert "Counting rules for student records" in text and "Observed cheating (SB paper-pencil, 2016–17)" in text
+    assert "2021–22 CAASPP Student Data File Layout" in text
+
+
 def test_intro_lists_the_data_release_with_version_suffixes(site):
     intro = (site.html / "book" / "intro.html").read_text(encoding="utf-8")
     assert "sb_ca2018_1_csv_v3__county08_DelNorte_plus_state.txt" in intro  # file names as text, not &#95;

@@ -139,6 +139,7 @@ def generate_pages(p: Paths, release_status: str = "final") -> None:
         cut_tables, sorted(int(y) for y in computed["levels"]["year"].unique())))
     pages.write(gen / "columns.md", pages.columns_page())
     pages.write(gen / "suppression.md", pages.suppression_page())
+    pages.write(gen / "counting.md", pages.counting_page())
     pages.write(gen / "data_quality.md", pages.data_quality_page(computed["reconciliation"], sources,
                                                                 computed["levels"]))
     pages.write(gen / "impact.md", pages.impact_page(computed["impact"]))

@@ -71,6 +71,38 @@ def suppression_page() -> str:
     ])
 
 
+def counting_page() -> str:
+    """Who counts as enrolled, tested and with scores in student records (params/counting.yml), with the
+    condition codes and the documents each rule comes from."""
+    from .params import load_yaml, tests
+    from .paths import default_paths
+
+    doc = load_yaml(default_paths().params / "counting.yml")
+    labels = {k: t.label for k, t in tests().items()}
+    indicators = pd.DataFrame([{"Include Indicator": f"`{code}`", "Tested": "yes" if v["tested"] else "no",
+                                "With scores": "yes" if v["with_scores"] else "no", "Meaning (source)": v["meaning"]}
+                               for code, v in doc["include_indicator"].items()])
+    conditions = pd.DataFrame([{"Condition code": f"`{code}`", "Include Indicator": f"`{v['include_indicator']}`",
+                                "Tests": "all" if v["tests"] is None else ", ".join(labels.get(t, f"test {t}") for t in v["tests"]),
+                                "Meaning": v["meaning"]} for code, v in doc["condition_codes"].items()])
+    sources = pd.DataFrame([{"Source": k, "Document": v} for k, v in doc["sources"].items()])
+    return "\n".join([
+        "In a Student Score Data File every record (one per student and test) counts as **enrolled**; a record "
+        "counts as **with scores** when its Include Indicator is `Y` and it has a scale score (S6: \"records "
+        "with a 'Y' Include Indicator are counted as valid scores\"); it counts as **tested** when the "
+        "indicator is `Y`, `T` or `R`. The tested rule is derived, not stated by CDE (S19 lists exemptions, "
+        "medical emergencies, one-part-only and no-shows as not tested, the `N` and `E` records). The rules "
+        "are data in `params/counting.yml`.\n",
+        md_table(indicators),
+        "\nA condition code implies an Include Indicator. A record whose indicator differs, or whose test the "
+        "code does not apply to, is kept (the Include Indicator decides) and reported on the data-quality "
+        "page; an unknown code is reported too.\n",
+        md_table(conditions),
+        "\n",
+        md_table(sources),
+    ])
+
+
 def columns_page() -> str:
     out = []
     for table, cols in columns.COLUMNS.items():
