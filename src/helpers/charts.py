@@ -34,8 +34,18 @@ def levels_by_grade(piece: LeaSlice) -> Figure:
     handles, labels = axes[0][0].get_legend_handles_labels()
     if handles:
         fig.legend(handles[::-1], labels[::-1], loc="lower center", ncol=4, frameon=False, fontsize=8)
-    fig.tight_layout(rect=(0, 0.1, 1, 1))
+    _margins(fig, len(axes[0]))
     return fig
+
+
+def _margins(fig: Figure, panels: int, legend_in: float = 0.35) -> None:
+    """Fixed margins in inches (room for the y label, title, x labels and the legend below). Cheaper than
+    `tight_layout`, which draws the whole figure once more just to measure it: half a chart's time."""
+    width, height = fig.get_size_inches()
+    left, right, gap, top, bottom = 0.62, 0.12, 0.72, 0.32, 0.5 + legend_in
+    axes_w = (width - left - right - gap * (panels - 1)) / panels
+    fig.subplots_adjust(left=left / width, right=1 - right / width, top=1 - top / height,
+                        bottom=bottom / height, wspace=gap / axes_w)
 
 
 def _panel(ax: Axes, rows: pd.DataFrame, test_id: int) -> None:
@@ -84,10 +94,11 @@ def trend(piece: LeaSlice) -> Figure:
         ax.set_title(params.test_info(test_id).label, fontsize=10)
         ax.set_ylim(0, 100)
         ax.set_xticks(years)
+        ax.set_xlim(min(years) - 0.5, max(years) + 0.5)  # the same years on every panel, one test's alone too
         ax.tick_params(labelsize=8)
         ax.set_ylabel("% Met and Above (All Grades)", fontsize=8)
     if tests:
         handles, labels = axes[0][0].get_legend_handles_labels()
         fig.legend(handles, labels, loc="lower center", ncol=3, frameon=False, fontsize=8)
-    fig.tight_layout(rect=(0, 0.1, 1, 1))
+    _margins(fig, len(axes[0]))
     return fig
