@@ -9,7 +9,7 @@ from typing import Optional
 import typer
 from rich.console import Console
 
-from . import book, contract, runner, student_file
+from . import book, chunked, contract, runner, student_file
 from . import custom as customs
 from . import ingest as ingesting
 from .errors import InputError
@@ -70,6 +70,11 @@ def tables(
                 console.print(message, highlight=False)
         if custom is not None and frame is None:
             fail("--custom needs --students (the records to aggregate)")
+        if frame is None:  # the store alone: in chunks, in bounded memory
+            rows = chunked.build(store or p.store, out or p.tables, alt_cuts, lea, year)
+            console.print(f"wrote {2 * len(rows)} files to {out or p.tables}: "
+                          + ", ".join(f"{k} {v:,} rows" for k, v in rows.items()))
+            return
         computed = contract.compute(store or p.store, alt_cuts, frame)
         if custom is not None:
             computed["custom"] = customs.compute(frame, custom)

@@ -85,11 +85,15 @@ def compute(store: Path, alt_cuts: Path | None = None, students: pd.DataFrame | 
     entities = stores.query(f"SELECT * FROM {stores.table(store, 'entities')}")
     lv = levels(results, students, entities)
     year = int(results["year"].max())
-    alt = alt_cuts or default_paths().params / "alt_cuts" / "sb_illustrative_alternative.yml"
-    impact = pd.concat([capa_impact(seed), sb_impact(store, example_lea(results, year), year, alt, seed)],
-                       ignore_index=True)
+    impact = impact_table(store, example_lea(results, year), year, alt_cuts, seed)
     return {"levels": lv, "reconciliation": tables.reconcile(results),
             "trends": tables.trends(lv[lv["source"] == "published"]), "impact": impact}
+
+
+def impact_table(store: Path, cds: str, year: int, alt_cuts: Path | None = None, seed: int = 0) -> pd.DataFrame:
+    """CAPA panel vs SSPI, then official vs alternative SB cuts for LEA `cds` in `year`."""
+    alt = alt_cuts or default_paths().params / "alt_cuts" / "sb_illustrative_alternative.yml"
+    return pd.concat([capa_impact(seed), sb_impact(store, cds, year, alt, seed)], ignore_index=True)
 
 
 def select(frame: pd.DataFrame, lea: str | None, year: int | None) -> pd.DataFrame:

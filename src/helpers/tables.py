@@ -288,10 +288,11 @@ TREND_NOTES = {
 }
 
 
-def trends(levels: pd.DataFrame) -> pd.DataFrame:
+def trends(levels: pd.DataFrame, present: set[int] | None = None) -> pd.DataFrame:
     """Every year in the store per entity × test × grade × group, with the 2019–20 gap as a gap row,
     the change from the prior year (same grade) and the matched-grade view (grade g−1 a year earlier;
-    not matched students)."""
+    not matched students). `present`: the years with data (default: those of `levels`; given when
+    `levels` is a part of the table)."""
     keys = ["cds", "test_id", "grade", "student_group_id"]
     cols = keys + ["year", "type_id", "entity_name", "with_scores", "mean_scale_score", "pct_met_and_above",
                    "suppressed"]
@@ -315,7 +316,7 @@ def trends(levels: pd.DataFrame) -> pd.DataFrame:
     base["change_from_prior_year"] = (base["pct_met_and_above"] - base["prior_year_pct_met_and_above"]).round(2)
     base["matched_grade_change"] = (base["pct_met_and_above"]
                                     - base["prior_grade_prior_year_pct_met_and_above"]).round(2)
-    present = set(levels["year"].unique())
+    present = set(levels["year"].unique()) if present is None else present
     base["note"] = base["year"].map(TREND_NOTES).fillna("")
     base.loc[~base["year"].isin(present) & (base["note"] == ""), "note"] = "year not in the data"
     return base.sort_values(["cds", "test_id", "student_group_id", "grade", "year"]).reset_index(drop=True)

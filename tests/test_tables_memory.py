@@ -1,0 +1,48 @@
+"""The chunked `tables` stage (helpers.chunked) writes the same bytes as computing every table whole."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+
+from helpers import chunked, contract
+
+from .conftest import DNCUSD
+
+
+def digests(folder: Path) -> dict[str, str]:
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
+
+
+@pytest.fixture(scope="module")
+def whole(sample_tables: Path) -> dict[str, str]:
+    return digests(sample_tables)
+
+
+@pytest.mark.parametrize("target", [chunked.TARGET_ROWS, 1])
+def test_chunks_write_the_same_bytes_as_the_whole_table(sample_store, whole, tmp_path, target):
+    chunks = chunked.plan(sample_store, target)
+    assert chunks is not None and len(chunks) > 1  # one per year, and per district code with target=1
+    rows = chunked.build(sample_store, tmp_path / "t", target=target)
+    assert digests(tmp_path / "t") == whole
+    assert rows["levels"] == len(contract.read_results(sample_store))
+
+
+def test_one_lea_and_year_as_contract_select(sample_store, tmp_path):
+    contract.write(contract.compute(sample_store), tmp_path / "whole", DNCUSD, 2022)
+    chunked.build(sample_store, tmp_path / "chunked", lea=DNCUSD, year=2022, target=1)
+    assert digests(tmp_path / "chunked") == digests(tmp_path / "whole")
+
+
+def test_a_store_not_in_year_and_cds_order_is_computed_whole(sample_store, tmp_path):
+    import pyarrow.parquet as pq
+
+    store = tmp_path / "store"
+    store.mkdir()
+    for path in sample_store.iterdir():
+        (store / path.name).write_bytes(path.read_bytes())
+    table = pq.read_table(store / "results.parquet")
+    pq.write_table(table.take(list(reversed(range(table.num_rows)))), store / "results.parquet")
+    assert chunked.plan(store) is None
