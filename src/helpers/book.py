@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from . import changelog, chapters, contract, pages, privacy, release, runner, stable_write
+from . import changelog, chapters, pages, privacy, release, runner, stable_write
 from . import cuts as cutting
 from . import store as stores
 from .paths import Paths
@@ -124,16 +124,36 @@ def jupyter_book(root: Path, builder: str = "html", config: Path | None = None) 
     return subprocess.run(cmd, cwd=root, capture_output=True, text=True)
 
 
+def page_data(tables_dir: Path) -> dict[str, pd.DataFrame]:
+    """What the generated chapters need from the tables, read in bounded memory (statewide, the levels
+    table has millions of rows): the state and county All Students rows of levels and trends, suppression
+    counts by year and reason, the reconciliation columns the data-quality page shows, and impact."""
+    levels = stores.table(tables_dir, "levels")
+    state_county = [("type_id", "in", [4, 5]), ("student_group_id", "==", 1)]
+    return {
+        "levels": pd.read_parquet(tables_dir / "levels.parquet",
+                                  filters=[("source", "==", "published"), *state_county]),
+        "trends": pd.read_parquet(tables_dir / "trends.parquet", filters=[("grade", "==", 13), *state_county]),
+        "years": stores.query(f"SELECT DISTINCT year FROM {levels} ORDER BY year"),
+        "suppression": stores.query(
+            "SELECT year, CASE WHEN suppression = '' THEN 'shown' ELSE suppression END AS reason, "
+            f"count(*) AS rows FROM {levels} WHERE suppression IS NOT NULL GROUP BY ALL ORDER BY ALL"),
+        "reconciliation": pd.read_parquet(tables_dir / "reconciliation.parquet",
+                                          columns=pages.RECONCILIATION_COLUMNS),
+        "impact": pd.read_parquet(tables_dir / "impact.parquet"),
+    }
+
+
 def generate_pages(p: Paths, release_status: str = "final") -> None:
     """Every data-dependent page: release, sources, assessments and cut tables (with charts), suppression,
     columns, state and county summary (with charts), data quality, impact, run status and change log."""
     sources = stores.query(f"SELECT * FROM {stores.table(p.store, 'sources')}")
-    computed = {name: pd.read_parquet(p.tables / f"{name}.parquet") for name in contract.TABLES}
+    data = page_data(p.tables)
     gen = p.book / "_generated"
     figures = p.book / chapters.FIGURES
     cut_tables = cutting.load_all()
     charted = [chapters.assessments_page(cut_tables, figures),
-               chapters.summary_page(computed["levels"], computed["trends"], figures)]
+               chapters.summary_page(data["levels"], data["trends"], figures)]
     chapters.remove_stale_figures(figures, charted)
     pages.write(gen / "release.md", release.page_md(release_status))
     pages.write(gen / "sources.md", pages.sources_page(sources))
@@ -141,14 +161,14 @@ def generate_pages(p: Paths, release_status: str = "final") -> None:
     pages.write(gen / "assessments.md", charted[0])
     pages.write(gen / "statewide.md", charted[1])
     pages.write(gen / "run_status.md", changelog.run_status_page(runner.read_manifest(p.manifest)))
-    pages.write(gen / "change_log.md", changelog.change_log_page(
-        cut_tables, sorted(int(y) for y in computed["levels"]["year"].unique())))
+    pages.write(gen / "change_log.md",
+                changelog.change_log_page(cut_tables, [int(y) for y in data["years"]["year"]]))
     pages.write(gen / "columns.md", pages.columns_page())
     pages.write(gen / "suppression.md", pages.suppression_page())
     pages.write(gen / "counting.md", pages.counting_page())
-    pages.write(gen / "data_quality.md", pages.data_quality_page(computed["reconciliation"], sources,
-                                                                computed["levels"]))
-    pages.write(gen / "impact.md", pages.impact_page(computed["impact"]))
+    pages.write(gen / "data_quality.md",
+                pages.data_quality_page(data["reconciliation"], sources, data["suppression"]))
+    pages.write(gen / "impact.md", pages.impact_page(data["impact"]))
 
 
 def add_back_matter(toc_path: Path, root: Path) -> None:

@@ -82,9 +82,10 @@ def counting_page() -> str:
     indicators = pd.DataFrame([{"Include Indicator": f"`{code}`", "Tested": "yes" if v["tested"] else "no",
                                 "With scores": "yes" if v["with_scores"] else "no", "Meaning (source)": v["meaning"]}
                                for code, v in doc["include_indicator"].items()])
+    applies = lambda tests: "all" if tests is None else ", ".join(labels.get(t, f"test {t}") for t in tests)  # noqa: E731
     conditions = pd.DataFrame([{"Condition code": f"`{code}`", "Include Indicator": f"`{v['include_indicator']}`",
-                                "Tests": "all" if v["tests"] is None else ", ".join(labels.get(t, f"test {t}") for t in v["tests"]),
-                                "Meaning": v["meaning"]} for code, v in doc["condition_codes"].items()])
+                                "Tests": applies(v["tests"]), "Meaning": v["meaning"]}
+                               for code, v in doc["condition_codes"].items()])
     sources = pd.DataFrame([{"Source": k, "Document": v} for k, v in doc["sources"].items()])
     return "\n".join([
         "In a Student Score Data File every record (one per student and test) counts as **enrolled**; a record "
@@ -113,15 +114,18 @@ def columns_page() -> str:
     return "\n".join(out)
 
 
-def data_quality_page(reconciliation: pd.DataFrame, sources: pd.DataFrame, levels: pd.DataFrame) -> str:
-    """Reconciliation of All Grades rows, rows read per source, and suppression counts."""
+RECONCILIATION_COLUMNS = ["year", "cds", "entity_name", "test_id", "grade", "with_scores", "with_scores_grades",
+                          "pct_met_and_above", "pct_met_and_above_recomputed", "max_abs_diff", "status"]
+
+
+def data_quality_page(reconciliation: pd.DataFrame, sources: pd.DataFrame, suppression: pd.DataFrame) -> str:
+    """Reconciliation of All Grades rows, rows read per source, and suppression counts (`suppression`: rows
+    of the levels table by year and reason, columns year, reason, rows)."""
     status = reconciliation["status"].value_counts().rename_axis("Status").reset_index(name="All Grades rows")
     checks = reconciliation[reconciliation["status"].str.startswith("check")]
     worst = reconciliation[reconciliation["status"] == "ok"].nlargest(10, "max_abs_diff", keep="first")
-    cols = ["year", "cds", "entity_name", "test_id", "grade", "with_scores", "with_scores_grades",
-            "pct_met_and_above", "pct_met_and_above_recomputed", "max_abs_diff", "status"]
-    supp = (levels.assign(reason=levels["suppression"].replace("", "shown"))
-            .groupby(["year", "reason"]).size().unstack(fill_value=0).reset_index())
+    cols = RECONCILIATION_COLUMNS
+    supp = suppression.set_index(["year", "reason"])["rows"].unstack(fill_value=0).reset_index()
     return "\n".join([
         "## Reconciliation of All Grades rows\n",
         "Each published All Grades row (grade 13, and 14 for high school) is recomputed from the same "
