@@ -46,3 +46,16 @@ def test_a_store_not_in_year_and_cds_order_is_computed_whole(sample_store, tmp_p
     table = pq.read_table(store / "results.parquet")
     pq.write_table(table.take(list(reversed(range(table.num_rows)))), store / "results.parquet")
     assert chunked.plan(store) is None
+
+
+def test_read_filtered_gives_what_a_filtered_read_parquet_gives(sample_tables):
+    import pandas as pd
+    import pyarrow.dataset as ds
+
+    from helpers import store as stores
+
+    path = sample_tables / "levels.parquet"
+    batched = stores.read_filtered(path, (ds.field("type_id") == 5) & (ds.field("student_group_id") == 1), 16)
+    whole = pd.read_parquet(path, filters=[("type_id", "==", 5), ("student_group_id", "==", 1)])
+    assert len(batched) > 16 and batched.equals(whole) and (batched.dtypes == whole.dtypes).all()
+    assert stores.read_filtered(path, ds.field("type_id") == 99).columns.equals(whole.columns)

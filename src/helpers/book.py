@@ -10,6 +10,7 @@ from itertools import groupby
 from pathlib import Path
 
 import pandas as pd
+import pyarrow.dataset as ds
 import yaml
 
 from . import changelog, chapters, pages, privacy, release, runner, stable_write
@@ -129,11 +130,11 @@ def page_data(tables_dir: Path) -> dict[str, pd.DataFrame]:
     table has millions of rows): the state and county All Students rows of levels and trends, suppression
     counts by year and reason, the reconciliation columns the data-quality page shows, and impact."""
     levels = stores.table(tables_dir, "levels")
-    state_county = [("type_id", "in", [4, 5]), ("student_group_id", "==", 1)]
+    state_county = ds.field("type_id").isin([4, 5]) & (ds.field("student_group_id") == 1)
     return {
-        "levels": pd.read_parquet(tables_dir / "levels.parquet",
-                                  filters=[("source", "==", "published"), *state_county]),
-        "trends": pd.read_parquet(tables_dir / "trends.parquet", filters=[("grade", "==", 13), *state_county]),
+        "levels": stores.read_filtered(tables_dir / "levels.parquet",
+                                       (ds.field("source") == "published") & state_county),
+        "trends": stores.read_filtered(tables_dir / "trends.parquet", (ds.field("grade") == 13) & state_county),
         "years": stores.query(f"SELECT DISTINCT year FROM {levels} ORDER BY year"),
         "suppression": stores.query(
             "SELECT year, CASE WHEN suppression = '' THEN 'shown' ELSE suppression END AS reason, "
