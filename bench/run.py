@@ -262,7 +262,7 @@ def _cell_labels(notebook: Path) -> list[str]:
     labels = []
     for i, cell in enumerate(code):
         labels.append("parameters" if "parameters" in cell["metadata"].get("tags", []) else
-                      "".join(cell["source"]).strip().splitlines()[-1][:60])
+                      f"[{i + 1}] " + "".join(cell["source"]).strip().splitlines()[-1].strip()[:60])
         if i == 0:
             labels.append("injected parameters")
     return labels

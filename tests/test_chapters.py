@@ -117,3 +117,19 @@ def test_myst_blocks():
     block = myst.chart("_generated/figures/f.png", "Cap.", "Alt\ntext", "fig-f", frame)
     assert ":alt: Alt text\n" in block and ":::{dropdown} Data for {numref}`fig-f`" in block
     assert myst.label("fig", "08000000000000", "Trend") == "fig-08000000000000-trend"
+
+
+def test_summary_charts_are_redrawn_only_when_their_data_change(sample_tables, tmp_path, monkeypatch):
+    levels = pd.read_parquet(sample_tables / "levels.parquet")
+    trends = pd.read_parquet(sample_tables / "trends.parquet")
+    first = chapters.summary_page(levels, trends, tmp_path)
+    drawn: list[int] = []
+    real = chapters.charts.png
+    monkeypatch.setattr(chapters.charts, "png", lambda fig: drawn.append(1) or real(fig))
+    assert chapters.summary_page(levels, trends, tmp_path) == first and drawn == []
+    county = (levels["cds"] == "08000000000000") & (levels["grade"] == 13)
+    levels.loc[county, "pct_level_4"] = levels.loc[county, "pct_level_4"].astype(float) + 1
+    chapters.summary_page(levels, trends, tmp_path)
+    assert len(drawn) == 1  # the county's levels chart; its trend chart and the state's are kept
+    chapters.remove_stale_figures(tmp_path, [])
+    assert list(tmp_path.iterdir()) == []  # keys go with their figures

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from itertools import groupby
 from pathlib import Path
+from typing import Iterable
 
 import pandas as pd
 import pyarrow.dataset as ds
@@ -185,17 +186,37 @@ def add_back_matter(toc_path: Path, root: Path) -> None:
     stable_write.write_if_changed(toc_path, header + yaml.safe_dump(doc, sort_keys=False, allow_unicode=True))
 
 
+def _csvs_by_stem(notebooks: Iterable[Path]) -> dict[Path, list[Path]]:
+    """Each notebook's CSVs (`<stem>.<table>.csv` beside it), listing each folder once (a county folder
+    holds thousands of files: a glob per LEA would read it once per LEA)."""
+    out: dict[Path, list[Path]] = {}
+    for folder in sorted({n.parent for n in notebooks}):
+        for f in sorted(folder.glob("*.csv")):
+            out.setdefault(folder / f.name.split(".", 1)[0], []).append(f)
+    return out
+
+
+def _copy_if_changed(src: Path, dst: Path) -> None:
+    """Copy with the source's times, unless `dst` is already that copy (same size and modification time)."""
+    if dst.exists():
+        a, b = src.stat(), dst.stat()
+        if a.st_size == b.st_size and a.st_mtime_ns == b.st_mtime_ns:
+            return
+    shutil.copy2(src, dst)
+
+
 def finish_site(p: Paths, records: list[LeaRecord], release_status: str) -> None:
     """After the HTML build: each LEA page's CSVs beside it, notebook copies without machine paths, and
     the release record."""
+    csvs = _csvs_by_stem(p.root / r.notebook for r in records if r.built)
     for r in records:
         if not r.built:
             continue
         notebook = p.root / r.notebook
         target = p.html / Path(r.notebook).parent
-        for csv in sorted(notebook.parent.glob(f"{notebook.stem}.*.csv")):
+        for csv in csvs.get(notebook.with_suffix(""), []):
             target.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(csv, target / csv.name)
+            _copy_if_changed(csv, target / csv.name)
     for copy in (p.html / "_sources").rglob("*.ipynb") if (p.html / "_sources").exists() else []:
         privacy.scrub_notebook(copy, p.root)
     sources = stores.query(f"SELECT file, sha256 FROM {stores.table(p.store, 'sources')}")

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from pathlib import Path
+from typing import Callable
 
 import pandas as pd
+from matplotlib.figure import Figure
 
 from . import chapter_charts as cc
 from . import charts, myst, params, report, stable_write
@@ -16,16 +19,25 @@ from .report import md_text
 FIGURES = "_generated/figures"  # relative to book/, where the chapters that include these pages live
 
 
-def _save(fig, fig_dir: Path, name: str) -> str:
-    stable_write.write_if_changed(fig_dir / f"{name}.png", charts.png(fig))
+def _save(draw: Callable[[], Figure], data: object, fig_dir: Path, name: str) -> str:
+    """Draw the chart into `fig_dir/name.png`, unless the file was drawn from the same data by the same
+    chart code (its key beside it): a rebuild then redraws only the charts whose data changed."""
+    png, key_file = fig_dir / f"{name}.png", fig_dir / f"{name}.png.key"
+    key = hashlib.sha256(_CHART_CODE + repr(data).encode("utf-8")).hexdigest()
+    if not (png.exists() and key_file.exists() and key_file.read_text(encoding="utf-8") == key):
+        stable_write.write_if_changed(png, charts.png(draw()))
+        stable_write.write_if_changed(key_file, key)
     return f"{FIGURES}/{name}.png"
+
+
+_CHART_CODE = b"".join(Path(m.__file__).read_bytes() for m in (cc, charts))
 
 
 def remove_stale_figures(fig_dir: Path, pages: list[str]) -> None:
     """Delete figures that none of the generated pages uses any more."""
     used = {m.rsplit("/", 1)[-1] for text in pages for m in re.findall(rf"{FIGURES}/[\w.-]+\.png", text)}
-    for path in fig_dir.glob("*.png") if fig_dir.exists() else []:
-        if path.name not in used:
+    for path in fig_dir.glob("*.png*") if fig_dir.exists() else []:
+        if path.name.removesuffix(".key") not in used:
             path.unlink()
 
 
@@ -86,7 +98,7 @@ def assessments_page(tables: list[CutTable], fig_dir: Path) -> str:
         out.append(f"Source: {md_text(t.source)}\n")
         if t.score_kind == "scale" and isinstance(t.test_id, int):
             name = myst.label("fig-ranges", t.id)
-            path = _save(cc.scale_ranges(t), fig_dir, name)
+            path = _save(lambda: cc.scale_ranges(t), t, fig_dir, name)
             caption = (f"Score ranges of the performance levels by grade, {md_text(t.id)} ({t.status}).")
             out.append(myst.chart(path, caption, _scale_alt(t), name, cc.scale_range_data(t)))
     return "\n".join(out)
@@ -157,12 +169,12 @@ def entity_section(cds: str, name: str, year: int, rows: pd.DataFrame, trend: pd
     shown = _published(rows[rows["grade"] == 13])
     if len(shown):
         fig = myst.label("fig", cds, "levels")
-        path = _save(cc.entity_levels(shown), fig_dir, fig)
+        path = _save(lambda: cc.entity_levels(shown), shown.to_csv(), fig_dir, fig)
         out.append(myst.chart(path, f"{safe}: % of students with scores at each level, All Grades, spring {year}.",
                               _levels_alt(name, year, shown), fig, levels_data(shown)))
     if len(trend):
         fig = myst.label("fig", cds, "trend")
-        path = _save(cc.entity_trend(trend), fig_dir, fig)
+        path = _save(lambda: cc.entity_trend(trend), trend.to_csv(), fig_dir, fig)
         out.append(myst.chart(path, f"{safe}: All Grades % Met and Above by year and test.",
                               _trend_alt(name, trend), fig, trend_data(trend)))
     return "\n".join(out)

@@ -194,6 +194,8 @@ def scrub_notebook(path: Path, root: Path) -> bool:
     """Make paths in a notebook's metadata (papermill records input and output paths) relative to `root`;
     True if the file changed."""
     text = path.read_text(encoding="utf-8")
+    if '"/' not in text:  # no string starts with "/": nothing to fix (and no need to parse the file)
+        return False
     nb = json.loads(text)
     prefix = str(root.resolve()).rstrip("/") + "/"
 
