@@ -204,20 +204,8 @@ class SliceHasher:
         """store.lea_slice(tables, cds, year) from memory: the same queries on the same rows."""
         cds = str(cds)
         self._select(cds[:2])
-        county = cds[:2] + "0" * 12
-        rows = self._df(stores._slice_sql("(SELECT * FROM c_levels WHERE source = 'published')"),
-                        stores._slice_params(cds, self.year, (1,)))
-        own = rows[rows["role"] == "lea"]
-        if own.empty:
-            raise KeyError(f"LEA {cds} has no results for {self.year}")
-        first = own.iloc[0]
-        county_rows = rows[rows["role"] == "county"]
-        county_name = str(county_rows["entity_name"].iloc[0]) if len(county_rows) else ""
-        trend = self._df("""SELECT * FROM c_trends WHERE cds IN (?, ?, ?) AND student_group_id = 1 AND grade = 13
-                            ORDER BY test_id, year, cds""", [cds, county, "0" * 14])
-        impact = self._df("SELECT * FROM c_impact WHERE cds = ?", [cds])
-        return stores.LeaSlice(cds, self.year, str(first["entity_name"]), int(first["type_id"]), cds[:2],
-                               county_name, rows.reset_index(drop=True), trend, impact)
+        sources = {"levels": "c_levels", "trends": "c_trends", "impact": "c_impact"}
+        return stores.assemble_slice(self._df, sources, cds, self.year)
 
     def sha256(self, cds: str) -> str:
         return stores.slice_sha256(self.lea_slice(cds))

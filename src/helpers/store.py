@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import duckdb
 import pandas as pd
@@ -103,20 +104,27 @@ def results_rows(store: Path | str, cds: str, year: int, groups: tuple[int, ...]
 def lea_slice(tables_dir: Path | str, cds: str, year: int, groups: tuple[int, ...] = (1,)) -> LeaSlice:
     """The LEA's slice of the levels table (suppression applied): role 'lea' (its own rows), 'school',
     'county', 'state'; plus its trend and impact rows."""
-    cds = str(cds)
+    sources = {name: table(tables_dir, name) for name in ("levels", "trends", "impact")}
+    return assemble_slice(query, sources, str(cds), year, groups, f" in {tables_dir}")
+
+
+def assemble_slice(run: Callable[[str, list], pd.DataFrame], sources: dict[str, str], cds: str, year: int,
+                   groups: tuple[int, ...] = (1,), where: str = "") -> LeaSlice:
+    """An LEA's slice from the levels, trends and impact relations in `sources` (SQL table expressions),
+    with `run(sql, params)` executing each query (a fresh DuckDB connection, or a worker's own)."""
     county = cds[:2] + "0" * 12
-    rows = query(_slice_sql(f"(SELECT * FROM {table(tables_dir, 'levels')} WHERE source = 'published')"),
-                 _slice_params(cds, year, groups))
+    rows = run(_slice_sql(f"(SELECT * FROM {sources['levels']} WHERE source = 'published')"),
+               _slice_params(cds, year, groups))
     own = rows[rows["role"] == "lea"]
     if own.empty:
-        raise KeyError(f"LEA {cds} has no results for {year} in {tables_dir}")
+        raise KeyError(f"LEA {cds} has no results for {year}{where}")
     first = own.iloc[0]
     county_rows = rows[rows["role"] == "county"]
     county_name = str(county_rows["entity_name"].iloc[0]) if len(county_rows) else ""
-    trend = query(f"""SELECT * FROM {table(tables_dir, 'trends')}
-                      WHERE cds IN (?, ?, ?) AND student_group_id = 1 AND grade = 13
-                      ORDER BY test_id, year, cds""", [cds, county, "0" * 14])  # a total order: same bytes, same hash
-    impact = query(f"SELECT * FROM {table(tables_dir, 'impact')} WHERE cds = ?", [cds])
+    trend = run(f"""SELECT * FROM {sources['trends']}
+                    WHERE cds IN (?, ?, ?) AND student_group_id = 1 AND grade = 13
+                    ORDER BY test_id, year, cds""", [cds, county, "0" * 14])  # a total order: same bytes, same hash
+    impact = run(f"SELECT * FROM {sources['impact']} WHERE cds = ?", [cds])
     return LeaSlice(cds, year, str(first["entity_name"]), int(first["type_id"]), cds[:2], county_name,
                     rows.reset_index(drop=True), trend, impact)
 
