@@ -19,24 +19,20 @@ FIRST_YEAR = 2015  # first CAASPP administration
 
 
 def run_status_table(records: list[LeaRecord]) -> pd.DataFrame:
-    """One row per LEA: status, seconds and, for a failed one, its error."""
-    rows = [{"County": r.county_name, "LEA": r.name, "CDS code": r.cds, "Status": r.status,
-             "Seconds": f"{r.duration:.1f}",
+    """One row per LEA: built or failed and, for a failed one, its error. No timings and no skipped/ok
+    distinction: the page must read the same after a cold and a warm run of the same inputs."""
+    rows = [{"County": r.county_name, "LEA": r.name, "CDS code": r.cds,
+             "Status": "built" if r.built else r.status,
              "Error": " ".join(r.error.split())[:300] + (f" (cell {r.failed_cell})" if r.failed_cell else "")
              if not r.built else ""}
             for r in sorted(records, key=lambda r: (r.county_code, r.cds))]
-    return pd.DataFrame(rows, columns=["County", "LEA", "CDS code", "Status", "Seconds", "Error"])
+    return pd.DataFrame(rows, columns=["County", "LEA", "CDS code", "Status", "Error"])
 
 
 def run_status_page(records: list[LeaRecord]) -> str:
     built = sum(r.built for r in records)
-    unchanged = sum(r.status == "skipped" for r in records)
-    total = sum(r.duration for r in records)
-    longest = max(records, key=lambda r: r.duration, default=None)
-    head = (f"{len(records)} LEA notebooks: **{built} built, {len(records) - built} not built**"
-            + (f" ({unchanged} unchanged since an earlier run: *skipped*, their pages kept)" if unchanged else "")
-            + f"; {total:.1f} s of notebook time in all")
-    head += f", the longest {longest.duration:.1f} s ({md_text(longest.name)}).\n" if longest else ".\n"
+    head = (f"{len(records)} LEA notebooks: **{built} built, {len(records) - built} not built**. "
+            "Durations are in the manifest, not here, so that the same inputs give the same page.\n")
     return head + "\n" + myst.table(run_status_table(records), "Run status of every LEA page "
                                     "(book/leas/manifest.json).", "tab-run-status")
 
