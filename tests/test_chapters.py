@@ -96,7 +96,7 @@ def test_every_layout_era_names_its_years(era):
 def test_change_log_records_rule_layout_and_cut_changes(cut_tables):
     log = changelog.change_log(cut_tables, 2024).set_index("Year")["Changes"]
     assert log["2019–20"].startswith("No testing")
-    assert "Suppression rule: counts from 4, results from 11, areas from 30." in log["2020–21"]
+    assert "Suppression rule: counts from 4, results from 11, areas from 30, domains from 11." in log["2020–21"]
     assert "Research-file layout in use: C (" in log["2020–21"]
     assert "sb_ela_2021plus" in log["2020–21"] and "no longer used: sb_ela_pre2021" in log["2020–21"]
     assert "Research-file layout in use: D (" in log["2023–24"]

@@ -64,7 +64,8 @@ def _rule_text(year: int) -> str:
         r = params.suppression_rule(year)
     except KeyError:
         return "no rule"
-    return f"counts from {r.min_count}, results from {r.min_results}, areas from {r.min_area}"
+    return (f"counts from {r.min_count}, results from {r.min_results}, areas from {r.min_area}, "
+            f"domains from {r.min_domain}")
 
 
 def year_states(cut_tables: list[CutTable], last: int) -> list[YearState]:
@@ -104,7 +105,8 @@ def change_log_page(cut_tables: list[CutTable], data_years: list[int]) -> str:
     last = max([*data_years, *(t.year_from for t in cut_tables),
                 *(era_years(e, FIRST_YEAR)[0] for e in layouts.RESULT_ERAS)])
     rules = pd.DataFrame([{"Test years": f"{r.year_from}–{r.year_to or 'on'}", "Counts shown from": r.min_count,
-                           "Results shown from": r.min_results, "Areas shown from": r.min_area}
+                           "Results shown from": r.min_results, "Areas shown from": r.min_area,
+                           "Domains shown from": r.min_domain}
                           for r in params.suppression_rules()])
     return "\n".join([
         f"Each school year from the first CAASPP administration ({FIRST_YEAR - 1}–{str(FIRST_YEAR)[2:]}) to "

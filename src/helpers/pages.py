@@ -59,7 +59,8 @@ def suppression_page() -> str:
 
     rules = pd.DataFrame([{"Test years": f"{r.year_from}–{r.year_to or 'on'}", "Counts shown from": r.min_count,
                            "Results shown from (students with scores)": r.min_results,
-                           "Areas / domains shown from": r.min_area} for r in params.suppression_rules()])
+                           "SB areas shown from": r.min_area,
+                           "CAST/CAA domains shown from": r.min_domain} for r in params.suppression_rules()])
     return "\n".join([
         "A count below the year's threshold, and any result for fewer than the year's minimum number of "
         "students with scores, is shown as `*`. The rules are data in `params/suppression.yml`, with their "

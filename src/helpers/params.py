@@ -37,7 +37,8 @@ class SuppressionRule:
     year_to: int | None
     min_count: int
     min_results: int
-    min_area: int
+    min_area: int  # Smarter Balanced claims/areas
+    min_domain: int  # CAST and CAA domains
 
 
 @lru_cache(maxsize=None)
@@ -67,7 +68,8 @@ def test_info(test_id: int) -> TestInfo:
 @lru_cache(maxsize=None)
 def suppression_rules(params_dir: Path | None = None) -> tuple[SuppressionRule, ...]:
     path = (params_dir or default_paths().params) / "suppression.yml"
-    return tuple(SuppressionRule(r["from"], r["to"], r["min_count"], r["min_results"], r["min_area"])
+    return tuple(SuppressionRule(r["from"], r["to"], r["min_count"], r["min_results"], r["min_area"],
+                                 r["min_domain"])
                  for r in load_yaml(path)["rules"])
 
 

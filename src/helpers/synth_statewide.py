@@ -619,7 +619,7 @@ def _format_chunk(ent: Entities, year: int, tests: Sequence[int], group_ids: np.
     n = values[:, WS].astype(np.int64)
     no_results = n == 0
     star_results = (n >= 1) & (n < rule.min_results)
-    star_area = (n >= 1) & (n < rule.min_area)
+    star_area = (n >= 1) & (n < (rule.min_domain if cast else rule.min_area))
     e_idx = pa.array(e)
     test_ids = np.asarray(tests)[t]
     const = lambda s: pa.array(np.full(len(key), s, dtype=object), type=pa.string())
@@ -712,7 +712,7 @@ def generate(entities_path: str | Path, out_dir: str | Path, year: int = 2023, s
     rule = next(r for r in params.suppression_rules(pdir)
                 if r.year_from <= year and (r.year_to is None or year <= r.year_to))
     if not suppress:
-        rule = params.SuppressionRule(year, year, 1, 1, 1)
+        rule = params.SuppressionRule(year, year, 1, 1, 1, 1)
     specs = _group_specs(groups, pdir)
     group_ids = np.array([s[0] for s in specs])
     out = Path(out_dir)
