@@ -27,9 +27,9 @@ FIELDS_33 = "expected 33 fields ('^'-delimited, as the header), found"
 # file, line, field, reason
 CASES = [
     ("tab_delimited.txt", 1, None, "cannot tell the delimiter: the header has neither '^' nor ','"),
-    ("caret_header_comma_rows.txt", 2, None, f"{FIELDS_33} 1"),
-    ("truncated_row.txt", 3, None, f"{FIELDS_33} 28"),
-    ("extra_field.txt", 4, None, f"{FIELDS_33} 34"),
+    ("caret_header_comma_rows.txt", 2, "District Code", f"missing: {FIELDS_33} 1"),
+    ("truncated_row.txt", 3, "Area 3 Percentage Below Standard", f"missing: {FIELDS_33} 28"),
+    ("extra_field.txt", 4, "Type ID", f"more fields after it: {FIELDS_33} 34"),
     ("nonnumeric_students_tested.txt", 3, "Students Tested", "not a number: '12a'"),
     ("unknown_column.txt", 1, "Mean Scale Scores", "unknown column in header: not a known CAASPP layout"),
     ("entity_not_in_entities_file.txt", 3, "School Code",

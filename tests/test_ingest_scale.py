@@ -71,7 +71,8 @@ def test_folders_yield_gzipped_files_too(tmp_path):
 
 @pytest.mark.parametrize("name, line, field, reason", [
     ("negative_count.txt", 3, "Students Tested", "below 0: '-29'"),
-    ("truncated_row.txt", 3, None, "expected 33 fields ('^'-delimited, as the header), found 28"),
+    ("truncated_row.txt", 3, "Area 3 Percentage Below Standard",
+     "missing: expected 33 fields ('^'-delimited, as the header), found 28"),
     ("invalid_cp1252_byte.txt", 3, None, "byte 0x81 is not valid cp1252 text"),
 ])
 def test_errors_in_gzipped_files_name_lines_of_the_uncompressed_text(tmp_path, name, line, field, reason):

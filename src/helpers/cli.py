@@ -20,8 +20,18 @@ app = typer.Typer(
     help="A reproducible report book for California CAASPP results.\n\n"
          "Typical use: `caaspp-book ingest data/sample` → `caaspp-book tables` → `caaspp-book run` → "
          "`caaspp-book build` → `caaspp-book pdf` → `caaspp-book publish OUT`.\n\n"
-         "Examples: `caaspp-book ingest data/sample` · `caaspp-book tables --lea 08618200000000 --out /tmp/t` · "
-         "`caaspp-book run --jobs 2` · `caaspp-book build` · `caaspp-book synth statewide /tmp/sw`",
+         "Examples, one per command (`caaspp-book COMMAND --help` for more):\n\n"
+         + "\n".join(f"- `caaspp-book {example}`" for example in (
+             "ingest data/sample",
+             "tables --lea 08618200000000 --year 2022 --out /tmp/dncusd",
+             "run --jobs 2",
+             "build --release preliminary",
+             "pdf --jobs 2",
+             "lea StudentScoreDataFile.txt --cds 08618200000000 data/sample",
+             "publish /srv/www/caaspp",
+             "scan _build/html",
+             "synth statewide /tmp/statewide --year 2023",
+         )),
 )
 console = Console(stderr=True, soft_wrap=True)
 

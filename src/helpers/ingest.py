@@ -119,8 +119,10 @@ def split_header(path: Path, data: bytes) -> tuple[str, list[str]]:
     return delim, [n.strip().strip('"').strip() for n in first.split(delim)]
 
 
-def parse_rows(path: Path, data: bytes, delim: str, width: int, skip_header: bool = True) -> list[pa.ChunkedArray]:
-    """Parse every row as text with pyarrow; a row with the wrong field count is an error naming its line."""
+def parse_rows(path: Path, data: bytes, delim: str, names: list[str], skip_header: bool = True) -> list[pa.ChunkedArray]:
+    """Parse every row as text with pyarrow; a row with the wrong field count is an error naming its line and
+    the first header field it lacks (or, for a row too long, the header's last field)."""
+    width = len(names)
     try:
         return _parse(data, delim, width, skip_header, threads=True)
     except pa.ArrowInvalid:
@@ -131,8 +133,10 @@ def parse_rows(path: Path, data: bytes, delim: str, width: int, skip_header: boo
                       on_invalid=lambda row: bad.append(row) or "error")
     except pa.ArrowInvalid as exc:
         if bad:
-            raise InputError(path, f"expected {bad[0].expected_columns} fields ('{delim}'-delimited, as the "
-                             f"header), found {bad[0].actual_columns}", bad[0].number) from None
+            found = bad[0].actual_columns
+            field, what = (names[found], "missing") if found < width else (names[-1], "more fields after it")
+            raise InputError(path, f"{what}: expected {bad[0].expected_columns} fields ('{delim}'-delimited, "
+                             f"as the header), found {found}", bad[0].number, field) from None
         raise InputError(path, f"cannot parse: {exc}") from None
 
 
@@ -438,7 +442,7 @@ def read_headerless_subgroups(path: Path, data: bytes) -> pd.DataFrame:
     names = ["Demographic ID", "Demographic ID Num", "Demographic Name", "Student Group"]
     # comma + space separated, quoted text: strip the space after each comma before parsing
     cleaned = re.sub(r',\s+(?=(?:[^"]*"[^"]*")*[^"]*$)', ",", data.decode("utf-8"), flags=re.M)
-    columns = parse_rows(path, cleaned.encode("utf-8"), ",", len(names), skip_header=False)
+    columns = parse_rows(path, cleaned.encode("utf-8"), ",", names, skip_header=False)
     return read_student_groups(canonical(path, names, columns, layouts.STUDENT_GROUP_ALIASES, first_line=1))
 
 
@@ -463,7 +467,7 @@ def _read(path: Path) -> tuple[str, ResultPart | pd.DataFrame, Source]:
         frame, report = student_file.read(path, data=data)
         frame.attrs["issues"] = report.to_frame()
         return "students", frame, Source(path.name, sha, "students", report.label, delim, report.records, size)
-    columns = parse_rows(path, data, delim, len(names))
+    columns = parse_rows(path, data, delim, names)
     del data  # the text lives on in `columns`
     kind, era, aliases, reader = classify(path, names, delim)
     text = canonical(path, names, columns, aliases)

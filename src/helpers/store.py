@@ -18,10 +18,14 @@ TYPE_LABELS = {4: "State", 5: "County", 6: "District", 7: "School",
                9: "Direct-funded charter", 10: "Locally funded charter"}
 
 
+TABLES_STAGE = ("levels", "trends", "impact", "reconciliation")  # written by `caaspp-book tables`
+
+
 def table(store: Path | str, name: str) -> str:
     path = Path(store) / f"{name}.parquet"
     if not path.exists():
-        raise FileNotFoundError(f"{path} not found: run `caaspp-book ingest` first")
+        stage = "`caaspp-book ingest` and `caaspp-book tables`" if name in TABLES_STAGE else "`caaspp-book ingest`"
+        raise FileNotFoundError(f"{path} not found: run {stage} first")
     return f"read_parquet('{path.as_posix()}')"
 
 
