@@ -10,6 +10,7 @@ import papermill as pm
 import pytest
 
 from helpers import runner
+from helpers import store as stores
 
 from .conftest import DNCUSD, ROOT
 
@@ -25,21 +26,32 @@ def outputs(nb: dict, mime: str) -> str:
 @pytest.fixture(scope="module")
 def executed(sample_store: Path, sample_tables: Path, tmp_path_factory) -> tuple[dict, Path]:
     out = tmp_path_factory.mktemp("nb")
+    sha = stores.slice_sha256(stores.lea_slice(sample_tables, DNCUSD, 2022))
     pm.execute_notebook(str(NOTEBOOK), str(out / "lea.ipynb"), cwd=str(ROOT), progress_bar=False,
                         parameters={"cds": DNCUSD, "year": 2022, "store": str(sample_store), "tables": str(sample_tables),
-                                    "out_dir": str(out),
-                                    "data_sha256": "abc123", "stem": "dncusd"})
+                                    "out_dir": str(out), "data_sha256": sha, "stem": "dncusd"})
     return json.loads((out / "lea.ipynb").read_text()), out
 
 
-def test_notebook_shows_the_published_values(executed):
+def test_notebook_shows_the_published_values(executed, sample_tables):
     nb, _ = executed
     html = outputs(nb, "text/html")
     assert "<td>Del Norte County Unified</td>" in html
     assert "<td>27.86</td>" in html and "<td>47.06</td>" in html  # LEA and state ELA % met and above
     assert "<td>Crescent Elk Middle</td>" in html
     assert "| CDS code | 08618200000000 |" in outputs(nb, "text/markdown")
-    assert "abc123" in outputs(nb, "text/markdown")
+    sha = stores.slice_sha256(stores.lea_slice(sample_tables, DNCUSD, 2022))
+    assert f"| Data SHA-256 | `{sha}` |" in outputs(nb, "text/markdown")
+
+
+def test_notebook_refuses_data_other_than_the_planned_slice(sample_store, sample_tables, tmp_path):
+    with pytest.raises(pm.PapermillExecutionError) as caught:
+        pm.execute_notebook(str(NOTEBOOK), str(tmp_path / "lea.ipynb"), cwd=str(ROOT), progress_bar=False,
+                            parameters={"cds": DNCUSD, "year": 2022, "store": str(sample_store),
+                                        "tables": str(sample_tables), "out_dir": str(tmp_path),
+                                        "data_sha256": "0" * 64, "stem": "dncusd"})
+    assert (f"the data of LEA {DNCUSD} in {sample_tables} changed since the run was planned (SHA-256 "
+            in caught.value.evalue) and "expected 000000000000…): run `caaspp-book run` again" in caught.value.evalue
 
 
 def test_notebook_draws_the_charts_with_alt_text_data_and_csv_links(executed):

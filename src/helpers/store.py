@@ -105,11 +105,17 @@ def results_rows(store: Path | str, cds: str, year: int, groups: tuple[int, ...]
     return query(_slice_sql(table(store, "results")), _slice_params(str(cds), year, groups))
 
 
-def lea_slice(tables_dir: Path | str, cds: str, year: int, groups: tuple[int, ...] = (1,)) -> LeaSlice:
+def lea_slice(tables_dir: Path | str, cds: str, year: int, groups: tuple[int, ...] = (1,),
+              expect_sha256: str = "") -> LeaSlice:
     """The LEA's slice of the levels table (suppression applied): role 'lea' (its own rows), 'school',
-    'county', 'state'; plus its trend and impact rows."""
+    'county', 'state'; plus its trend and impact rows. With `expect_sha256` (the hash the runner planned
+    with), data that changed since is an error, so a page never shows a hash other than its data's."""
     sources = {name: table(tables_dir, name) for name in ("levels", "trends", "impact")}
-    return assemble_slice(query, sources, str(cds), year, groups, f" in {tables_dir}")
+    piece = assemble_slice(query, sources, str(cds), year, groups, f" in {tables_dir}")
+    if expect_sha256 and (found := slice_sha256(piece)) != expect_sha256:
+        raise ValueError(f"the data of LEA {cds} in {tables_dir} changed since the run was planned (SHA-256 "
+                         f"{found[:12]}…, expected {expect_sha256[:12]}…): run `caaspp-book run` again")
+    return piece
 
 
 def assemble_slice(run: Callable[[str, list], pd.DataFrame], sources: dict[str, str], cds: str, year: int,
