@@ -14,7 +14,7 @@ import pandas as pd
 import pyarrow.dataset as ds
 import yaml
 
-from . import changelog, chapters, pages, privacy, release, runner, stable_write
+from . import changelog, chapters, myst, pages, privacy, release, runner, stable_write
 from . import cuts as cutting
 from . import store as stores
 from .paths import Paths
@@ -51,13 +51,15 @@ def _lea_table(records: list[LeaRecord], name: str, caption: str, page_dir: Path
     lines = [FILTER.format(label=f"Filter the table {caption}", table=name),
              f":::{{table}} {caption}", f":name: {name}", ":class: caaspp-lea-table", "",
              "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    plain = []
     for r in records:
         link = Path(os.path.relpath(root / r.notebook, page_dir)).as_posix()
-        cells = [f"[{md_text(r.name)}]({link})" if r.built else md_text(r.name), r.cds,
-                 str(TYPE_LABELS.get(r.type_id, r.type_id))] + ([md_text(r.county_name)] if county else [])
+        cells = [r.name, r.cds, str(TYPE_LABELS.get(r.type_id, r.type_id))] + ([r.county_name] if county else [])
         cells.append("report" if r.built else f"not built ({r.status})")
-        lines.append("| " + " | ".join(cells) + " |")
-    return lines + [":::", ""]
+        plain.append(cells)
+        shown = [f"[{md_text(r.name)}]({link})" if r.built else md_text(r.name)] + [md_text(c) for c in cells[1:]]
+        lines.append("| " + " | ".join(shown) + " |")
+    return lines + [":::", myst.csv_link(pd.DataFrame(plain, columns=head), name), ""]
 
 
 def write_county_pages(records: list[LeaRecord], root: Path, leas_dir: Path) -> list[Path]:
@@ -159,6 +161,7 @@ def generate_pages(p: Paths, release_status: str = "final") -> None:
     chapters.remove_stale_figures(figures, charted)
     pages.write(gen / "release.md", release.page_md(release_status))
     pages.write(gen / "sources.md", pages.sources_page(sources))
+    pages.write(gen / "eras.md", pages.eras_page())
     pages.write(gen / "levels_palette.md", chapters.levels_note())
     pages.write(gen / "assessments.md", charted[0])
     pages.write(gen / "statewide.md", charted[1])
@@ -170,7 +173,8 @@ def generate_pages(p: Paths, release_status: str = "final") -> None:
     pages.write(gen / "counting.md", pages.counting_page())
     pages.write(gen / "data_quality.md",
                 pages.data_quality_page(data["reconciliation"], sources, data["suppression"]))
-    pages.write(gen / "impact.md", pages.impact_page(data["impact"]))
+    names = {r.cds: r.name for r in runner.read_manifest(p.manifest)}
+    pages.write(gen / "impact.md", pages.impact_page(data["impact"], names))
 
 
 def add_back_matter(toc_path: Path, root: Path) -> None:
@@ -229,8 +233,9 @@ def build(p: Paths, release_status: str = "final") -> subprocess.CompletedProces
     release banner on every page of a preliminary build), then the files the site needs beside it."""
     release.check(release_status)
     records = runner.read_manifest(p.manifest)
-    generate_pages(p, release_status)
-    write_county_pages(records, p.root, p.leas)
+    with myst.csv_files(p.book / "_generated" / "csv", p.root):  # every table's CSV, linked under it
+        generate_pages(p, release_status)
+        write_county_pages(records, p.root, p.leas)
     write_toc(records, p.root, p.leas)
     add_back_matter(p.root / "_toc.yml", p.root)
     config = release.config(p.root, release_status, p.root / "_build" / ".config" / "_config.yml")

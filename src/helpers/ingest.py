@@ -50,6 +50,7 @@ class Source:
     delimiter: str
     rows_read: int
     bytes: int
+    rows_rejected: int = 0  # a public file with a bad row is rejected whole; student files drop bad records
 
 
 def is_count(col: str) -> bool:
@@ -466,7 +467,8 @@ def _read(path: Path) -> tuple[str, ResultPart | pd.DataFrame, Source]:
     if student_file.is_student_file(names):  # TOMS Student Score Data File: SSID dropped, bad records reported
         frame, report = student_file.read(path, data=data)
         frame.attrs["issues"] = report.to_frame()
-        return "students", frame, Source(path.name, sha, "students", report.label, delim, report.records, size)
+        return "students", frame, Source(path.name, sha, "students", report.label, delim, report.records, size,
+                                         report.excluded)
     columns = parse_rows(path, data, delim, names)
     del data  # the text lives on in `columns`
     kind, era, aliases, reader = classify(path, names, delim)

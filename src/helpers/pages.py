@@ -7,35 +7,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import columns, stable_write
+from . import columns, layouts, myst, stable_write
 from . import impact as impacts
 from .report import md_text
 
 ILLUSTRATIVE = ("**Illustrative values.** These cut scores are not official: they stand in for values that could "
                 "not be retrieved, so every number that depends on them is illustrative too.")
-
-
-def md_table(frame: pd.DataFrame, index: bool = False) -> str:
-    """A Markdown pipe table (cells escaped; blanks for missing values)."""
-    if index:
-        frame = frame.reset_index()
-    head = [md_text(_flat(c)) for c in frame.columns]
-    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    for row in frame.itertuples(index=False):
-        lines.append("| " + " | ".join(md_text(_cell(v)) for v in row) + " |")
-    return "\n".join(lines) + "\n"
-
-
-def _flat(col) -> str:
-    return " · ".join(str(c) for c in col if str(c)) if isinstance(col, tuple) else str(col)
-
-
-def _cell(value) -> str:
-    if value is None or (not isinstance(value, str) and pd.isna(value)):
-        return ""
-    if isinstance(value, float):
-        return f"{value:g}"
-    return str(value)
 
 
 def version_suffix(file_name: str) -> str:
@@ -44,13 +21,29 @@ def version_suffix(file_name: str) -> str:
     return match.group(1) if match else ""
 
 
-def sources_page(sources: pd.DataFrame) -> str:
-    frame = sources.sort_values("file")[["file", "kind", "era", "rows_read", "sha256"]]
-    frame = frame.assign(version=frame["file"].map(version_suffix),
-                         sha256=frame["sha256"].map(lambda s: f"`{s}`"))  # file names stay text: md_text escapes them
-    frame = frame[["file", "kind", "era", "version", "rows_read", "sha256"]]
-    return md_table(frame.rename(columns={"file": "File", "kind": "Kind", "era": "Layout era",
-                                          "version": "Version", "rows_read": "Rows", "sha256": "SHA-256"}))
+def sources_table(sources: pd.DataFrame) -> pd.DataFrame:
+    frame = sources.sort_values("file")
+    rejected = frame["rows_rejected"] if "rows_rejected" in frame else 0
+    return pd.DataFrame({"File": frame["file"], "Kind": frame["kind"], "Layout era": frame["era"],
+                         "Version": frame["file"].map(version_suffix), "Rows read": frame["rows_read"],
+                         "Rows rejected": rejected, "SHA-256": frame["sha256"].map(lambda s: f"`{s}`")})
+
+
+def sources_page(sources: pd.DataFrame, name: str = "tab-sources") -> str:
+    """The files the build read: kind, layout era, CDE's version suffix, rows and SHA-256."""
+    return myst.table(sources_table(sources), "The data files this report was built from: kind and layout era "
+                      "(detected from the header row), CDE's version suffix, rows read and rejected, SHA-256.", name)
+
+
+def eras_page() -> str:
+    """Every layout era the reader recognises, with the header names that identify it (helpers.layouts)."""
+    rows = [{"Kind": kind, "Era": e.id, "Layout": e.label, "Recognised by the header names":
+             ", ".join(f"`{n}`" for n in e.requires)}
+            for kind, eras in (("research file", layouts.RESULT_ERAS), ("entities file", layouts.ENTITY_ERAS))
+            for e in eras]
+    return myst.table(pd.DataFrame(rows), "Layout eras of CAASPP research and entities files, in the order they "
+                      "are tried: the first era whose names are all in a file's header row is the file's.",
+                      "tab-layout-eras")
 
 
 def suppression_page() -> str:
@@ -66,7 +59,7 @@ def suppression_page() -> str:
         "students with scores, is shown as `*`. The rules are data in `params/suppression.yml`, with their "
         "sources. They are applied on top of each file's own `*`, so a value below the threshold is never "
         "published even where a file showed it.\n",
-        md_table(rules),
+        myst.table(rules, "Suppression thresholds by test year (params/suppression.yml).", "tab-suppression-rules"),
         "\n### The suppression algorithm\n",
         suppress.__doc__.split("\n", 1)[1].strip() + "\n",
     ])
@@ -95,13 +88,15 @@ def counting_page() -> str:
         "indicator is `Y`, `T` or `R`. The tested rule is derived, not stated by CDE (S19 lists exemptions, "
         "medical emergencies, one-part-only and no-shows as not tested, the `N` and `E` records). The rules "
         "are data in `params/counting.yml`.\n",
-        md_table(indicators),
+        myst.table(indicators, "Include Indicator values and how each record counts (params/counting.yml).",
+                   "tab-include-indicators"),
         "\nA condition code implies an Include Indicator. A record whose indicator differs, or whose test the "
         "code does not apply to, is kept (the Include Indicator decides) and reported on the data-quality "
         "page; an unknown code is reported too.\n",
-        md_table(conditions),
+        myst.table(conditions, "Condition codes, the Include Indicator each implies and the tests it applies to.",
+                   "tab-condition-codes"),
         "\n",
-        md_table(sources),
+        myst.table(sources, "Documents the counting rules cite.", "tab-counting-sources"),
     ])
 
 
@@ -111,12 +106,22 @@ def columns_page() -> str:
         name = "LEA page tables (`<cds>-<name>.<table>.csv` beside each notebook)" if table == "lea_page" \
             else f"`{table}.csv`"
         out.append(f"### {name}\n")
-        out.append(md_table(pd.DataFrame({"Column": [f"`{c}`" for c in cols], "Meaning": list(cols.values())})))
+        frame = pd.DataFrame({"Column": [f"`{c}`" for c in cols], "Meaning": list(cols.values())})
+        out.append(myst.table(frame, f"Columns of {name}.", myst.label("tab-columns", table)))
     return "\n".join(out)
 
 
 RECONCILIATION_COLUMNS = ["year", "cds", "entity_name", "test_id", "grade", "with_scores", "with_scores_grades",
                           "pct_met_and_above", "pct_met_and_above_recomputed", "max_abs_diff", "status"]
+RECONCILIATION_LABELS = {
+    "year": "Year", "cds": "CDS code", "entity_name": "Entity", "test_id": "Test ID", "grade": "Grade",
+    "with_scores": "With scores (published)", "with_scores_grades": "With scores (sum of grades)",
+    "pct_met_and_above": "% Met and Above (published)", "pct_met_and_above_recomputed": "% Met and Above "
+    "(recomputed)", "max_abs_diff": "Largest difference (points)", "status": "Status"}
+
+
+def _reconciliation(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame[RECONCILIATION_COLUMNS].rename(columns=RECONCILIATION_LABELS)
 
 
 def data_quality_page(reconciliation: pd.DataFrame, sources: pd.DataFrame, suppression: pd.DataFrame) -> str:
@@ -125,8 +130,9 @@ def data_quality_page(reconciliation: pd.DataFrame, sources: pd.DataFrame, suppr
     status = reconciliation["status"].value_counts().rename_axis("Status").reset_index(name="All Grades rows")
     checks = reconciliation[reconciliation["status"].str.startswith("check")]
     worst = reconciliation[reconciliation["status"] == "ok"].nlargest(10, "max_abs_diff", keep="first")
-    cols = RECONCILIATION_COLUMNS
     supp = suppression.set_index(["year", "reason"])["rows"].unstack(fill_value=0).reset_index()
+    supp = supp.rename(columns={"year": "Year"})
+    supp.columns.name = None
     return "\n".join([
         "## Reconciliation of All Grades rows\n",
         "Each published All Grades row (grade 13, and 14 for high school) is recomputed from the same "
@@ -134,40 +140,69 @@ def data_quality_page(reconciliation: pd.DataFrame, sources: pd.DataFrame, suppr
         "percentages carry two decimals, so a difference up to 0.01 points is rounding; anything larger, or "
         "a mismatch in students with scores, is flagged `check`. Rows whose grade rows are suppressed cannot "
         "be recomputed.\n",
-        md_table(status),
+        myst.table(status, "All Grades rows by reconciliation status.", "tab-reconciliation-status"),
         f"\nRows flagged `check`: **{len(checks)}**.\n",
-        md_table(checks[cols]) if len(checks) else "",
+        myst.table(_reconciliation(checks), "All Grades rows flagged check.", "tab-reconciliation-checks")
+        if len(checks) else "",
         "\nThe largest differences among rows that reconcile:\n",
-        md_table(worst[cols]),
-        "\n## Rows read per source file\n",
-        sources_page(sources),
+        myst.table(_reconciliation(worst), "The ten largest differences among All Grades rows that reconcile.",
+                   "tab-reconciliation-worst"),
+        "\n## Rows read and rejected per source file\n",
+        "A research, entities or lookup file with any bad row is rejected whole: the build stops with an "
+        "error naming the file, line and field, so every file listed here was read in full (0 rows "
+        "rejected). Only a Student Score Data File (LEA mode) has records excluded one by one.\n",
+        sources_page(sources, "tab-sources-quality"),
         "\n## Suppression\n",
         "Rows of the levels table by year and reason (`file`: the research file's own `*`; `primary`: fewer "
         "than the year's minimum students with scores; `complementary`: hidden so that no other row reveals "
-        "a suppressed one).\n",
-        md_table(supp),
+        "a suppressed one; `shown`: nothing hidden).\n",
+        myst.table(supp, "Rows of the levels table by test year and suppression reason.", "tab-suppression-counts"),
     ])
 
 
 TITLES = {"capa": "CAPA", "smarter_balanced": "Smarter Balanced"}
 SUBJECTS = {"ela": "ELA", "math": "mathematics", "science": "science"}
+CUT_SETS = {"panel": "Standard Setting Panel", "sspi": "SSPI", "official": "official", "alternative": "alternative"}
 
 
-def impact_page(impact: pd.DataFrame) -> str:
-    """CAPA panel vs SSPI and the SB example, in the notice layout, with captions."""
+def _impact_numbers(frame: pd.DataFrame, signed: bool = False) -> pd.DataFrame:
+    """Percentages with one decimal (signed for differences), cut scores as whole numbers, blanks kept."""
+    def fmt(value, row_stat: str, column) -> str:
+        if value is None or pd.isna(value):
+            return ""
+        if row_stat == "Cut score":
+            return f"{value:g}"
+        diff = signed and isinstance(column, tuple) and "−" in str(column[-1])
+        return f"{value:+.1f}".replace("-", "−") if diff else f"{value:.1f}"
+    stats = frame.index.get_level_values(-1) if frame.index.nlevels > 1 else [""] * len(frame)
+    return pd.DataFrame([[fmt(v, stat, col) for v, col in zip(row, frame.columns)]
+                         for row, stat in zip(frame.itertuples(index=False), stats)],
+                        index=frame.index, columns=frame.columns)
+
+
+def impact_page(impact: pd.DataFrame, names: dict[str, str] | None = None) -> str:
+    """CAPA panel vs SSPI and the SB example, in the notice layout, with captions (illustrative where any
+    cut set is)."""
     out = []
     for (assessment, subject, cds), part in impact.groupby(["assessment", "subject", "cds"], sort=False):
-        a, b = part["cut_set_a"].iloc[0], part["cut_set_b"].iloc[0]
-        title = f"{TITLES.get(assessment, assessment)} {SUBJECTS.get(subject, subject)}" + (f" — LEA {cds}" if cds else "")
+        a, b = (CUT_SETS.get(x, x) for x in (part["cut_set_a"].iloc[0], part["cut_set_b"].iloc[0]))
+        lea = f" — {(names or {}).get(cds, 'LEA')} ({cds})" if cds else ""
+        title = f"{TITLES.get(assessment, assessment)} {SUBJECTS.get(subject, subject)}{lea}"
+        note = "Illustrative values. " if (part["status"] == "illustrative").any() else ""
+        key = myst.label("tab-impact", assessment, subject, cds)
         out.append(f"## {md_text(title)}\n")
-        if (part["status"] == "illustrative").any():
+        if note:
             out.append(f"{ILLUSTRATIVE}\n")
-        for side, name in (("a", a), ("b", b)):
-            out.append(f"**Table: {md_text(title)}, cut set {md_text(name)}.** % Students at each level, the "
-                       "minimum (cut) score of the level and the % at and above it.\n")
-            out.append(md_table(impacts.notice_layout(part, side), index=True))
-        out.append(f"**Table: {md_text(title)}, % at and above: {md_text(a)} vs {md_text(b)}.**\n")
-        out.append(md_table(impacts.difference_layout(part), index=True))
+        for side, cut_set in (("a", a), ("b", b)):
+            caption = (f"{note}{md_text(title)}, {md_text(cut_set)} cut set: % Students at each level, the level's "
+                       "minimum (cut) score and the % at and above it.")
+            layout = impacts.notice_layout(part, side)
+            out.append(myst.table(_impact_numbers(layout), caption, f"{key}-{side}", index=True))
+        diff = impacts.difference_layout(part)
+        diff.index.name = "Level" if assessment == "capa" else "Grade"
+        out.append(myst.table(_impact_numbers(diff, signed=True), f"{note}{md_text(title)}, % at and above each "
+                              f"level: {md_text(a)} vs {md_text(b)} cut set and the difference.", f"{key}-diff",
+                              index=True))
     return "\n".join(out)
 
 
