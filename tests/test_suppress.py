@@ -89,6 +89,25 @@ def test_a_charter_that_is_its_own_lea_is_not_a_school_of_the_district():
     assert hidden_keys(out) == {(SCHOOLS[0], 5, 1): "primary", (SCHOOLS[1], 5, 1): "complementary"}
 
 
+def test_a_locally_funded_charter_is_part_of_its_district_total():
+    charter = "01611190130229"  # district 35 = school 30 + charter 5: the charter's 5 must not be 35 − 30
+    frame = make([{"ws": 35}, {"cds": SCHOOLS[0], "type_id": 7, "ws": 30},
+                  {"cds": charter, "lea_cds": charter, "type_id": 10, "ws": 5}])
+    out = S.suppress(frame, [])
+    assert hidden_keys(out) == {(charter, 5, 1): "primary", (SCHOOLS[0], 5, 1): "complementary"}
+
+
+def test_nested_english_fluency_groups_are_protected():
+    # 6 = 7 + 8 + 180 and 170 = 160 + 8: RFEP (8) hidden must not be 6 − 7 − 180, nor then 160 = 170 − 8
+    frame = make([{"student_group_id": g, "ws": ws} for g, ws in
+                  ((1, 90), (6, 70), (7, 20), (8, 5), (180, 45), (160, 20), (170, 25))])
+    relations = [[6, 160], S.GroupRelation(6, (7, 8, 180)), S.GroupRelation(170, (160, 8))]
+    out = S.suppress(frame, relations)
+    hidden = {g for (_c, _g, g) in hidden_keys(out)}
+    assert hidden == {8, 7, 160, 6}  # RFEP; then IFEP (smallest other part of 6); EL (of 170); 6 (of 1 = 6 + 160)
+    assert S.load_partitions()[-1] == S.GroupRelation(144, (207, 227))
+
+
 def test_a_chain_across_schools_and_grades_is_resolved():
     # school A grade 3 is small. Schools (grade 3): hide B3 (20 < 25). Grades (A): hide A4.
     # Next pass: grades (B) need B4; schools (grade 4) need the smallest of B4 (30), C4 (35): B4 too.
@@ -208,29 +227,46 @@ def test_complementary_accepts_an_incidence_and_adds_only():
 
 # ---------------------------------------------------------------- properties over random tables
 
-GROUPS = {1: (0, 1, 2, 3), 3: (0, 1), 4: (2, 3), 31: (0, 2), 111: (1, 3)}  # leaves: (sex, sed)
+# leaves: sex (M, F) × economic status (SED, not) × English fluency (IFEP, RFEP, EO, EL) = 16
+LEAVES = [(sex, sed, el) for sex in "MF" for sed in (True, False) for el in ("IFEP", "RFEP", "EO", "EL")]
+MEMBERS = {1: lambda s, d, e: True, 3: lambda s, d, e: s == "M", 4: lambda s, d, e: s == "F",
+           31: lambda s, d, e: d, 111: lambda s, d, e: not d, 6: lambda s, d, e: e != "EL",
+           7: lambda s, d, e: e == "IFEP", 8: lambda s, d, e: e == "RFEP", 180: lambda s, d, e: e == "EO",
+           160: lambda s, d, e: e == "EL", 170: lambda s, d, e: e in ("EL", "RFEP")}
+GROUPS = {g: tuple(i for i, leaf in enumerate(LEAVES) if member(*leaf)) for g, member in MEMBERS.items()}
+# the relations the test knows, written from the group definitions above (a total and its parts)
+GROUP_SUMS = [(1, [3, 4]), (1, [31, 111]), (1, [6, 160]), (6, [7, 8, 180]), (170, [160, 8])]
+PARTS = [[3, 4], [31, 111], [6, 160, 190], S.GroupRelation(6, (7, 8, 180)), S.GroupRelation(170, (160, 8))]
 COUNTS = ("enrolled", "tested", "with_scores")
 
 
 @st.composite
 def tables(draw):
-    """Random additive tables: 1–2 districts of 1–6 schools; grades; groups from (sex × sed) leaves."""
+    """Random additive tables: 1–2 districts of 1–6 schools, some of them locally funded charters (type 10,
+    part of their district's total though reported as their own LEA); grades; groups from (sex × economic
+    status × English fluency) leaves, nested groups included."""
     year = draw(st.sampled_from([2018, 2022]))
     n_schools = draw(st.lists(st.integers(1, 6), min_size=1, max_size=2))
     grades = sorted(draw(st.lists(st.sampled_from([3, 4, 5, 6, 7, 8, 11]), min_size=1, max_size=3, unique=True)))
     total = sum(n_schools)
-    small = st.sampled_from([0, 0, 1, 1, 2, 3, 4, 6])
-    levels = draw(hnp.arrays(np.int64, (total, len(grades), 4, LEVELS), elements=small))
-    extra = draw(hnp.arrays(np.int64, (total, len(grades), 4, 2), elements=st.sampled_from([0, 0, 0, 0, 1, 2])))
+    charter = draw(st.lists(st.booleans(), min_size=total, max_size=total))
+    small = st.sampled_from([0, 0, 0, 1, 1, 2, 3, 4, 6])
+    levels = draw(hnp.arrays(np.int64, (total, len(grades), len(LEAVES), LEVELS), elements=small))
+    extra = draw(hnp.arrays(np.int64, (total, len(grades), len(LEAVES), 2),
+                            elements=st.sampled_from([0, 0, 0, 0, 1, 2])))
     drop_zero = draw(st.booleans())  # CAASPP files have no row for a group with nobody enrolled
     rows, school = [], 0
     for d, n in enumerate(n_schools):
         lea = f"01{61119 + d:05d}0000000"
         own = slice(school, school + n)
-        entities = [(lea, 6, levels[own].sum(axis=0), extra[own].sum(axis=0))]
-        entities += [(f"{lea[:7]}{k + 1:07d}", 7, levels[school + k], extra[school + k]) for k in range(n)]
+        entities = [(lea, lea, 6, levels[own].sum(axis=0), extra[own].sum(axis=0))]
+        for k in range(n):
+            cds = f"{lea[:7]}{k + 1:07d}"
+            is_charter = charter[school + k]
+            entities.append((cds, cds if is_charter else lea, 10 if is_charter else 7, levels[school + k],
+                             extra[school + k]))
         school += n
-        for cds, type_id, lv, ex in entities:
+        for cds, lea_cds, type_id, lv, ex in entities:
             for gi, grade in [(i, g) for i, g in enumerate(grades)] + [(None, 13)]:
                 lvg = lv.sum(axis=0) if gi is None else lv[gi]  # (leaf, level)
                 exg = ex.sum(axis=0) if gi is None else ex[gi]
@@ -241,7 +277,7 @@ def tables(draw):
                     enrolled = tested + int(exg[list(leaves), 1].sum())
                     if drop_zero and enrolled == 0 and group != 1:
                         continue
-                    rows.append({"year": year, "cds": cds, "lea_cds": lea, "type_id": type_id, "test_id": 2,
+                    rows.append({"year": year, "cds": cds, "lea_cds": lea_cds, "type_id": type_id, "test_id": 2,
                                  "grade": grade, "student_group_id": group, "enrolled": enrolled, "tested": tested,
                                  "with_scores": ws, "mean_scale_score": 2400.0 + ws,
                                  **{f"count_level_{k + 1}": int(cl[k]) for k in range(LEVELS)},
@@ -254,22 +290,23 @@ def tables(draw):
 
 
 def relations(frame: pd.DataFrame) -> list[tuple[int, list[int]]]:
-    """The additive relations, from the generator's structure (independently of the module)."""
+    """The additive relations, from the generator's structure (independently of the module): a district is
+    the sum of every school code in it, whatever its type; All Grades of its grades; each group sum."""
     idx = {k: i for i, k in enumerate(zip(frame["cds"], frame["grade"], frame["student_group_id"]))}
     out = []
     for (cds, grade, group), i in idx.items():
-        if cds.endswith("0000000"):  # LEA = its schools
+        if cds.endswith("0000000"):  # district = its schools and locally funded charters
             kids = [j for (c, g, s), j in idx.items() if c != cds and c[:7] == cds[:7] and g == grade and s == group]
             out.append((i, kids))
         if grade == 13:
             out.append((i, [j for (c, g, s), j in idx.items() if c == cds and g < 13 and s == group]))
-        if group == 1:
-            for part in PARTS:
-                out.append((i, [idx[(cds, grade, s)] for s in part if (cds, grade, s) in idx]))
+        for total, parts in GROUP_SUMS:
+            if group == total:
+                out.append((i, [idx[(cds, grade, s)] for s in parts if (cds, grade, s) in idx]))
     return [(t, kids) for t, kids in out if kids]
 
 
-FAST = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FAST = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @FAST

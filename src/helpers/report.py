@@ -61,7 +61,7 @@ def footnote(year: int) -> str:
     rule = params.suppression_rule(year)
     return (f"`*` suppressed to protect student privacy: counts below {rule.min_count} and results for "
             f"fewer than {rule.min_results} students with scores are not shown (CDE rule for {year}), nor "
-            f"any value that would let a hidden one be worked out by subtraction. "
+            f"any value that would let a hidden one be worked out from a total by subtraction (see Methods). "
             f"`{NO_DATA}` no students tested or no data.")
 
 

@@ -13,13 +13,16 @@ min_results) or when the number with scores is missing, and each count is hidden
 additive relations hold exactly for the students with scores, for every count and for the number of
 students at every level (= students with scores × % at the level):
 
-* an LEA (a district, type 6) is the sum of its schools (type 7), for each year, test, grade and
-  student group (charters that are their own LEA are not part of a district's sum);
+* a district (type 6) is the sum of its schools (type 7) and of the locally funded charters (type 10)
+  whose code lies in it, for each year, test, grade and student group (a locally funded charter is part
+  of its district although this book also reports it as an LEA; a direct-funded charter, type 9, is not);
 * All Grades (grade 13) is the sum of the single grades (3–8 and 11 for Smarter Balanced; 5, 8 and
   10–12 for science); for science, All High School (grade 14) is grades 10 + 11 + 12, and so All
   Grades is also grades 5 + 8 + All High School;
 * All Students (group 1) is the sum of the groups of each partition listed in
-  ``params/student_groups.yml`` (Male + Female; Socioeconomically disadvantaged + Not; …).
+  ``params/student_groups.yml`` (Male + Female; Socioeconomically disadvantaged + Not; the race and
+  ethnicity groups; …), and the nested relations listed there hold as well (IFEP, RFEP and EO = IFEP +
+  RFEP + EO; Ever-EL = EL + RFEP; each race = its economically disadvantaged + not disadvantaged groups).
 
 Each relation whose total is in the table is a *constraint*: a total and its children (those present;
 a missing child is taken as zero). If exactly one cell of a constraint is hidden, subtraction gives
@@ -61,7 +64,7 @@ published difference, so each lies between zero and that difference. (2) "Hide t
 cell" is a local heuristic: it keeps the information loss of each step small, but it is not an
 optimal (fewest students hidden) pattern, and the cell it picks may itself be small. (3) Only the
 relations above, among rows present in the table, are protected; a relation that is not modelled
-(counties and the state as sums of LEAs; groups that do not partition All Students) is not. Where a
+(counties and the state as sums of LEAs; groups in no relation of ``params/student_groups.yml``) is not. Where a
 total exceeds the sum of its children (students reported only at the district level) the relation
 is treated as exact, which can only hide more.
 """
@@ -87,6 +90,7 @@ ALL_HIGH_SCHOOL = 14
 HIGH_SCHOOL_GRADES = (10, 11, 12)
 LEA_TYPE = 6
 SCHOOL_TYPE = 7
+LOCAL_CHARTER_TYPE = 10  # a school of its district, though this book also reports it as its own LEA
 
 # the kinds of relation (part of a constraint's identity)
 _SCHOOLS, _GRADES, _GROUPS = 0, 1, 2
@@ -172,11 +176,30 @@ class Incidence:
 # ---------------------------------------------------------------- thresholds and primary
 
 
+@dataclass(frozen=True)
+class GroupRelation:
+    """Student group `total` is the sum of groups `parts` (a partition of another group than All Students)."""
+
+    total: int
+    parts: tuple[int, ...]
+
+
+Partition = Sequence[int] | GroupRelation  # a plain sequence partitions All Students
+
+
 @lru_cache(maxsize=None)
-def load_partitions(params_dir: Path | None = None) -> tuple[tuple[int, ...], ...]:
-    """The `partitions` of params/student_groups.yml: lists of groups that add up to All Students."""
+def load_partitions(params_dir: Path | None = None) -> tuple[tuple[int, ...] | GroupRelation, ...]:
+    """The `partitions` of params/student_groups.yml: lists of groups that add up to All Students, and
+    `{total, parts}` relations of groups that add up to another group."""
     doc = params.load_yaml((params_dir or params.default_paths().params) / "student_groups.yml")
-    return tuple(tuple(int(g) for g in part) for part in doc.get("partitions", []))
+    return tuple(GroupRelation(int(p["total"]), tuple(int(g) for g in p["parts"])) if isinstance(p, dict)
+                 else tuple(int(g) for g in p) for p in doc.get("partitions", []))
+
+
+def _total_and_parts(part: Partition) -> tuple[int, list[float]]:
+    if isinstance(part, GroupRelation):
+        return part.total, [float(g) for g in part.parts]
+    return ALL_STUDENTS, [float(g) for g in part]
 
 
 def _values(frame: pd.DataFrame, col: str) -> np.ndarray:
@@ -228,8 +251,12 @@ class _Keys:
                 codes, uniques = pd.factorize(values, sort=True)
                 self.code[col], self.size[col], self.value[col] = codes.astype(np.int64), len(uniques), values
         cds = [c for c in ("cds", "lea_cds") if c in frame]
+        columns = {c: frame[c].astype(object) for c in cds}
+        if "cds" in frame:  # the district a code belongs to (a locally funded charter's district)
+            columns["district"] = frame["cds"].astype(object).str[:7] + "0" * 7
+            cds = [*cds, "district"]
         if cds:
-            both = pd.concat([frame[c].astype(object) for c in cds], ignore_index=True)
+            both = pd.concat([columns[c] for c in cds], ignore_index=True)
             codes, uniques = pd.factorize(both.where(both.notna(), None), sort=True)
             for i, col in enumerate(cds):
                 self.code[col] = codes[i * self.n:(i + 1) * self.n].astype(np.int64)
@@ -279,7 +306,7 @@ def _match(key: np.ndarray, total: np.ndarray, child: np.ndarray,
     return t[order[at[hit]]], c[hit]
 
 
-def incidence(frame: pd.DataFrame, partitions: Sequence[Sequence[int]] | None = None,
+def incidence(frame: pd.DataFrame, partitions: Sequence[Partition] | None = None,
               keys: _Keys | None = None) -> Incidence:
     """Every additive relation among the rows of `frame`, in sparse form (see the module docstring)."""
     if partitions is None:
@@ -293,13 +320,15 @@ def incidence(frame: pd.DataFrame, partitions: Sequence[Sequence[int]] | None = 
         children.append(pair[1])
         idents.append(np.full(pair[0].size, kind * (len(partitions) + 3) + part, dtype=np.int64))
 
-    # schools → their LEA
-    if k.has("type_id", "cds", "lea_cds", "grade", "student_group_id"):
+    # schools, and locally funded charters, → their district
+    if k.has("type_id", "cds", "lea_cds", "district", "grade", "student_group_id"):
         typ, cds, lea = k.value["type_id"], k.code["cds"], k.code["lea_cds"]
         same = (cds >= 0) & (cds == lea)
         rest = [c for c in ("year", "test_id", "grade", "student_group_id") if c in k.code]
-        add(_match(k.combined(["cds", *rest]), same & (typ == LEA_TYPE),
-                   (lea >= 0) & ~same & (typ == SCHOOL_TYPE), k.combined(["lea_cds", *rest])), _SCHOOLS)
+        school = (lea >= 0) & ~same & (typ == SCHOOL_TYPE)
+        charter = typ == LOCAL_CHARTER_TYPE
+        child_key = np.where(charter, k.combined(["district", *rest]), k.combined(["lea_cds", *rest]))
+        add(_match(k.combined(["cds", *rest]), same & (typ == LEA_TYPE), school | charter, child_key), _SCHOOLS)
 
     # single grades → All Grades; 10–12 → All High School; grades 5 and 8 + All High School → All Grades
     if k.has("grade", "student_group_id"):
@@ -316,20 +345,20 @@ def incidence(frame: pd.DataFrame, partitions: Sequence[Sequence[int]] | None = 
             t_lo, c_lo = _match(key, with_hs, single & ~high)
             add((np.concatenate([t_hs, t_lo]), np.concatenate([c_hs, c_lo])), _GRADES, 2)
 
-    # groups of each partition → All Students
+    # groups of each partition → All Students (or the group the relation names)
     if k.has("student_group_id") and len(partitions):
         key = k.combined(entity + (["grade"] if "grade" in k.code else []))
         group = k.value["student_group_id"]
-        everyone = group == ALL_STUDENTS
         for i, part in enumerate(partitions):
-            add(_match(key, everyone, np.isin(group, [float(g) for g in part])), _GROUPS, i)
+            total, parts = _total_and_parts(part)
+            add(_match(key, group == total, np.isin(group, parts)), _GROUPS, i)
 
     if not totals:
         return Incidence.from_pairs(np.zeros(0), np.zeros(0), np.zeros(0))
     return Incidence.from_pairs(np.concatenate(totals), np.concatenate(children), np.concatenate(idents))
 
 
-def constraints(frame: pd.DataFrame, partitions: Sequence[Sequence[int]] | None = None) -> list[Constraint]:
+def constraints(frame: pd.DataFrame, partitions: Sequence[Partition] | None = None) -> list[Constraint]:
     """Every additive relation among the rows of `frame`, as (total, children) index labels.
     `partitions`: lists of student groups that add up to All Students (default: params)."""
     return incidence(frame, partitions).constraints(frame)
@@ -444,7 +473,7 @@ def _hide(out: pd.DataFrame, col: str, mask: np.ndarray) -> None:
     out[col] = s.mask(pd.Series(mask, index=out.index))
 
 
-def suppress(frame: pd.DataFrame, partitions: Sequence[Sequence[int]] | None = None) -> pd.DataFrame:
+def suppress(frame: pd.DataFrame, partitions: Sequence[Partition] | None = None) -> pd.DataFrame:
     """The table with small cells hidden (primary) and the cells that would reveal them (complementary).
 
     Adds (or replaces) `suppressed` (results hidden), `suppression` ("primary", "complementary", a
