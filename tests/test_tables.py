@@ -38,11 +38,13 @@ def test_tables_command_writes_the_contract_for_one_lea(sample_store, tmp_path):
     assert sorted(p.name for p in out.glob("*.csv")) == ["impact.csv", "levels.csv", "reconciliation.csv",
                                                           "trends.csv"]
     levels = pd.read_csv(out / "levels.csv", dtype={"cds": str, "lea_cds": str})
-    assert set(CONTRACT) <= set(levels.columns)
+    assert list(levels.columns[:len(CONTRACT)]) == CONTRACT == tables.CONTRACT_COLUMNS
     assert set(levels["year"]) == {2022} and set(levels["lea_cds"]) == {DNCUSD}
     row = levels[(levels["cds"] == DNCUSD) & (levels["grade"] == 13) & (levels["test_id"] == 1)].iloc[0]
     assert (row["pct_met_and_above"], row["pct_at_or_above_level_3"], row["source"]) == (27.86, 27.86, "published")
     assert levels["pct_level_5"].isna().all()  # SB has four levels
+    assert f"levels {len(levels):,} rows" in " ".join(result.output.split())  # the rows written, not computed
+    assert levels["pct_at_or_above_level_5"].isna().all() and levels["pct_at_or_above_level_4"].notna().any()
 
 
 def test_every_published_column_is_documented(computed):
@@ -76,6 +78,20 @@ def test_reconciliation_flags_a_row_that_does_not_add_up(results):
     rec = tables.reconcile(bad)
     row = rec[(rec["cds"] == DNCUSD) & (rec["year"] == 2022) & (rec["test_id"] == 1)].iloc[0]
     assert row["status"] == "check: exceeds rounding" and round(row["pct_met_and_above_diff"], 2) == -1.0
+
+
+def test_whole_number_years_reconcile_within_a_point(results):
+    """Before 2016–17 percentages are whole numbers: rounding alone can move a recomputed total by up to
+    a point, which must not be flagged then, and must be flagged in a two-decimal year."""
+    rows = results[(results["cds"] == DNCUSD) & (results["year"] == 2022) & (results["test_id"] == 1)].copy()
+    pct = [f"pct_level_{k}" for k in range(1, 5)] + ["pct_met_and_above"]
+    rows[pct] = rows[pct].astype(float).round(0)
+    status = {}
+    for year in (2016, 2022):
+        rec = tables.reconcile(rows.assign(year=year))
+        status[year] = rec.loc[rec["grade"] == 13, ["status", "max_abs_diff"]].iloc[0].tolist()
+    assert status[2016][0] == "ok" and 0.01 < status[2016][1] <= 1
+    assert status[2022] == ["check: exceeds rounding", status[2016][1]]
 
 
 def test_trends_show_the_gap_and_the_matched_grade_view(computed):

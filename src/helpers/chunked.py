@@ -158,7 +158,7 @@ class Spilled:
         """Keep `rows` (default the chunk); the chunk's dtypes count towards the table's."""
         rows = chunk if rows is None else rows
         self.empty.append(pd.DataFrame({c: pd.Series([], dtype=d) for c, d in chunk.dtypes.items()}))
-        self.rows += len(chunk)
+        self.rows += len(rows)  # the rows written
         path = self.folder / f"{self.name}-{len(self.parts):05d}.pkl"
         with path.open("wb") as f:
             pickle.dump(rows, f, protocol=pickle.HIGHEST_PROTOCOL)
@@ -237,13 +237,14 @@ def build(store: Path, out: Path, alt_cuts: Path | None = None, lea: str | None 
     if chunks is None or retyped is None:
         computed = contract.compute(store, alt_cuts, seed=seed)
         contract.write(computed, out, lea, year)
-        return {name: len(frame) for name, frame in computed.items()}
+        return {name: len(contract.select(frame, lea, year)) for name, frame in computed.items()}
     with atomic.replacing(out) as tmp:
         scratch = Path(tempfile.mkdtemp(prefix=".scratch-", dir=tmp))
         counts = _build(store, chunks, columns, retyped, tmp, scratch, (lea, year))
         impact = contract.impact_table(store, _example_lea(store), _last_year(store), alt_cuts, seed)
+        impact = contract.select(impact, lea, year)
         counts["impact"] = len(impact)
-        _write_whole(contract.select(impact, lea, year), tmp, "impact")
+        _write_whole(impact, tmp, "impact")
         for path in scratch.iterdir():
             path.unlink()
         scratch.rmdir()

@@ -137,7 +137,8 @@ def data_quality_page(reconciliation: pd.DataFrame, sources: pd.DataFrame, suppr
         "## Reconciliation of All Grades rows\n",
         "Each published All Grades row (grade 13, and 14 for high school) is recomputed from the same "
         "entity's grade rows, weighting each grade's percentages by its students with scores. Published "
-        "percentages carry two decimals, so a difference up to 0.01 points is rounding; anything larger, or "
+        "percentages carry two decimals (whole numbers before 2016–17), so a difference up to 0.01 points (1 "
+        "point before 2016–17) is rounding; anything larger, or "
         "a mismatch in students with scores, is flagged `check`. Rows whose grade rows are suppressed cannot "
         "be recomputed.\n",
         myst.table(status, "All Grades rows by reconciliation status.", "tab-reconciliation-status"),

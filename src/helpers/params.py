@@ -73,6 +73,11 @@ def suppression_rules(params_dir: Path | None = None) -> tuple[SuppressionRule, 
                  for r in load_yaml(path)["rules"])
 
 
+def pct_decimals(year: int) -> int:
+    """Decimals of published level percentages: whole numbers before 2016–17 (facts §4a, S20)."""
+    return 0 if int(year) <= 2016 else 2
+
+
 def suppression_rule(year: int) -> SuppressionRule:
     for rule in suppression_rules():
         if rule.year_from <= year and (rule.year_to is None or year <= rule.year_to):

@@ -48,6 +48,7 @@ from helpers import cuts as cutting
 from helpers import levels as leveling
 from helpers import store as stores
 from helpers.cuts import CutTable, GradeCuts
+from helpers.params import pct_decimals
 
 SB_GRADES_EXCLUDED = (13, 14)
 SCHOOL_TYPES = (7, 10)  # schools and locally funded charters count in their district's rows
@@ -79,11 +80,6 @@ class SynthWarning(UserWarning):
 
 
 # ---------------------------------------------------------------- counts
-
-
-def pct_decimals(year: int) -> int:
-    """Decimals of published level percentages: whole numbers before 2016–17 (facts §4a)."""
-    return 0 if int(year) <= 2016 else 2
 
 
 def round_half_up(x: Any, decimals: int = 2) -> np.ndarray:

@@ -18,16 +18,22 @@ from . import levels as leveling
 from . import params
 
 MAX_LEVELS = 5
+CONTRACT_COLUMNS = [  # levels.csv's contract, in its order; the other columns follow
+    "year", "cds", "type_id", "entity_name", "test_id", "grade", "student_group_id", "enrolled", "tested",
+    "with_scores", "mean_scale_score", *[f"pct_level_{k}" for k in range(1, MAX_LEVELS + 1)],
+    "pct_met_and_above", "suppressed", "source",
+]
 LEVELS_COLUMNS = [
-    "year", "cds", "lea_cds", "county_code", "type_id", "entity_name", "test_id", "grade", "student_group_id",
-    "enrolled", "tested", "with_scores", "mean_scale_score", "sd_scale_score", "sem_mean",
+    *CONTRACT_COLUMNS, "lea_cds", "county_code", "sd_scale_score", "sem_mean",
     *[f"count_level_{k}" for k in range(1, MAX_LEVELS + 1)],
-    *[f"pct_level_{k}" for k in range(1, MAX_LEVELS + 1)],
-    "pct_met_and_above", *[f"pct_at_or_above_level_{k}" for k in range(2, MAX_LEVELS + 1)],
-    "suppressed", "suppression", "counts_hidden", "source",
+    *[f"pct_at_or_above_level_{k}" for k in range(2, MAX_LEVELS + 1)], "suppression", "counts_hidden",
 ]
 SINGLE_GRADES_OF = {13: None, 14: (10, 11, 12)}  # None: every single grade (3–12) present
-ROUNDING_SLACK = 0.005  # published percentages are rounded to 2 decimals
+
+
+def rounding_slack(years: pd.Series) -> np.ndarray:
+    """Half a unit of the last published decimal: 0.005 from 2016–17, 0.5 before (whole numbers)."""
+    return 0.5 * 10.0 ** -pd.to_numeric(years).map(params.pct_decimals).to_numpy(dtype=float)
 
 
 # ---------------------------------------------------------------- published (research files)
@@ -55,13 +61,15 @@ def published_levels(results: pd.DataFrame) -> pd.DataFrame:
 def add_at_or_above(frame: pd.DataFrame) -> pd.DataFrame:
     """% at or above each cut: cumulative sums of the level percentages from the top level down."""
     pct = frame[[f"pct_level_{k}" for k in range(1, MAX_LEVELS + 1)]].astype("Float64")
+    known = {k: len(t.levels) for k, t in params.tests().items()}
+    n_levels = pd.to_numeric(frame["test_id"]).map(known).fillna(MAX_LEVELS).to_numpy()
     running = pd.Series(0.0, index=frame.index, dtype="Float64")
     for k in range(MAX_LEVELS, 1, -1):
         level = pct[f"pct_level_{k}"]
         running = running + level.fillna(0)
-        # a level that is blank because the test has fewer levels contributes nothing; a suppressed
-        # row (all blank) stays blank
-        frame[f"pct_at_or_above_level_{k}"] = running.where(pct["pct_level_1"].notna()).round(2)
+        # a level the test does not have stays blank (and adds nothing); a suppressed row stays blank
+        shown = pct["pct_level_1"].notna() & (n_levels >= k)
+        frame[f"pct_at_or_above_level_{k}"] = running.where(shown).round(2)
     return frame
 
 
@@ -234,7 +242,8 @@ def reconcile(results: pd.DataFrame) -> pd.DataFrame:
     """Published All Grades rows (13, and 14 for high school) vs the same recomputed from grade rows.
 
     Percentages are recomputed weighted by students with scores; the difference is flagged where it
-    exceeds what rounding to 2 decimals explains (the grades' and the total's rounding: 0.01 points).
+    exceeds what rounding explains: the grades' and the total's rounding, 0.01 points for 2 decimals
+    (from 2016–17), 1 point for the whole numbers published before.
     """
     keys = ["year", "cds", "test_id", "student_group_id"]
     pct_cols = [f"pct_level_{k}" for k in range(1, 5)] + ["pct_met_and_above"]
@@ -265,7 +274,7 @@ def _reconcile_one(total: pd.DataFrame, grades: pd.DataFrame, keys: list[str], p
         out[f"{c}_recomputed"] = (out[f"w_{c}"] / n).round(4)
         out[f"{c}_diff"] = (out[f"{c}_recomputed"] - out[c].astype(float)).round(4)
     diffs = out[[f"{c}_diff" for c in pct_cols]].abs().max(axis=1)
-    bound = 2 * ROUNDING_SLACK + 1e-9
+    bound = 2 * rounding_slack(out["year"]) + 1e-9  # two rounded values: the published and each grade's
     out["max_abs_diff"] = diffs
     out["with_scores_diff"] = out["with_scores_grades"] - out["with_scores"]
     out["status"] = np.select(
