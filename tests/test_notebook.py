@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import base64
+import csv
 import json
 import re
+from html import unescape
 from pathlib import Path
 
+import pandas as pd
 import papermill as pm
 import pytest
 
-from helpers import runner
+from helpers import columns, privacy, runner
 from helpers import store as stores
 
 from .conftest import DNCUSD, ROOT
@@ -65,12 +69,93 @@ def test_notebook_draws_the_charts_with_alt_text_data_and_csv_links(executed):
     assert "Del Norte County Unified: ELA: 2017" in charts[1][1] and "2022 27.86" in charts[1][1]
     data = re.findall(r'<details class="caaspp-data"><summary>Data for this chart</summary>(.*?)</details>', html, re.S)
     assert len(data) == 2 and "<td>Grade 3</td>" in data[0] and "<td>27.86</td>" in data[1]
+    # the chart data's headers are the page's level labels (report.LABELS), which the privacy scan reads
+    assert re.findall(r"<th>([^<]+)</th>", data[0]) == ["Test", "Grade", "% Exceeded", "% Met", "% Nearly Met",
+                                                         "% Not Met"]
+    assert re.findall(r"<th>([^<]+)</th>", data[1]) == ["Test", "Year", "Entity", "% Met and Above", "Note"]
+    # each chart's table has its CSV link inside the collapsible element, under the table
+    assert data[0].endswith(CSV_LINK.format("dncusd.levels_chart.csv")) and "</table>" in data[0]
+    assert data[1].endswith(CSV_LINK.format("dncusd.trend_chart.csv")) and "</table>" in data[1]
     links = re.findall(r'<a href="([^"]+)" download>Download this table \(CSV\)</a>', html)
-    assert links == ["dncusd.summary.csv", "dncusd.by_grade.csv", "dncusd.schools.csv", "dncusd.trend.csv",
-                     "dncusd.impact.csv"]
+    assert links == ["dncusd.summary.csv", "dncusd.by_grade.csv", "dncusd.levels_chart.csv", "dncusd.schools.csv",
+                     "dncusd.trend_chart.csv", "dncusd.trend.csv", "dncusd.impact.csv"]
     assert all((out / name).exists() for name in links)
-    assert sorted(p.name for p in out.glob("dncusd.*.csv")) == [
-        "dncusd.by_grade.csv", "dncusd.impact.csv", "dncusd.schools.csv", "dncusd.summary.csv", "dncusd.trend.csv"]
+    assert sorted(p.name for p in out.glob("dncusd.*.csv")) == sorted(links)
+    # one link per table shown: the page's tables and the charts' data tables
+    assert html.count("<table") == len(links) == html.count("</table>")
+
+
+CSV_LINK = '<p class="caaspp-csv"><a href="{}" download>Download this table (CSV)</a></p>'
+
+
+def _cells(table_html: str) -> list[list[str]]:
+    rows = re.findall(r"<tr[^>]*>(.*?)</tr>", table_html, re.S)
+    return [[unescape(c) for c in re.findall(r"<td>(.*?)</td>", r, re.S)] for r in rows if "<td>" in r]
+
+
+def test_chart_data_csvs_hold_exactly_the_values_shown(executed):
+    nb, out = executed
+    html = outputs(nb, "text/html")
+    data = re.findall(r'<summary>Data for this chart</summary>(.*?)</details>', html, re.S)
+    for shown, name in zip(data, ("levels_chart", "trend_chart")):
+        with open(out / f"dncusd.{name}.csv", encoding="utf-8", newline="") as f:
+            header, *rows = list(csv.reader(f))
+        assert rows == _cells(shown) and len(rows) > 5, name
+        assert columns.undocumented("lea_page", header) == [], name
+    levels = (out / "dncusd.levels_chart.csv").read_text(encoding="utf-8").splitlines()
+    assert levels[0] == "test,grade,pct_level_4,pct_level_3,pct_level_2,pct_level_1"
+    trend = (out / "dncusd.trend_chart.csv").read_text(encoding="utf-8").splitlines()
+    assert trend[0] == "test,year,entity,pct_met_and_above,note"
+    assert "ELA,2022,Del Norte County Unified,27.86," in trend
+    assert any(line.startswith("ELA,2020,Del Norte County Unified,–,") for line in trend)  # no tests in 2020
+    # the privacy scan reads the results columns of the CSVs and of the tables under the charts
+    for shown, name, results in zip(data, ("levels_chart", "trend_chart"), (
+            ["pct_level_4", "pct_level_3", "pct_level_2", "pct_level_1"], ["pct_met_and_above"])):
+        header, _ = privacy.csv_table((out / f"dncusd.{name}.csv").read_text(encoding="utf-8"))
+        assert [h for h in header if h in privacy.RESULTS] == results
+        [(th, _)] = privacy.html_tables(shown)
+        assert len([h for h in th if h in privacy.RESULTS]) == len(results)
+
+
+def test_every_table_and_chart_has_a_numbered_caption(executed):
+    nb, _ = executed
+    html = outputs(nb, "text/html")
+    assert re.findall(r"<caption>(.*?)</caption>", html) == [
+        "Table 1. All Grades summary, Del Norte County Unified, spring 2022.",
+        "Table 2. Results by grade, Del Norte County Unified, spring 2022.",
+        "Table 3. All Grades results by school, Del Norte County Unified, spring 2022.",
+        "Table 4. All Grades % Met and Above by year and change from the prior year: Del Norte County Unified, "
+        "Del Norte County and the state.",
+        "Table 5. Cut-score impact: % at and above each level under the official and alternative cuts, "
+        "Del Norte County Unified, spring 2022.",
+    ]
+    assert re.findall(r"<figcaption>(.*?)</figcaption>", html) == [
+        "Figure 1. % of students with scores at each performance level by grade, Del Norte County Unified, "
+        "spring 2022.",
+        "Figure 2. All Grades % Met and Above by year: Del Norte County Unified, Del Norte County and the state.",
+    ]
+    # the caption is the table's own first child
+    assert html.count('class="dataframe caaspp-table"><caption>Table ') == 5
+
+
+def test_captions_are_numbered_per_page_and_escaped():
+    from helpers import outputs as out
+
+    cap = out.Captions()
+    assert [cap.table("a"), cap.figure("b"), cap.table("c"), cap.figure("d")] == [
+        "Table 1. a", "Figure 1. b", "Table 2. c", "Figure 2. d"]
+    assert out.Captions().table("x") == "Table 1. x"  # a new page starts again at 1
+    frame = pd.DataFrame({"school": ["x"]})
+    shown = out.table(frame, "s", "t", "Table 1. <script>alert(1)</script> & co").data
+    assert "<caption>Table 1. &lt;script&gt;alert(1)&lt;/script&gt; &amp; co</caption>" in shown
+    assert "<script>" not in shown
+    assert "<caption>" not in out.table(frame, "s", "t").data  # other callers: no caption
+    png = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA"
+                           "60e6kgAAAABJRU5ErkJggg==")
+    fig = out.figure_html(png, "alt", "Figure 1. <b>x</b>", frame, "s", "t_chart")
+    assert "<figcaption>Figure 1. &lt;b&gt;x&lt;/b&gt;</figcaption>" in fig
+    assert fig.endswith("</table>" + CSV_LINK.format("s.t_chart.csv") + "</details>")
+    assert "download" not in out.figure_html(png, "alt", "c", frame)
 
 
 def test_parameters_cell_is_tagged():

@@ -1,10 +1,11 @@
-"""HTML outputs of the LEA notebook: tables with their CSV download link, charts with alt text, a caption
-and a collapsible table of the numbers they draw."""
+"""HTML outputs of the LEA notebook: tables with a numbered caption and their CSV download link, charts with
+alt text, a numbered caption and a collapsible table of the numbers they draw (with its own CSV link)."""
 
 from __future__ import annotations
 
 import base64
 import html
+import re
 import struct
 
 import pandas as pd
@@ -24,11 +25,43 @@ def csv_link(stem: str, table: str) -> str:
     return f'<p class="caaspp-csv"><a href="{href}" download>Download this table (CSV)</a></p>'
 
 
-def table(frame: pd.DataFrame, stem: str, name: str):
-    """The page's table (escaped text) followed by the link to its CSV."""
+class Captions:
+    """Numbers a page's tables and figures in display order (Table 1..n, Figure 1..m): create one per
+    notebook and call `table` or `figure` as each is displayed."""
+
+    def __init__(self) -> None:
+        self.tables = 0
+        self.figures = 0
+
+    def table(self, text: str) -> str:
+        self.tables += 1
+        return f"Table {self.tables}. {text}"
+
+    def figure(self, text: str) -> str:
+        self.figures += 1
+        return f"Figure {self.figures}. {text}"
+
+
+def _text(s: object) -> str:
+    """Escaped text on one line."""
+    return html.escape(" ".join(str(s).split()), quote=True)
+
+
+def captioned(table_html: str, caption: str | None) -> str:
+    """`table_html` with `caption` (escaped) as the table's `<caption>`."""
+    if caption is None:
+        return table_html
+    opening = re.search(r"<table\b[^>]*>", table_html)
+    if opening is None:
+        raise ValueError("no <table> to caption")
+    return f"{table_html[:opening.end()]}<caption>{_text(caption)}</caption>{table_html[opening.end():]}"
+
+
+def table(frame: pd.DataFrame, stem: str, name: str, caption: str | None = None):
+    """The page's table (escaped text, with its caption) followed by the link to its CSV."""
     from IPython.display import HTML
 
-    return HTML(report.html_table(frame).data + csv_link(stem, name))
+    return HTML(captioned(report.html_table(frame).data, caption) + csv_link(stem, name))
 
 
 def png_size(png: bytes) -> tuple[int, int]:
@@ -38,20 +71,24 @@ def png_size(png: bytes) -> tuple[int, int]:
     return struct.unpack(">II", png[16:24])
 
 
-def figure_html(png: bytes, alt: str, caption: str, data: pd.DataFrame) -> str:
+def figure_html(png: bytes, alt: str, caption: str, data: pd.DataFrame, stem: str | None = None,
+                name: str | None = None) -> str:
+    """The chart, its caption and the table of its numbers; with `stem` and `name`, the link to that table's
+    CSV (`csv_name(stem, name)`, written by `report.write_csvs(chart_tables(...), ...)`) under it."""
     width, height = png_size(png)
     src = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
-    esc = lambda s: html.escape(" ".join(str(s).split()), quote=True)  # noqa: E731
     numbers = data.to_html(index=False, border=0, classes="caaspp-table", escape=True)
-    return (f'<figure class="caaspp-figure"><img src="{src}" alt="{esc(alt)}" width="{width}" height="{height}" '
-            f'style="max-width: 100%; height: auto;"><figcaption>{esc(caption)}</figcaption></figure>'
-            f'<details class="caaspp-data"><summary>Data for this chart</summary>{numbers}</details>')
+    link = csv_link(stem, name) if stem is not None and name is not None else ""
+    return (f'<figure class="caaspp-figure"><img src="{src}" alt="{_text(alt)}" width="{width}" height="{height}" '
+            f'style="max-width: 100%; height: auto;"><figcaption>{_text(caption)}</figcaption></figure>'
+            f'<details class="caaspp-data"><summary>Data for this chart</summary>{numbers}{link}</details>')
 
 
-def chart(fig: Figure, alt: str, caption: str, data: pd.DataFrame):
+def chart(fig: Figure, alt: str, caption: str, data: pd.DataFrame, stem: str | None = None,
+          name: str | None = None):
     from IPython.display import HTML
 
-    return HTML(figure_html(charts.png(fig), alt, caption, data))
+    return HTML(figure_html(charts.png(fig), alt, caption, data, stem, name))
 
 
 # ---------------------------------------------------------------- the page's two charts
@@ -102,3 +139,16 @@ def trend_alt(piece: LeaSlice) -> str:
     return (f"Line chart of All Grades % Met and Above by year, {years[0]}–{years[-1]}, for {piece.name} "
             f"beside {piece.county_name} and the state, one panel per test; years without results are gaps. "
             f"{piece.name}: " + ("; ".join(parts) or "no published values") + ".")
+
+
+# ---------------------------------------------------------------- the charts' tables as CSV
+
+_KEYS = {label: key for key, label in report.LABELS.items()}
+
+
+def chart_tables(piece: LeaSlice) -> dict[str, pd.DataFrame]:
+    """The numbers each chart draws, as `report.write_csvs` writes them (`<stem>.levels_chart.csv`,
+    `<stem>.trend_chart.csv`): the values shown under the chart ('*' where suppressed), with the column
+    names of the page's other CSVs (report.LABELS keys; documented in columns.COLUMNS["lea_page"])."""
+    return {name: frame.rename(columns=_KEYS) for name, frame in
+            (("levels_chart", levels_data(piece)), ("trend_chart", trend_data(piece)))}
