@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import re
 
-from helpers import counting, pages
+import pandas as pd
+import pytest
+
+from helpers import counting, myst, pages
+
+from .conftest import DNCUSD
 
 
 def test_counting_page_lists_every_rule_as_the_reader_applies_it():
@@ -19,3 +24,51 @@ def test_counting_page_lists_every_rule_as_the_reader_applies_it():
     for code in rules.conditions:
         assert f"| `{code}` |" in text
     assert "| S6 | 2016–17 CAASPP Student Data File Layout" in text and "| S19 |" in text
+
+
+# ---------------------------------------------------------------- tables: numbered, with their CSV
+
+
+def test_every_table_gets_its_csv_and_a_link_while_a_sink_is_active(tmp_path):
+    frame = pd.DataFrame({"File": ["a_b.txt"], "SHA-256": ["`ab12`"], "Rows": [3.0]})
+    assert "Download" not in myst.table(frame, "Cap.", "tab-x")  # no sink: no file, no link
+    folder = tmp_path / "book" / "_generated" / "csv"
+    (folder).mkdir(parents=True)
+    (folder / "tab-gone.csv").write_text("stale\n")
+    with myst.csv_files(folder, tmp_path):
+        text = myst.table(frame, "Cap.", "tab-x")
+        with pytest.raises(ValueError, match="two tables are named 'tab-x'"):
+            myst.table(frame, "Again.", "tab-x")
+    assert text.endswith("```\n\n[Download this table (CSV)](/book/_generated/csv/tab-x.csv)\n")
+    assert "| a&#95;b.txt | `ab12` | 3 |" in text  # code spans are not escaped, text is
+    assert (folder / "tab-x.csv").read_text() == "File,SHA-256,Rows\na_b.txt,ab12,3\n"
+    assert sorted(p.name for p in folder.iterdir()) == ["tab-x.csv"]  # the stale CSV is gone
+
+
+def test_column_dictionary_shows_column_names_as_code():
+    text = pages.columns_page()
+    assert "| `mean_scale_score` |" in text
+    assert not re.search(r"`[^`\n]*&#\d+;[^`\n]*`", text)  # inside code an entity would show as typed
+
+
+def test_sources_list_rows_read_and_rejected():
+    sources = pd.DataFrame({"file": ["sb_ca2022_1_csv_v2.txt"], "kind": ["results"], "era": ["C"],
+                            "rows_read": [120], "rows_rejected": [0], "sha256": ["f" * 64]})
+    text = pages.sources_page(sources)
+    assert "| File | Kind | Layout era | Version | Rows read | Rows rejected | SHA-256 |" in text
+    assert f"| sb&#95;ca2022&#95;1&#95;csv&#95;v2.txt | results | C | v2 | 120 | 0 | `{'f' * 64}` |" in text
+
+
+def test_impact_tables_put_both_cut_sets_side_by_side_with_the_difference(sample_tables):
+    impact = pd.read_parquet(sample_tables / "impact.parquet")
+    text = pages.impact_page(impact, {DNCUSD: "Del Norte County Unified"})
+    capa = impact[(impact["assessment"] == "capa") & (impact["subject"] == "ela") & (impact["grade"] == "I")]
+    adv = capa[capa["level_code"] == 5].iloc[0]
+    row = next(line for line in text.splitlines() if line.startswith("| I | % at and above |"))
+    diff = adv["pct_at_and_above_b"] - adv["pct_at_and_above_a"]
+    assert row.endswith(f"| {adv['pct_at_and_above_a']:.1f} | {adv['pct_at_and_above_b']:.1f} | "
+                        f"{diff:+.1f} |".replace("-", "−").replace("+0.0", "0.0"))
+    assert "| Level |  | Far Below Basic · Panel | Far Below Basic · SSPI | Far Below Basic · SSPI − Panel |" in text
+    assert "```{table} Illustrative values. CAPA ELA: for each CAPA level" in text
+    assert "## Smarter Balanced ELA — Del Norte County Unified (08618200000000)" in text
+    assert text.count("```{table} Illustrative values.") == text.count("```{table}")  # every set here is

@@ -82,14 +82,14 @@ def notice_layout(table: pd.DataFrame, side: str = "a") -> pd.DataFrame:
     return wide
 
 
-def difference_layout(table: pd.DataFrame) -> pd.DataFrame:
-    """% at and above under cut set A and B and B − A, a row per grade/level, a column block per level."""
-    wide = table.pivot_table(index="grade", columns="level_name",
-                             values=["pct_at_and_above_a", "pct_at_and_above_b", "diff_pct_at_and_above"],
-                             aggfunc="first", sort=False)
-    a, b = table["cut_set_a"].iloc[0], table["cut_set_b"].iloc[0]
-    wide = wide.rename(columns={"pct_at_and_above_a": a, "pct_at_and_above_b": b,
-                                "diff_pct_at_and_above": f"{b} − {a}"}, level=0).swaplevel(axis=1)
-    levels = table["level_name"].drop_duplicates().tolist()[1:]  # everyone is at or above the lowest level
-    wide = wide.reindex(columns=pd.MultiIndex.from_product([levels, [a, b, f"{b} − {a}"]]))
-    return wide.loc[table["grade"].drop_duplicates()]
+def side_by_side(table: pd.DataFrame, names: dict[str, str] | None = None) -> pd.DataFrame:
+    """Both cut sets in the notice layout side by side: for each grade (or CAPA level) the rows % Students,
+    Cut score and % at and above; for each performance level the columns cut set A, cut set B and B − A.
+    `names`: display names of the cut sets (default their ids)."""
+    label = lambda s: (names or {}).get(s, s)  # noqa: E731
+    a, b = label(table["cut_set_a"].iloc[0]), label(table["cut_set_b"].iloc[0])
+    sides = {a: notice_layout(table, "a").astype(float), b: notice_layout(table, "b").astype(float)}
+    sides[f"{b} − {a}"] = (sides[b] - sides[a]).round(1)
+    wide = pd.concat(sides, axis=1).swaplevel(axis=1)
+    levels = list(sides[a].columns)
+    return wide.reindex(columns=pd.MultiIndex.from_product([levels, list(sides)]))

@@ -163,47 +163,48 @@ def data_quality_page(reconciliation: pd.DataFrame, sources: pd.DataFrame, suppr
 
 TITLES = {"capa": "CAPA", "smarter_balanced": "Smarter Balanced"}
 SUBJECTS = {"ela": "ELA", "math": "mathematics", "science": "science"}
-CUT_SETS = {"panel": "Standard Setting Panel", "sspi": "SSPI", "official": "official", "alternative": "alternative"}
+CUT_SETS = {"panel": "Panel", "sspi": "SSPI", "official": "Official", "alternative": "Alternative"}
+CUT_SET_NAMES = {"panel": "the Standard Setting Panel's (Panel)", "sspi": "the State Superintendent's (SSPI)",
+                 "official": "the official (Official)", "alternative": "the alternative (Alternative)"}
 
 
-def _impact_numbers(frame: pd.DataFrame, signed: bool = False) -> pd.DataFrame:
-    """Percentages with one decimal (signed for differences), cut scores as whole numbers, blanks kept."""
-    def fmt(value, row_stat: str, column) -> str:
+def _impact_numbers(frame: pd.DataFrame) -> pd.DataFrame:
+    """Percentages with one decimal, cut scores as whole numbers; the B − A columns signed; blanks kept."""
+    def fmt(value, stat: str, column: tuple) -> str:
         if value is None or pd.isna(value):
             return ""
-        if row_stat == "Cut score":
-            return f"{value:g}"
-        diff = signed and isinstance(column, tuple) and "−" in str(column[-1])
-        return f"{value:+.1f}".replace("-", "−") if diff else f"{value:.1f}"
-    stats = frame.index.get_level_values(-1) if frame.index.nlevels > 1 else [""] * len(frame)
+        signed = "−" in str(column[-1]) and round(value, 1) != 0
+        text = (f"{value:+g}" if signed else f"{value:g}") if stat == "Cut score" else \
+            (f"{value:+.1f}" if signed else f"{value:.1f}")
+        return text.replace("-", "−")
+    stats = frame.index.get_level_values(-1)
     return pd.DataFrame([[fmt(v, stat, col) for v, col in zip(row, frame.columns)]
                          for row, stat in zip(frame.itertuples(index=False), stats)],
                         index=frame.index, columns=frame.columns)
 
 
+ILLUSTRATIVE_ALTERNATIVE = ("**Illustrative values.** The alternative cut set is a what-if example made for this "
+                            "report, not a proposal; its numbers only show how a change of cuts would read.")
+
+
 def impact_page(impact: pd.DataFrame, names: dict[str, str] | None = None) -> str:
-    """CAPA panel vs SSPI and the SB example, in the notice layout, with captions (illustrative where any
-    cut set is)."""
+    """CAPA panel vs SSPI and the SB example: both cut sets side by side in the notice layout, with the
+    difference, captioned as illustrative where a cut set is."""
     out = []
     for (assessment, subject, cds), part in impact.groupby(["assessment", "subject", "cds"], sort=False):
-        a, b = (CUT_SETS.get(x, x) for x in (part["cut_set_a"].iloc[0], part["cut_set_b"].iloc[0]))
+        a, b = (CUT_SET_NAMES.get(x, x) for x in (part["cut_set_a"].iloc[0], part["cut_set_b"].iloc[0]))
         lea = f" — {(names or {}).get(cds, 'LEA')} ({cds})" if cds else ""
         title = f"{TITLES.get(assessment, assessment)} {SUBJECTS.get(subject, subject)}{lea}"
-        note = "Illustrative values. " if (part["status"] == "illustrative").any() else ""
-        key = myst.label("tab-impact", assessment, subject, cds)
+        illustrative = (part["status"] == "illustrative").any()
         out.append(f"## {md_text(title)}\n")
-        if note:
-            out.append(f"{ILLUSTRATIVE}\n")
-        for side, cut_set in (("a", a), ("b", b)):
-            caption = (f"{note}{md_text(title)}, {md_text(cut_set)} cut set: % Students at each level, the level's "
-                       "minimum (cut) score and the % at and above it.")
-            layout = impacts.notice_layout(part, side)
-            out.append(myst.table(_impact_numbers(layout), caption, f"{key}-{side}", index=True))
-        diff = impacts.difference_layout(part)
-        diff.index.name = "Level" if assessment == "capa" else "Grade"
-        out.append(myst.table(_impact_numbers(diff, signed=True), f"{note}{md_text(title)}, % at and above each "
-                              f"level: {md_text(a)} vs {md_text(b)} cut set and the difference.", f"{key}-diff",
-                              index=True))
+        if illustrative:
+            out.append(f"{ILLUSTRATIVE if assessment == 'capa' else ILLUSTRATIVE_ALTERNATIVE}\n")
+        caption = ("Illustrative values. " if illustrative else "") + (
+            f"{md_text(title)}: for each {'CAPA level' if assessment == 'capa' else 'grade'} and performance "
+            f"level, % Students, the level's minimum (cut) score and % at and above it, under {md_text(a)} and "
+            f"{md_text(b)} cut sets side by side, with the difference.")
+        out.append(myst.table(_impact_numbers(impacts.side_by_side(part, CUT_SETS)), caption,
+                              myst.label("tab-impact", assessment, subject, cds), index=True))
     return "\n".join(out)
 
 
