@@ -119,3 +119,13 @@ def test_every_lea_page_csv_column_is_documented(dncusd):
 
     for name, table in report.tables(dncusd).items():
         assert columns.undocumented("lea_page", table.columns) == [], name
+
+
+def test_an_lea_without_impact_rows_gets_no_impact_csv(sample_tables, tmp_path):
+    other = stores.lea_slice(sample_tables, "08100820000000", 2022)  # not the impact example
+    page = report.tables(other)
+    assert page["impact"].empty
+    (tmp_path / "lea.impact.csv").write_text("from an earlier run\n")
+    paths = report.write_csvs(page, tmp_path, "lea")
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(p.name for p in paths) == [
+        "lea.by_grade.csv", "lea.schools.csv", "lea.summary.csv", "lea.trend.csv"]

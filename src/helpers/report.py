@@ -180,12 +180,16 @@ def html_table(table: pd.DataFrame):
 
 
 def write_csvs(tables_: dict[str, pd.DataFrame], out_dir: Path | str, stem: str) -> list[Path]:
-    """Each table as `<stem>.<name>.csv` (UTF-8, '*' where suppressed)."""
+    """Each table as `<stem>.<name>.csv` (UTF-8, '*' where suppressed); an empty table is not shown on the
+    page, so it gets no CSV."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
     for name, frame in tables_.items():
         path = out_dir / f"{stem}.{name}.csv"
+        if frame.empty:
+            path.unlink(missing_ok=True)
+            continue
         frame.to_csv(path, index=False, lineterminator="\n")
         written.append(path)
     return written
