@@ -35,6 +35,13 @@ def test_county_pages_list_every_lea_and_link_the_built_ones(tmp_path):
     index = (leas / "index.md").read_text()
     assert "2 LEA reports in 2 counties" in index
     assert "[Los Angeles Unified](19/19647330000000-x.ipynb)" in index and "- [Alameda County](01/index.md) (2 LEAs)" in index
+    assert "- [Los Angeles County](19/index.md) (1 LEA)" in index
+
+
+def test_one_county_is_not_counties(tmp_path):
+    leas = tmp_path / "book" / "leas"
+    book.write_county_pages(RECORDS[:1], tmp_path, leas)
+    assert "1 LEA report in 1 county." in (leas / "index.md").read_text()
 
 
 def test_toc_has_counties_as_chapters_and_built_leas_as_sections(tmp_path):

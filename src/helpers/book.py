@@ -62,15 +62,20 @@ def _lea_table(records: list[LeaRecord], name: str, caption: str, page_dir: Path
     return lines + [":::", myst.csv_link(pd.DataFrame(plain, columns=head), name), ""]
 
 
+def _n(count: int, one: str, many: str | None = None) -> str:
+    """'1 county', '2 counties'."""
+    return f"{count:,} {one if count == 1 else many or one + 's'}"
+
+
 def write_county_pages(records: list[LeaRecord], root: Path, leas_dir: Path) -> list[Path]:
     """The LEA index (every LEA, filterable) and one page per county listing its LEAs; files whose text
     is unchanged are not rewritten (an incremental build then skips them)."""
     written = []
     counties = by_county(records)
     built = sum(r.built for r in records)
-    index = [f"# LEA reports\n", f"{built} LEA reports in {len(counties)} counties. Type in the box to find an "
-             "LEA by name, CDS code, type or county, or open a county:\n"]
-    index += [f"- [{md_text(name)}]({code}/index.md) ({len(group)} LEAs)" for code, name, group in counties]
+    index = [f"# LEA reports\n", f"{_n(built, 'LEA report')} in {_n(len(counties), 'county', 'counties')}. "
+             "Type in the box to find an LEA by name, CDS code, type or county, or open a county:\n"]
+    index += [f"- [{md_text(name)}]({code}/index.md) ({_n(len(group), 'LEA')})" for code, name, group in counties]
     ordered = [r for _code, _name, group in counties for r in group]
     index += [""] + _lea_table(ordered, "tab-all-leas", "Every LEA", leas_dir, root, county=True)
     stable_write.write_if_changed(leas_dir / "index.md", "\n".join(index))
@@ -79,7 +84,7 @@ def write_county_pages(records: list[LeaRecord], root: Path, leas_dir: Path) -> 
         page = leas_dir / code / "index.md"
         n_built = sum(r.built for r in group)
         title = md_text(name if name.endswith("County") else f"{name} County")
-        lines = [f"# {title}\n", f"LEA reports for {title}: {len(group)} LEAs, {n_built} with a report.\n"]
+        lines = [f"# {title}\n", f"LEA reports for {title}: {_n(len(group), 'LEA')}, {n_built:,} with a report.\n"]
         lines += _lea_table(group, f"tab-leas-{code}", f"LEAs of {title}", page.parent, root)
         stable_write.write_if_changed(page, "\n".join(lines))
         written.append(page)
@@ -100,7 +105,7 @@ def toc(records: list[LeaRecord], root: Path, leas_dir: Path) -> dict:
         counties.append(entry)
     book = root / "book"
     chapters = [{"file": _doc(book / f"{name}.md", root)} for name in CHAPTERS]
-    parts = [{"caption": "About this report", "chapters": chapters}]
+    parts = [{"caption": "The technical report", "chapters": chapters}]
     if counties:
         parts.append({"caption": "LEA reports", "chapters": [{"file": _doc(leas_dir / "index.md", root)}] + counties})
     return {"format": "jb-book", "root": _doc(book / "intro.md", root), "parts": parts}
