@@ -11,7 +11,7 @@ from matplotlib.colors import to_hex
 from helpers import chapter_charts, chapters, changelog, charts, cuts, layouts, myst, pages
 from helpers.runner import LeaRecord
 
-from .conftest import DNCUSD
+from .conftest import DNCUSD, ROOT
 
 
 @pytest.fixture(scope="module")
@@ -31,28 +31,41 @@ def test_scale_ranges_cover_loss_to_hoss_without_gaps(cut_tables):
     assert g.cuts == (2367, 2432, 2490)
     assert grade3["From"].tolist() == [g.loss, 2367, 2432, 2490]  # LOSS, then the three cuts
     assert grade3["To"].tolist() == [2366, 2431, 2489, g.hoss]  # each level ends one below the next cut
-    assert grade3["Level"].iloc[0] == "1 Standard Not Met"
+    assert grade3["Performance level"].iloc[0] == "1 Standard Not Met"
 
 
 def test_scale_range_chart_uses_the_level_colours_and_is_deterministic(cut_tables):
     t = table_by_id(cut_tables, "cast_2019plus")
     fig = chapter_charts.scale_ranges(t)
     colours = {to_hex(p.get_facecolor()).upper() for p in fig.axes[0].patches}
-    assert colours == {c.upper() for c in charts.LEVEL_COLOURS.values()}
+    assert colours == {charts.LEVEL_COLOURS[k].upper() for k in (1, 2, 3, 4)}
     assert charts.png(fig) == charts.png(chapter_charts.scale_ranges(t))
 
 
 def test_assessments_page_has_numbered_tables_charts_alt_text_and_data(cut_tables, tmp_path):
-    text = chapters.assessments_page(cut_tables, tmp_path)
-    scale = [t for t in cut_tables if t.score_kind == "scale"]
-    assert sorted(p.stem for p in tmp_path.glob("*.png")) == sorted(myst.label("fig-ranges", t.id) for t in scale)
-    assert text.count("```{figure}") == len(scale) and text.count(":::{dropdown}") == len(scale)
-    assert all(re.search(r":alt: Horizontal bar chart of the scale score range", text) for _ in scale)
-    assert text.count("```{table}") == len(cut_tables) + 1  # the tests table and one per cut table
-    assert "capa&#95;ela&#95;panel" in text and "fig-ranges-capa" not in text  # raw-score CAPA tables: no chart
+    alternatives = cuts.load_family(ROOT / "params" / "alt_cuts" / "sb_illustrative_alternative.yml")
+    text = chapters.assessments_page(cut_tables, tmp_path, alternatives)
+    every = cut_tables + alternatives
+    assert sorted(p.stem for p in tmp_path.glob("*.png")) == sorted(myst.label("fig-ranges", t.id) for t in every)
+    assert text.count("```{figure}") == len(every) and text.count(":::{dropdown}") == len(every)
+    assert text.count(":alt: Horizontal bar chart of the scale score range") == sum(
+        t.score_kind == "scale" for t in every)
+    assert ":alt: Horizontal bar chart of the raw score range of each test level (I to V) for CAPA ELA (panel cut " \
+           "set), 2008–2015" in text
+    assert text.count("```{table}") == len(every) + 1  # the tests table and one per cut table
+    assert "```{table} Illustrative values. Cut scores of capa&#95;ela&#95;panel (illustrative), by CAPA test " \
+           "level." in text
     assert text.index("### Smarter Balanced Summative") < text.index("### California Science Test") \
-        < text.index("### California Alternate Assessments")
-    assert "Illustrative values" in text  # CAA science and CAPA are flagged
+        < text.index("### California Alternate Assessments") < text.index("### Alternative cut sets")
+    assert "#### sb&#95;ela&#95;alternative&#95;2021plus" in text
+
+
+def test_capa_ranges_chart_draws_five_levels_by_test_level(cut_tables):
+    capa = next(t for t in cut_tables if t.id == "capa_ela_panel")
+    fig = chapter_charts.scale_ranges(capa)
+    assert [t.get_text() for t in fig.axes[0].get_yticklabels()] == [f"Level {v}" for v in ("I", "II", "III", "IV", "V")]
+    colours = {to_hex(p.get_facecolor()).upper() for p in fig.axes[0].patches}
+    assert colours == {c.upper() for c in charts.LEVEL_COLOURS.values()}  # all five level colours
 
 
 def test_summary_page_shows_state_and_county_with_stars_for_hidden_values(sample_tables, tmp_path):
@@ -133,3 +146,15 @@ def test_summary_charts_are_redrawn_only_when_their_data_change(sample_tables, t
     assert len(drawn) == 1  # the county's levels chart; its trend chart and the state's are kept
     chapters.remove_stale_figures(tmp_path, [])
     assert list(tmp_path.iterdir()) == []  # keys go with their figures
+
+
+def test_trend_charts_mark_the_pandemic_years():
+    from matplotlib.figure import Figure
+
+    ax = Figure().subplots()
+    charts.mark_pandemic_years(ax, [2019, 2020, 2021, 2022])
+    assert [t.get_text() for t in ax.texts] == ["no testing", "low\nparticipation"]
+    assert [round(p.get_x() + p.get_width() / 2, 2) for p in ax.patches] == [2021.0]
+    ax = Figure().subplots()
+    charts.mark_pandemic_years(ax, [2017, 2018])
+    assert not ax.texts and not ax.patches

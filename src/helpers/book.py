@@ -161,13 +161,14 @@ def generate_pages(p: Paths, release_status: str = "final") -> None:
     gen = p.book / "_generated"
     figures = p.book / chapters.FIGURES
     cut_tables = cutting.load_all()
-    charted = [chapters.assessments_page(cut_tables, figures),
+    alternatives = [t for f in sorted((p.params / "alt_cuts").glob("*.yml")) for t in cutting.load_family(f)]
+    charted = [chapters.assessments_page(cut_tables, figures, alternatives),
                chapters.summary_page(data["levels"], data["trends"], figures)]
     chapters.remove_stale_figures(figures, charted)
     pages.write(gen / "release.md", release.page_md(release_status))
     pages.write(gen / "sources.md", pages.sources_page(sources))
     pages.write(gen / "eras.md", pages.eras_page())
-    pages.write(gen / "levels_palette.md", chapters.levels_note())
+    pages.write(gen / "levels_palette.md", chapters.levels_note(cut_tables))
     pages.write(gen / "assessments.md", charted[0])
     pages.write(gen / "statewide.md", charted[1])
     pages.write(gen / "run_status.md", changelog.run_status_page(runner.read_manifest(p.manifest)))

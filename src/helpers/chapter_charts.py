@@ -6,10 +6,10 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from . import params
-from .charts import LEVEL_COLOURS
+from .charts import LEVEL_COLOURS, mark_pandemic_years
 from .cuts import CutTable
 
-# Tests are told apart by line style and marker as well as colour; none of these is a level colour.
+# Tests are told apart by line style and marker as well as colour (lines, never the bars levels are drawn as).
 TEST_STYLE = {1: ("#000000", "-", "o"), 2: ("#009E73", "--", "s"), 17: ("#CC79A7", ":", "^")}
 OTHER_TEST = ("#777777", "-.", "D")
 
@@ -22,7 +22,8 @@ def scale_range_data(table: CutTable) -> pd.DataFrame:
         starts = (g.loss, *g.cuts)
         ends = tuple(c - 1 for c in g.cuts) + (g.hoss,)
         for code, name, lo, hi in zip(table.level_codes, table.level_names, starts, ends):
-            rows.append({"Grade": grade, "Level": f"{code} {name}", "From": int(lo), "To": int(hi)})
+            rows.append({"CAPA level" if table.score_kind == "raw" else "Grade": grade,
+                         "Performance level": f"{code} {name}", "From": int(lo), "To": int(hi)})
     return pd.DataFrame(rows)
 
 
@@ -37,14 +38,25 @@ def scale_ranges(table: CutTable) -> Figure:
         for k, (code, name) in enumerate(zip(table.level_codes, table.level_names)):
             ax.barh(row, edges[k + 1] - edges[k], left=edges[k], color=LEVEL_COLOURS[code], height=0.7,
                     label=name if row == 0 else None)
-    ax.set_yticks(range(len(grades)), [f"Grade {g}" for g in grades], fontsize=8)
+    unit = "Level" if table.score_kind == "raw" else "Grade"  # CAPA: test levels I–V
+    ax.set_yticks(range(len(grades)), [f"{unit} {g}" for g in grades], fontsize=8)
     ax.invert_yaxis()
     ax.set_xlabel(f"{'Raw' if table.score_kind == 'raw' else 'Scale'} score", fontsize=8)
     ax.tick_params(axis="x", labelsize=8)
-    ax.set_title(f"{params.test_info(int(table.test_id)).label}, {table.years_text}", fontsize=10)
-    fig.legend(loc="lower center", ncol=len(table.level_codes), frameon=False, fontsize=8)
+    ax.set_title(f"{table_label(table)}, {table.years_text}", fontsize=10)
+    fig.legend(loc="lower center", ncol=len(table.level_codes), frameon=False, fontsize=8 if len(grades) > 3 else 7)
     fig.tight_layout(rect=(0, 0.12, 1, 1))
     return fig
+
+
+SUBJECTS = {"ela": "ELA", "math": "Mathematics", "science": "Science"}
+
+
+def table_label(table: CutTable) -> str:
+    """The test a cut table is for: its label in params/tests.yml, or (CAPA) family, subject and cut set."""
+    if isinstance(table.test_id, int):
+        return params.test_info(table.test_id).label
+    return f"{table.family.upper()} {SUBJECTS.get(table.subject, table.subject)} ({table.cut_set} cut set)"
 
 
 def _test_label(test_id: int) -> str:
@@ -64,6 +76,7 @@ def entity_trend(trend: pd.DataFrame) -> Figure:
         ax.plot(years, value, color=colour, linestyle=style, marker=marker, label=_test_label(test_id))
     ax.set_ylim(0, 100)
     ax.set_xticks(years)
+    mark_pandemic_years(ax, years)
     ax.tick_params(labelsize=8)
     ax.set_ylabel("% Met and Above (All Grades)", fontsize=8)
     ax.legend(loc="upper left", frameon=False, fontsize=8)

@@ -57,7 +57,7 @@ def tests_table() -> pd.DataFrame:
 
 
 def cut_table(t: CutTable) -> pd.DataFrame:
-    rows = [{"Grade": g, "LOSS": c.loss,
+    rows = [{"Level" if t.score_kind == "raw" else "Grade": g, "LOSS": c.loss,
              **{f"{name} from": cut for name, cut in zip(t.level_names[1:], c.cuts)}, "HOSS": c.hoss}
             for g, c in t.grades.items()]
     return pd.DataFrame(rows)
@@ -67,13 +67,15 @@ def _scale_alt(t: CutTable) -> str:
     grades = list(t.grades)
     lo = min(g.loss for g in t.grades.values())
     hi = max(g.hoss for g in t.grades.values())
-    return (f"Horizontal bar chart of the {t.score_kind} score range of each grade ({grades[0]} to {grades[-1]}) "
-            f"for {params.test_info(int(t.test_id)).label}, {t.years_text}, from {lo:g} to {hi:g}, divided into "
+    unit = "test level" if t.score_kind == "raw" else "grade"
+    return (f"Horizontal bar chart of the {t.score_kind} score range of each {unit} ({grades[0]} to {grades[-1]}) "
+            f"for {cc.table_label(t)}, {t.years_text}, from {lo:g} to {hi:g}, divided into "
             f"{t.n_levels} performance levels ({', '.join(t.level_names)}) at the cut scores listed in the table.")
 
 
-def assessments_page(tables: list[CutTable], fig_dir: Path) -> str:
-    """Tests and their levels, then every cut table (with a chart of the score ranges for scale scores)."""
+def assessments_page(tables: list[CutTable], fig_dir: Path, alternatives: list[CutTable] = ()) -> str:
+    """Tests and their levels, then every cut table with a chart of its score ranges, then the alternative
+    cut sets the impact tables compare with (params/alt_cuts/)."""
     out = ["## Tests and performance levels\n",
            myst.table(tests_table(), "CAASPP tests and their performance levels (params/tests.yml).", "tab-tests"),
            "\n## Cut scores\n",
@@ -86,22 +88,36 @@ def assessments_page(tables: list[CutTable], fig_dir: Path) -> str:
         if t.family != family:
             family = t.family
             out.append(f"### {md_text(FAMILY_TITLES.get(family, family))}\n")
-        out.append(f"#### {md_text(t.id)}\n")
-        out.append(f"Test {md_text(t.test_id)} ({md_text(t.subject)}), years {t.years_text}, cut set "
-                   f"**{md_text(t.cut_set)}**, status **{t.status}**.\n")
-        if t.is_illustrative:
-            out.append(f"{ILLUSTRATIVE} {md_text(t.note or '')}\n")
-        elif t.note:
-            out.append(f"{md_text(t.note)}\n")
-        out.append(myst.table(cut_table(t), f"Cut scores of {md_text(t.id)} ({t.status}), by grade.",
-                              myst.label("tab-cuts", t.id)))
-        out.append(f"Source: {md_text(t.source)}\n")
-        if t.score_kind == "scale" and isinstance(t.test_id, int):
-            name = myst.label("fig-ranges", t.id)
-            path = _save(lambda: cc.scale_ranges(t), t, fig_dir, name)
-            caption = (f"Score ranges of the performance levels by grade, {md_text(t.id)} ({t.status}).")
-            out.append(myst.chart(path, caption, _scale_alt(t), name, cc.scale_range_data(t)))
+        out += _cut_section(t, fig_dir)
+    if alternatives:
+        out.append("### Alternative cut sets (impact tables only)\n")
+        out.append("Cut sets that the cut-score impact chapter compares with the official ones "
+                   "(`params/alt_cuts/`, or any file given to `caaspp-book tables --alt-cuts`). They never "
+                   "decide a published level.\n")
+        for t in alternatives:
+            out += _cut_section(t, fig_dir)
     return "\n".join(out)
+
+
+def _cut_section(t: CutTable, fig_dir: Path) -> list[str]:
+    """One cut table: what it is for, its status and note, its values, source and score-range chart."""
+    unit = "CAPA test level" if t.score_kind == "raw" else "grade"
+    flag = "Illustrative values. " if t.is_illustrative else ""
+    out = [f"#### {md_text(t.id)}\n",
+           f"Test {md_text(t.test_id)} ({md_text(t.subject)}), years {t.years_text}, cut set "
+           f"**{md_text(t.cut_set)}**, status **{t.status}**.\n"]
+    if t.is_illustrative:
+        out.append(f"{ILLUSTRATIVE} {md_text(t.note or '')}\n")
+    elif t.note:
+        out.append(f"{md_text(t.note)}\n")
+    out.append(myst.table(cut_table(t), f"{flag}Cut scores of {md_text(t.id)} ({t.status}), by {unit}.",
+                          myst.label("tab-cuts", t.id)))
+    out.append(f"Source: {md_text(t.source)}\n")
+    name = myst.label("fig-ranges", t.id)
+    path = _save(lambda: cc.scale_ranges(t), t, fig_dir, name)
+    caption = f"{flag}Score ranges of the performance levels by {unit}, {md_text(t.id)} ({t.status})."
+    out.append(myst.chart(path, caption, _scale_alt(t), name, cc.scale_range_data(t)))
+    return out
 
 
 # ---------------------------------------------------------------- statewide and county summary
@@ -156,7 +172,8 @@ def _trend_alt(name: str, trend: pd.DataFrame) -> str:
         values = ", ".join(f"{int(r.year)} {r.pct_met_and_above:.2f}" for r in shown.itertuples())
         parts.append(f"{params.test_info(int(test_id)).label}: {values or 'no published values'}")
     return (f"Line chart of All Grades % met and above by year, {years[0]}–{years[-1]}, for {name}, one line per "
-            f"test; years without results are gaps. " + "; ".join(parts) + ".")
+            f"test; years without results are gaps (2019–20: no testing) and 2020–21 is shaded (low "
+            f"participation, shorter test). " + "; ".join(parts) + ".")
 
 
 def entity_section(cds: str, name: str, year: int, rows: pd.DataFrame, trend: pd.DataFrame, fig_dir: Path) -> str:
@@ -198,12 +215,17 @@ def summary_page(levels: pd.DataFrame, trends: pd.DataFrame, fig_dir: Path) -> s
     return "\n".join(out)
 
 
-def levels_note() -> str:
-    """The palette of performance levels used across the book, with a swatch of each colour."""
+def levels_note(cut_tables: list[CutTable] = ()) -> str:
+    """The palette of performance levels used across the book (a swatch of each colour), as a numbered table
+    with its CSV."""
     sb, caa = params.test_info(1).levels, params.test_info(3).levels
-    lines = ["| Level | Smarter Balanced and CAST | CAAs | Colour |", "|---|---|---|---|"]
-    for k, colour in charts.LEVEL_COLOURS.items():
-        swatch = f'<span class="caaspp-swatch" style="background-color: {colour}"></span>'
-        lines.append(f"| {k} | {md_text(sb[k - 1])} | {md_text(caa[k - 1]) if k <= len(caa) else ''} | "
-                     f"{swatch} `{colour}` |")
-    return "\n".join(lines) + "\n"
+    capa = next((t.level_names for t in cut_tables if t.family == "capa"), ())
+    name = lambda levels, k: levels[k - 1] if k <= len(levels) else ""  # noqa: E731
+    frame = pd.DataFrame([{"Level": k, "Smarter Balanced and CAST": name(sb, k), "CAAs": name(caa, k),
+                           "CAPA": name(capa, k), "Colour": f"`{colour}`"} for k, colour in charts.LEVEL_COLOURS.items()])
+    text = myst.table(frame, "The colour of each performance level in every chart of the book (Okabe–Ito "
+                      "colour-blind-safe palette).", "tab-level-colours")
+    for colour in charts.LEVEL_COLOURS.values():  # a swatch before each code; the CSV keeps the code alone
+        text = text.replace(f"| `{colour}` |", f'| <span class="caaspp-swatch" style="background-color: {colour}">'
+                                             f"</span> `{colour}` |")
+    return text

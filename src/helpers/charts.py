@@ -12,7 +12,8 @@ from . import params, report
 from .store import LeaSlice
 
 # Okabe–Ito palette: level 1 (lowest) … level 4 (highest), fixed across the book.
-LEVEL_COLOURS = {1: "#D55E00", 2: "#E69F00", 3: "#56B4E9", 4: "#0072B2"}
+# Okabe–Ito colours, one per level code across the book; level 5 exists only on the five-level CAPA scale.
+LEVEL_COLOURS = {1: "#D55E00", 2: "#E69F00", 3: "#56B4E9", 4: "#0072B2", 5: "#000000"}
 
 
 def level_shares(piece: LeaSlice) -> pd.DataFrame:
@@ -73,6 +74,19 @@ def png(fig: Figure) -> bytes:
     return buf.getvalue()
 
 
+NO_TESTING, LOW_PARTICIPATION = 2020, 2021  # spring years: 2019–20 not tested; 2020–21 few tested, shorter test
+
+
+def mark_pandemic_years(ax, years: list[int]) -> None:
+    """The 2019–20 gap labelled "no testing" and 2020–21 shaded as "low participation" (Methods: trends)."""
+    years = [int(y) for y in years]
+    if NO_TESTING in years:
+        ax.text(NO_TESTING, 50, "no testing", rotation=90, ha="center", va="center", fontsize=6, color="#555555")
+    if LOW_PARTICIPATION in years:
+        ax.axvspan(LOW_PARTICIPATION - 0.45, LOW_PARTICIPATION + 0.45, color="#E8E8E8", zorder=0, linewidth=0)
+        ax.text(LOW_PARTICIPATION, 98, "low\nparticipation", ha="center", va="top", fontsize=6, color="#555555")
+
+
 TREND_STYLE = {"lea": ("#0072B2", "-", "o"), "county": ("#009E73", "--", "s"), "state": ("#555555", ":", "^")}
 
 
@@ -94,6 +108,7 @@ def trend(piece: LeaSlice) -> Figure:
         ax.set_title(params.test_info(test_id).label, fontsize=10)
         ax.set_ylim(0, 100)
         ax.set_xticks(years)
+        mark_pandemic_years(ax, years)
         ax.set_xlim(min(years) - 0.5, max(years) + 0.5)  # the same years on every panel, one test's alone too
         ax.tick_params(labelsize=8)
         ax.set_ylabel("% Met and Above (All Grades)", fontsize=8)

@@ -137,7 +137,8 @@ def trend_alt(piece: LeaSlice) -> str:
              for k, part in own.groupby("test_id", sort=True)]
     years = sorted(int(y) for y in t["year"].unique())
     return (f"Line chart of All Grades % Met and Above by year, {years[0]}–{years[-1]}, for {piece.name} "
-            f"beside {piece.county_name} and the state, one panel per test; years without results are gaps. "
+            f"beside {piece.county_name} and the state, one panel per test; years without results are gaps "
+            f"(2019–20: no testing) and 2020–21 is shaded (low participation, shorter test). "
             f"{piece.name}: " + ("; ".join(parts) or "no published values") + ".")
 
 
