@@ -77,8 +77,9 @@ def test_notebook_draws_the_charts_with_alt_text_data_and_csv_links(executed):
     assert data[0].endswith(CSV_LINK.format("dncusd.levels_chart.csv")) and "</table>" in data[0]
     assert data[1].endswith(CSV_LINK.format("dncusd.trend_chart.csv")) and "</table>" in data[1]
     links = re.findall(r'<a href="([^"]+)" download>Download this table \(CSV\)</a>', html)
-    assert links == ["dncusd.summary.csv", "dncusd.by_grade.csv", "dncusd.levels_chart.csv", "dncusd.schools.csv",
-                     "dncusd.trend_chart.csv", "dncusd.trend.csv", "dncusd.impact.csv"]
+    assert links == ["dncusd.summary.csv", "dncusd.by_grade.csv", "dncusd.by_group.csv", "dncusd.levels_chart.csv",
+                     "dncusd.schools.csv", "dncusd.trend_chart.csv", "dncusd.trend.csv", "dncusd.matched_grade.csv",
+                     "dncusd.impact.csv"]
     assert all((out / name).exists() for name in links)
     assert sorted(p.name for p in out.glob("dncusd.*.csv")) == sorted(links)
     # one link per table shown: the page's tables and the charts' data tables
@@ -123,10 +124,14 @@ def test_every_table_and_chart_has_a_numbered_caption(executed):
     assert re.findall(r"<caption>(.*?)</caption>", html) == [
         "Table 1. All Grades summary, Del Norte County Unified, spring 2022.",
         "Table 2. Results by grade, Del Norte County Unified, spring 2022.",
-        "Table 3. All Grades results by school, Del Norte County Unified, spring 2022.",
-        "Table 4. All Grades % Met and Above by year and change from the prior year: Del Norte County Unified, "
+        "Table 3. All Grades % Met and Above by student group, Del Norte County Unified beside Del Norte County "
+        "and the state, spring 2022.",
+        "Table 4. All Grades results by school, Del Norte County Unified, spring 2022.",
+        "Table 5. All Grades % Met and Above by year and change from the prior year: Del Norte County Unified, "
         "Del Norte County and the state.",
-        "Table 5. Cut-score impact: % at and above each level under the official and alternative cuts, "
+        "Table 6. Matched-grade change: grade g in spring 2022 beside grade g−1 in spring 2021, Del Norte County "
+        "Unified (not the same students).",
+        "Table 7. Cut-score impact: % at and above each level under the official and alternative cuts, "
         "Del Norte County Unified, spring 2022.",
     ]
     assert re.findall(r"<figcaption>(.*?)</figcaption>", html) == [
@@ -135,7 +140,7 @@ def test_every_table_and_chart_has_a_numbered_caption(executed):
         "Figure 2. All Grades % Met and Above by year: Del Norte County Unified, Del Norte County and the state.",
     ]
     # the caption is the table's own first child
-    assert html.count('class="dataframe caaspp-table"><caption>Table ') == 5
+    assert html.count('class="dataframe caaspp-table"><caption>Table ') == 7
 
 
 def test_captions_are_numbered_per_page_and_escaped():
@@ -182,3 +187,15 @@ def test_runner_titles_the_page_and_hides_parameters(sample_store, sample_tables
 
 def test_slug_transliterates():
     assert runner.slug("Para Los Niños Middle") == "para-los-ninos-middle"
+
+
+def test_group_and_matched_grade_tables_hold_the_published_values(executed):
+    _, out = executed
+    groups = (out / "dncusd.by_group.csv").read_text(encoding="utf-8").splitlines()
+    assert groups[0] == ("test,student_group,with_scores,pct_met_and_above,county_pct_met_and_above,"
+                         "state_pct_met_and_above")
+    assert "ELA,All Students,1748,27.86,29.61,47.06" in groups  # the sample has All Students only
+    matched = (out / "dncusd.matched_grade.csv").read_text(encoding="utf-8").splitlines()
+    assert matched[0] == "test,grade,pct_met_and_above,prior_grade_prior_year_pct_met_and_above,matched_grade_change"
+    grade4 = next(line for line in matched if line.startswith("ELA,Grade 4,"))
+    assert grade4.endswith(",–,–")  # the sample's 2021 file has no grade results for the LEA: nothing to set beside

@@ -100,8 +100,9 @@ def test_names_are_escaped_in_markdown_and_html():
 
 def test_csvs_have_plain_numbers_and_stars(dncusd, tmp_path):
     paths = report.write_csvs(report.tables(dncusd), tmp_path, "lea")
-    assert sorted(p.name for p in paths) == ["lea.by_grade.csv", "lea.impact.csv", "lea.schools.csv",
-                                             "lea.summary.csv", "lea.trend.csv"]
+    assert sorted(p.name for p in paths) == ["lea.by_grade.csv", "lea.by_group.csv", "lea.impact.csv",
+                                             "lea.matched_grade.csv", "lea.schools.csv", "lea.summary.csv",
+                                             "lea.trend.csv"]
     text = (tmp_path / "lea.summary.csv").read_text()
     assert "ELA,Del Norte County Unified,1829,1750,1748,8.70,19.16,27.86,25.40,46.74" in text
 
@@ -128,4 +129,23 @@ def test_an_lea_without_impact_rows_gets_no_impact_csv(sample_tables, tmp_path):
     (tmp_path / "lea.impact.csv").write_text("from an earlier run\n")
     paths = report.write_csvs(page, tmp_path, "lea")
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(p.name for p in paths) == [
-        "lea.by_grade.csv", "lea.schools.csv", "lea.summary.csv", "lea.trend.csv"]
+        "lea.by_grade.csv", "lea.by_group.csv", "lea.matched_grade.csv", "lea.schools.csv", "lea.summary.csv",
+        "lea.trend.csv"]
+
+
+def test_matched_grade_sets_grade_g_beside_grade_g_minus_1_a_year_earlier(sample_tables):
+    piece = stores.lea_slice(sample_tables, DNCUSD, 2018)
+    table = report.matched_grade(piece).set_index(["test", "grade"])
+    trends = pd.read_parquet(sample_tables / "trends.parquet")
+    ela = trends[(trends["cds"] == DNCUSD) & (trends["test_id"] == 1) & (trends["student_group_id"] == 1)]
+    value = ela.set_index(["year", "grade"])["pct_met_and_above"]
+    row = table.loc[("ELA", "Grade 4")]
+    assert row["pct_met_and_above"] == f"{value[(2018, 4)]:.2f}"
+    assert row["prior_grade_prior_year_pct_met_and_above"] == f"{value[(2017, 3)]:.2f}" == "29.15"
+    assert row["matched_grade_change"] == f"{value[(2018, 4)] - value[(2017, 3)]:+.2f}"
+    assert table.loc[("ELA", "Grade 3"), "prior_grade_prior_year_pct_met_and_above"] == report.NO_DATA
+
+
+def test_by_group_sets_the_lea_beside_county_and_state(dncusd):
+    table = report.by_group(dncusd).set_index(["test", "student_group"])
+    assert table.loc[("ELA", "All Students")].tolist() == ["1748", "27.86", "29.61", "47.06"]

@@ -93,6 +93,10 @@ COLUMNS: dict[str, dict[str, str]] = {
         "cut_a": "official cut (level minimum)", "pct_at_and_above_a": "% at and above, official cuts",
         "cut_b": "alternative cut", "pct_at_and_above_b": "% at and above, alternative cuts",
         "diff_pct_at_and_above": "alternative − official (points)", "status": "official or illustrative cut values",
+        "student_group": "student group (CAASPP Student Group ID's name)",
+        "prior_grade_prior_year_pct_met_and_above": "the LEA's % Met and Above in the grade below, the year before",
+        "matched_grade_change": "% Met and Above minus the grade below a year earlier (points; not the same "
+                                "students)",
     },
 }
 

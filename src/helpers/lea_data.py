@@ -170,16 +170,17 @@ def _write_table(con: duckdb.DuckDBPyConnection, source: str, name: str, codes: 
 
 
 class SliceHasher:
-    """store.slice_sha256 of LEA slices from in-memory copies of the rows slices read (one year, All
-    Students, published), county by county."""
+    """store.slice_sha256 of LEA slices from in-memory copies of the rows slices read (one year's published
+    rows: All Students, and every group's All Grades of LEAs, counties and the state), county by county."""
 
     def __init__(self, tables_dir: Path, year: int) -> None:
         self.year = year
         self.con = duckdb.connect()
         self.con.execute(f"CREATE TABLE h_levels AS SELECT * FROM {stores.table(tables_dir, 'levels')} "
-                         f"WHERE year = ? AND student_group_id = 1 AND source = 'published'", [year])
+                         f"WHERE year = ? AND source = 'published' AND (student_group_id = 1 OR "
+                         f"(grade = 13 AND type_id IN (4, 5, 6, 9, 10)))", [year])  # + every group's All Grades
         self.con.execute(f"CREATE TABLE h_trends AS SELECT * FROM {stores.table(tables_dir, 'trends')} "
-                         f"WHERE student_group_id = 1 AND grade = 13")
+                         f"WHERE student_group_id = 1 AND (grade = 13 OR year = ?)", [year])
         self.con.execute(f"CREATE TABLE h_impact AS SELECT * FROM {stores.table(tables_dir, 'impact')}")
         self.lea = {name: _has_lea(self.con, f"h_{name}") for name in TABLES}
         self.county: str | None = None

@@ -73,6 +73,19 @@ def suppression_rules(params_dir: Path | None = None) -> tuple[SuppressionRule, 
                  for r in load_yaml(path)["rules"])
 
 
+@lru_cache(maxsize=None)
+def group_names(params_dir: Path | None = None) -> dict[int, str]:
+    """Student group ID → name: the groups computed from student records and the other groups research files
+    report (params/student_groups.yml)."""
+    doc = load_yaml((params_dir or default_paths().params) / "student_groups.yml")
+    names = {int(k): str(v["name"]) for k, v in doc["groups"].items()}
+    return names | {int(k): str(v) for k, v in (doc.get("names") or {}).items()}
+
+
+def group_name(group_id: int) -> str:
+    return group_names().get(int(group_id), f"Student group {int(group_id)}")
+
+
 def pct_decimals(year: int) -> int:
     """Decimals of published level percentages: whole numbers before 2016–17 (facts §4a, S20)."""
     return 0 if int(year) <= 2016 else 2

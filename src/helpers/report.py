@@ -26,7 +26,9 @@ LABELS = {
     "pct_at_and_above_a": "% at and above (official)", "cut_b": "Alternative cut",
     "pct_at_and_above_b": "% at and above (alternative)", "diff_pct_at_and_above": "Difference",
     "status": "Cut values", "county_pct_met_and_above": "County % Met and Above",
-    "state_pct_met_and_above": "State % Met and Above",
+    "state_pct_met_and_above": "State % Met and Above", "student_group": "Student group",
+    "prior_grade_prior_year_pct_met_and_above": "Grade below, prior year: % Met and Above",
+    "matched_grade_change": "Matched-grade change",
 }
 
 
@@ -132,6 +134,52 @@ def trend(piece: LeaSlice) -> pd.DataFrame:
     return wide
 
 
+def by_group(piece: LeaSlice) -> pd.DataFrame:
+    """All Grades % Met and Above of every student group: the LEA (with its students with scores) beside its
+    county and the state, for the same test and group."""
+    g = piece.groups
+    cols = ["test", "student_group", "with_scores", "pct_met_and_above", "county_pct_met_and_above",
+            "state_pct_met_and_above"]
+    if g.empty:
+        return pd.DataFrame(columns=cols)
+    role = g["cds"].map({piece.cds: "lea", piece.cds[:2] + "0" * 12: "county", "0" * 14: "state"})
+    shown = pd.concat([g[["test_id", "student_group_id"]].assign(role=role),
+                       publish(g, ("pct_met_and_above",))[["with_scores", "pct_met_and_above"]]], axis=1)
+    wide = shown.pivot_table(index=["test_id", "student_group_id"], columns="role", aggfunc="first",
+                             values=["with_scores", "pct_met_and_above"])
+    lea = wide.xs("lea", axis=1, level=1) if "lea" in wide.columns.get_level_values(1) else None
+    if lea is None:
+        return pd.DataFrame(columns=cols)
+    out = pd.DataFrame(index=lea.index)
+    out["with_scores"] = lea["with_scores"]
+    out["pct_met_and_above"] = lea["pct_met_and_above"]
+    for other in ("county", "state"):
+        found = other in wide.columns.get_level_values(1)
+        out[f"{other}_pct_met_and_above"] = wide[("pct_met_and_above", other)] if found else NO_DATA
+    out = out.fillna(NO_DATA).reset_index()
+    out.insert(0, "test", out.pop("test_id").map(lambda t_: params.test_info(int(t_)).label))
+    out.insert(1, "student_group", out.pop("student_group_id").map(params.group_name))
+    return out[cols]
+
+
+def matched_grade(piece: LeaSlice) -> pd.DataFrame:
+    """Grade g this year beside grade g−1 a year earlier (% Met and Above): entities' results a year apart,
+    not the same students."""
+    m = piece.matched
+    cols = ["test", "grade", "pct_met_and_above", "prior_grade_prior_year_pct_met_and_above",
+            "matched_grade_change"]
+    if m.empty:
+        return pd.DataFrame(columns=cols)
+    hidden = m["suppressed"].fillna(False).astype(bool)
+    out = pd.DataFrame({"test": m["test_id"].map(lambda t_: params.test_info(int(t_)).label),
+                        "grade": m["grade"].map(params.grade_label),
+                        "pct_met_and_above": _text(m["pct_met_and_above"], hidden, "{:.2f}"),
+                        "prior_grade_prior_year_pct_met_and_above": _text(
+                            m["prior_grade_prior_year_pct_met_and_above"], pd.Series(False, index=m.index), "{:.2f}"),
+                        "matched_grade_change": _text(m["matched_grade_change"], hidden, "{:+.2f}")})
+    return out.reset_index(drop=True)
+
+
 def impact_table(piece: LeaSlice) -> pd.DataFrame:
     """The LEA's cut-score impact rows (present only where student-level scores exist), tidy."""
     if piece.impact.empty:
@@ -159,8 +207,9 @@ def impact_note(piece: LeaSlice) -> str:
 
 
 def tables(piece: LeaSlice) -> dict[str, pd.DataFrame]:
-    return {"summary": summary(piece), "by_grade": by_grade(piece), "schools": schools(piece),
-            "trend": trend(piece), "impact": impact_table(piece)}
+    return {"summary": summary(piece), "by_grade": by_grade(piece), "by_group": by_group(piece),
+            "schools": schools(piece), "trend": trend(piece), "matched_grade": matched_grade(piece),
+            "impact": impact_table(piece)}
 
 
 def display(table: pd.DataFrame) -> pd.DataFrame:

@@ -73,6 +73,8 @@ class LeaSlice:
     rows: pd.DataFrame
     trend: pd.DataFrame
     impact: pd.DataFrame
+    groups: pd.DataFrame  # All Grades rows of every student group: the LEA, its county and the state
+    matched: pd.DataFrame  # the LEA's grade rows of `year` in the trends table (matched-grade view)
 
     @property
     def type_label(self) -> str:
@@ -135,13 +137,17 @@ def assemble_slice(run: Callable[[str, list], pd.DataFrame], sources: dict[str, 
                     WHERE cds IN (?, ?, ?) AND student_group_id = 1 AND grade = 13
                     ORDER BY test_id, year, cds""", [cds, county, "0" * 14])  # a total order: same bytes, same hash
     impact = run(f"SELECT * FROM {sources['impact']} WHERE cds = ?", [cds])
+    groups = run(f"""SELECT * FROM {sources['levels']} WHERE source = 'published' AND year = ? AND grade = 13
+                     AND cds IN (?, ?, ?) ORDER BY test_id, student_group_id, cds""", [year, cds, county, "0" * 14])
+    matched = run(f"""SELECT * FROM {sources['trends']} WHERE cds = ? AND student_group_id = 1 AND year = ?
+                      AND grade < 13 ORDER BY test_id, grade""", [cds, year])
     return LeaSlice(cds, year, str(first["entity_name"]), int(first["type_id"]), cds[:2], county_name,
-                    rows.reset_index(drop=True), trend, impact)
+                    rows.reset_index(drop=True), trend, impact, groups, matched)
 
 
 def slice_sha256(piece: LeaSlice) -> str:
     """A stable hash of the data an LEA page is made from."""
     digest = hashlib.sha256()
-    for frame in (piece.rows, piece.trend, piece.impact):
+    for frame in (piece.rows, piece.trend, piece.impact, piece.groups, piece.matched):
         digest.update(frame.to_csv(index=False).encode())
     return digest.hexdigest()
