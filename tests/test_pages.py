@@ -9,7 +9,7 @@ import pytest
 
 from helpers import counting, myst, pages
 
-from .conftest import DNCUSD
+from .conftest import DNCUSD, ROOT
 
 
 def test_counting_page_lists_every_rule_as_the_reader_applies_it():
@@ -72,3 +72,17 @@ def test_impact_tables_put_both_cut_sets_side_by_side_with_the_difference(sample
     assert "```{table} Illustrative values. CAPA ELA: for each CAPA level" in text
     assert "## Smarter Balanced ELA — Del Norte County Unified (08618200000000)" in text
     assert text.count("```{table} Illustrative values.") == text.count("```{table}")  # every set here is
+
+
+def test_methods_lists_every_cut_table_with_its_status_and_source():
+    from helpers import cuts
+
+    tables = cuts.load_all()
+    alternatives = cuts.load_family(ROOT / "params" / "alt_cuts" / "sb_illustrative_alternative.yml")
+    text = pages.cut_register_page(tables, alternatives)
+    rows = [line for line in text.splitlines() if line.startswith("| `")]
+    assert len(rows) == len(tables) + len(alternatives) == 16
+    sb = next(r for r in rows if r.startswith("| `sb_ela_2021plus` |"))
+    assert sb.startswith("| `sb_ela_2021plus` | 1 | ela | 2021–present | official | official | Thresholds: CDE ")
+    capa = next(r for r in rows if r.startswith("| `capa_ela_sspi` |"))
+    assert "| 2008–2015 | sspi | illustrative | California Department of Education, &quot;CAPA Proposed" in capa

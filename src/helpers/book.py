@@ -168,6 +168,7 @@ def generate_pages(p: Paths, release_status: str = "final") -> None:
     pages.write(gen / "release.md", release.page_md(release_status))
     pages.write(gen / "sources.md", pages.sources_page(sources))
     pages.write(gen / "eras.md", pages.eras_page())
+    pages.write(gen / "cut_register.md", pages.cut_register_page(cut_tables, alternatives))
     pages.write(gen / "levels_palette.md", chapters.levels_note(cut_tables))
     pages.write(gen / "assessments.md", charted[0])
     pages.write(gen / "statewide.md", charted[1])

@@ -46,6 +46,16 @@ def eras_page() -> str:
                       "tab-layout-eras")
 
 
+def cut_register_page(tables: list, alternatives: list = ()) -> str:
+    """Every cut table in params/ (official, illustrative and the impact tables' alternatives) with its
+    status and source; the values are in the assessments chapter."""
+    rows = [{"Cut table": f"`{t.id}`", "Test": str(t.test_id), "Subject": t.subject, "Years": t.years_text,
+             "Cut set": t.cut_set, "Status": t.status, "Source": " ".join(str(t.source).split())}
+            for t in [*tables, *alternatives]]
+    return myst.table(pd.DataFrame(rows), "Cut tables in params/cuts/ and params/alt_cuts/: status and source "
+                      "(values by grade in the Assessments chapter).", "tab-cut-register")
+
+
 def suppression_page() -> str:
     """The rules by year (from params/suppression.yml) and the algorithm (helpers.suppress's docstring)."""
     from . import params, suppress
