@@ -319,3 +319,48 @@ def test_store_is_parquet_readable_by_duckdb(ingested):
     [(pct,)] = duckdb.sql(f"SELECT pct_met_and_above FROM read_parquet('{store / 'results.parquet'}') "
                           f"WHERE cds = '{DNCUSD}' AND year = 2022 AND test_id = 1 AND grade = 13").fetchall()
     assert pct == 27.86
+
+
+# ---------------------------------------------------------------- result eras without a real sample here
+
+def _quoted(fields: list[str]) -> str:
+    return ",".join(f'"{f}"' for f in fields) + "\n"
+
+
+AREAS_2015 = [f"Area {k} Percentage {b} Standard" for k in (1, 2, 3, 4) for b in ("Above", "At or Near", "Below")]
+ERA_A_HEADER = ["County Code", "District Code", "School Code", "Filler", "Test Year", "Subgroup ID", "Test Type",
+                "Total CAASPP Enrollment", "Total Tested At Entity Level", "Total Tested at Subgroup Level", "Grade",
+                "Test Id", "CAASPP Reported Enrollment", "Students Tested", "Mean Scale Score",
+                "Percentage Standard Exceeded", "Percentage Standard Met", "Percentage Standard Met and Above",
+                "Percentage Standard Nearly Met", "Percentage Standard Not Met", "Students with Scores", *AREAS_2015]
+DOMAINS = [f"{d} Domain Percent {b} Standard" for d in ("Life Sciences", "Physical Sciences", "Earth and Space Sciences")
+           for b in ("Below", "Near", "Above")]
+B_CAST_HEADER = ["County Code", "District Code", "School Code", "Filler", "Test Year", "Demographic ID", "Test Type",
+                 "Total Number Tested at Entity Level and Demographic",
+                 "Total Number Tested with Valid Scores at this Demographic", "Grade", "Test Id",
+                 "CAST Reported Enrollment", "Total Number of Students Tested",
+                 "Total Number of Students with Valid Scores", "Mean Scale Score", "Percentage Standard Exceeded",
+                 "Percentage Standard Met", "Percentage Standard Met and Above", "Percentage Standard Nearly Met",
+                 "Percentage Standard Not Met", *DOMAINS]
+
+
+@pytest.mark.parametrize("year, header, values, entities, era", [
+    (2015, ERA_A_HEADER, ["08", "61820", "0000000", "", "2015", "1", "B", "1900", "1700", "1690", "13", "1", "1800",
+                          "1700", "", "9", "20", "29", "26", "45", "1690", *["33"] * 12],
+     "sb_ca2015entities_csv__county08_DelNorte_plus_state.txt", "A"),
+    (2019, B_CAST_HEADER, ["08", "61820", "0000000", "", "2019", "1", "B", "1700", "1690", "13", "17", "1800",
+                           "1700", "1690", "", "9", "20", "29", "26", "45", *["33"] * 9],
+     "cast_ca2019entities_csv__county08_DelNorte_plus_state.txt", "B-CAST"),
+])
+def test_eras_a_and_b_cast_are_told_by_their_header(tmp_path, year, header, values, entities, era):
+    """No real 2015–16 or CAST 2019 research file is vendored: a one-row file with the era's header names
+    (caaspp-facts.md §4b) must be recognised and read like the real ones."""
+    path = tmp_path / "results_without_a_telling_name.txt"  # the name says nothing: the header decides
+    path.write_text(_quoted(header) + _quoted(values), encoding="cp1252")
+    kind, frame, src = ingest.read_file(path)
+    assert (kind, src.era, len(frame)) == ("results", ERA[era], 1)
+    row = frame.iloc[0]
+    assert (row["student_group_id"], row["grade"], row["pct_met_and_above"], row["with_scores"]) == (1, 13, 29.0, 1690)
+    store = ingest.build([path, REAL / entities])
+    joined = store["results"].iloc[0]
+    assert (joined["cds"], joined["type_id"], joined["year"]) == (DNCUSD, 6, year)
