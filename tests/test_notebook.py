@@ -43,9 +43,9 @@ def test_notebook_shows_the_published_values(executed, sample_tables):
     assert "<td>Del Norte County Unified</td>" in html
     assert "<td>27.86</td>" in html and "<td>47.06</td>" in html  # LEA and state ELA % met and above
     assert "<td>Crescent Elk Middle</td>" in html
-    assert "| CDS code | 08618200000000 |" in outputs(nb, "text/markdown")
+    assert "- **CDS code:** 08618200000000\n" in outputs(nb, "text/markdown")
     sha = stores.slice_sha256(stores.lea_slice(sample_tables, DNCUSD, 2022))
-    assert f"| Data SHA-256 | `{sha}` |" in outputs(nb, "text/markdown")
+    assert f"- **Data SHA-256:** `{sha}`\n" in outputs(nb, "text/markdown")
 
 
 def test_notebook_refuses_data_other_than_the_planned_slice(sample_store, sample_tables, tmp_path):

@@ -138,6 +138,29 @@ def test_every_lea_table_has_a_csv_link_that_resolves(site):
             assert copied.read_bytes() == (site.leas / "08" / href).read_bytes()
 
 
+def test_every_table_of_every_page_has_its_csv_link(site):
+    """Chapters, county pages and LEA pages: as many CSV links as tables in the article, each link under its
+    table (nothing but the table's own container between them) and resolving to a CSV whose header is the
+    table's."""
+    from bs4 import BeautifulSoup
+
+    checked = 0
+    for page in html_pages(site):
+        article = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser").find("article")
+        if article is None:
+            continue
+        tables = article.find_all("table")
+        links = article.find_all("a", string=re.compile(r"^Download this table \(CSV\)$"))
+        assert len(links) == len(tables), (page, len(tables), len(links))
+        for table, link in zip(tables, links):
+            assert table.find_next("a", string=re.compile(r"^Download this table")) is link, page  # the next link
+            csv = (page.parent / link["href"]).resolve()
+            header = csv.read_text(encoding="utf-8").splitlines()[0]
+            assert header.split(",")[0].strip('"'), (page, csv)
+            checked += 1
+    assert checked > 60
+
+
 def test_no_broken_internal_links(site):
     assert links.check(site.html) == []
 

@@ -250,7 +250,8 @@ def md_text(text: str) -> str:
 
 
 def header_md(piece: LeaSlice, data_sha256: str) -> str:
-    return (f"| | |\n|---|---|\n| LEA | {md_text(piece.name)} |\n| CDS code | {piece.cds} |\n"
-            f"| Type | {piece.type_label} |\n| County | {md_text(piece.county_name)} |\n"
-            f"| Test year | {piece.year - 1}–{str(piece.year)[2:]} (spring {piece.year}) |\n"
-            f"| Data SHA-256 | `{data_sha256}` |\n")
+    """Who the page is about, as a list (not a table: every table on a page has a CSV, these facts need none)."""
+    return (f"- **LEA:** {md_text(piece.name)}\n- **CDS code:** {piece.cds}\n- **Type:** {piece.type_label}\n"
+            f"- **County:** {md_text(piece.county_name)}\n"
+            f"- **Test year:** {piece.year - 1}–{str(piece.year)[2:]} (spring {piece.year})\n"
+            f"- **Data SHA-256:** `{data_sha256}`\n")
