@@ -52,8 +52,8 @@ def test_assessments_page_has_numbered_tables_charts_alt_text_and_data(cut_table
         t.score_kind == "scale" for t in every)
     assert ":alt: Horizontal bar chart of the raw score range of each test level (I to V) for CAPA ELA (panel cut " \
            "set), 2008–2015" in text
-    assert text.count("```{table}") == len(every) + 1  # the tests table and one per cut table
-    assert "```{table} Illustrative values. Cut scores of capa&#95;ela&#95;panel (illustrative), by CAPA test " \
+    assert text.count(":::{table}") == len(every) + 1  # the tests table and one per cut table
+    assert ":::{table} Illustrative values. Cut scores of capa&#95;ela&#95;panel (illustrative), by CAPA test " \
            "level." in text
     assert text.index("### Smarter Balanced Summative") < text.index("### California Science Test") \
         < text.index("### California Alternate Assessments") < text.index("### Alternative cut sets")
@@ -126,7 +126,7 @@ def test_version_suffix_of_research_file_names():
 def test_myst_blocks():
     frame = pd.DataFrame({"A": [1], "B": ["x_y"]})
     table = myst.table(frame, "Caption", "tab-x", numbers=True)
-    assert table.startswith("```{table} Caption\n:name: tab-x\n:class: caaspp-table\n\n| A | B |")
+    assert table.startswith(":::{table} Caption\n:name: tab-x\n:class: caaspp-table\n\n| A | B |")
     block = myst.chart("_generated/figures/f.png", "Cap.", "Alt\ntext", "fig-f", frame)
     assert ":alt: Alt text\n" in block and ":::{dropdown} Data for {numref}`fig-f`" in block
     assert myst.label("fig", "08000000000000", "Trend") == "fig-08000000000000-trend"

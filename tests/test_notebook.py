@@ -199,3 +199,12 @@ def test_group_and_matched_grade_tables_hold_the_published_values(executed):
     assert matched[0] == "test,grade,pct_met_and_above,prior_grade_prior_year_pct_met_and_above,matched_grade_change"
     grade4 = next(line for line in matched if line.startswith("ELA,Grade 4,"))
     assert grade4.endswith(",–,–")  # the sample's 2021 file has no grade results for the LEA: nothing to set beside
+
+
+def test_an_empty_table_is_a_sentence_without_a_csv_link():
+    from helpers import outputs as out
+
+    frame = pd.DataFrame(columns=["school", "cds"])
+    shown = out.table(frame, "s", "schools", "Table 4. All Grades results by school, <Castle Rock>, spring 2022.").data
+    assert shown == ('<p class="caaspp-empty">Table 4. All Grades results by school, &lt;Castle Rock&gt;, spring '
+                     "2022. None for this LEA.</p>")

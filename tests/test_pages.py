@@ -39,7 +39,7 @@ def test_every_table_gets_its_csv_and_a_link_while_a_sink_is_active(tmp_path):
         text = myst.table(frame, "Cap.", "tab-x")
         with pytest.raises(ValueError, match="two tables are named 'tab-x'"):
             myst.table(frame, "Again.", "tab-x")
-    assert text.endswith("```\n\n[Download this table (CSV)](/book/_generated/csv/tab-x.csv)\n")
+    assert text.endswith(":::\n\n[Download this table (CSV)](/book/_generated/csv/tab-x.csv)\n")
     assert "| a&#95;b.txt | `ab12` | 3 |" in text  # code spans are not escaped, text is
     assert (folder / "tab-x.csv").read_text() == "File,SHA-256,Rows\na_b.txt,ab12,3\n"
     assert sorted(p.name for p in folder.iterdir()) == ["tab-x.csv"]  # the stale CSV is gone
@@ -69,9 +69,9 @@ def test_impact_tables_put_both_cut_sets_side_by_side_with_the_difference(sample
     assert row.endswith(f"| {adv['pct_at_and_above_a']:.1f} | {adv['pct_at_and_above_b']:.1f} | "
                         f"{diff:+.1f} |".replace("-", "−").replace("+0.0", "0.0"))
     assert "| Level |  | Far Below Basic · Panel | Far Below Basic · SSPI | Far Below Basic · SSPI − Panel |" in text
-    assert "```{table} Illustrative values. CAPA ELA: for each CAPA level" in text
+    assert ":::{table} Illustrative values. CAPA ELA: for each CAPA level" in text
     assert "## Smarter Balanced ELA — Del Norte County Unified (08618200000000)" in text
-    assert text.count("```{table} Illustrative values.") == text.count("```{table}")  # every set here is
+    assert text.count(":::{table} Illustrative values.") == text.count(":::{table}")  # every set here is
 
 
 def test_methods_lists_every_cut_table_with_its_status_and_source():

@@ -110,7 +110,8 @@ def table(frame: pd.DataFrame, caption: str, name: str, index: bool = False, num
     """A numbered table with a caption (`caption` is Markdown: escape entity names with md_text);
     `numbers`: the compact style of the LEA pages' result tables."""
     style = ":class: caaspp-table\n" if numbers else ""
-    return (f"```{{table}} {_one_line(caption)}\n:name: {name}\n{style}\n{md_table(frame, index=index)}```\n"
+    # a colon fence: a backtick fence's info string (the caption) may not contain backticks
+    return (f":::{{table}} {_one_line(caption)}\n:name: {name}\n{style}\n{md_table(frame, index=index)}:::\n"
             + csv_link(frame, name, index))
 
 

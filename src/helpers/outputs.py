@@ -58,9 +58,13 @@ def captioned(table_html: str, caption: str | None) -> str:
 
 
 def table(frame: pd.DataFrame, stem: str, name: str, caption: str | None = None):
-    """The page's table (escaped text, with its caption) followed by the link to its CSV."""
+    """The page's table (escaped text, with its caption) followed by the link to its CSV; an empty table
+    is a sentence instead (report.write_csvs writes no CSV for it), such as a charter's schools."""
     from IPython.display import HTML
 
+    if frame.empty:
+        text = html.escape(" ".join(f"{caption or ''} None for this LEA.".split()))
+        return HTML(f'<p class="caaspp-empty">{text}</p>')
     return HTML(captioned(report.html_table(frame).data, caption) + csv_link(stem, name))
 
 

@@ -10,6 +10,7 @@ import json
 import os
 import re
 import shutil
+import subprocess
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -18,19 +19,27 @@ from typing import Callable
 from . import book, pdf_report, release, runner
 from .paths import Paths
 
-FORMAT = "5"  # bump when the print set-up changes: every PDF is printed again
+FORMAT = "6"  # bump when the print set-up changes: every PDF is printed again
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run", "--font-render-hinting=none"]
 MARGIN = {"top": "16mm", "bottom": "14mm", "left": "10mm", "right": "10mm"}
 FIXED_DATE = b"D:20000101000000+00'00'"
 REPORT = "caaspp-technical-report.pdf"
-# Before printing: open collapsed data tables, drop links that would carry this machine's file paths, then
-# wait for web fonts and two frames (the theme's icon script swaps icons in a frame after `load`)
+# Before printing: open collapsed data tables, drop links that would carry this machine's file paths, mark
+# table cells for caaspp-print.css (a short cell, such as a number, year, range or CDS code, never wraps; a
+# token over 60 characters, such as a SHA-256 or a path in an error, may wrap anywhere; other text wraps
+# between words), then wait for web fonts and two frames (the theme's icon script swaps icons after `load`)
 PREPARE = """async () => {
   document.querySelectorAll('details').forEach(d => { d.open = true; });
   document.querySelectorAll('a[href]').forEach(a => {
     const href = a.getAttribute('href');
     if (!/^(https?:|mailto:|#)/.test(href)) a.removeAttribute('href');
+  });
+  document.querySelectorAll('td, th').forEach(cell => {
+    const text = cell.textContent.trim();
+    if (text.split(/\\s+/).some(word => word.length > 60)) cell.classList.add('caaspp-long');
+    else if (text.length <= 10 || !/\\s/.test(text)) cell.classList.add('caaspp-nowrap');
+    else cell.classList.add('caaspp-wrap');
   });
   await document.fonts.ready;
   await new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)));
@@ -46,6 +55,13 @@ def chromium() -> str:
                             "or set CAASPP_CHROMIUM")
 
 
+def page_texts(path: Path) -> list[str]:
+    """The text of each page of a PDF (poppler's pdftotext, installed with Chromium by `make sysdeps`)."""
+    text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    return text.split("\f")[:-1] if text.endswith("\f") else text.split("\f")
+
+
 @dataclass
 class PrintJob:
     key: str  # CDS code, or "report"
@@ -53,6 +69,7 @@ class PrintJob:
     out: Path
     sha256: str
     title: str
+    paged_contents: bool = False  # the report: its contents list gets each chapter's page (`print_pdf`)
 
 
 @dataclass
@@ -151,6 +168,33 @@ def page_count(path: Path) -> int:
     return len(re.findall(rb"/Type\s*/Page(?![s\w])", path.read_bytes()))
 
 
+# The contents list's page slots (pdf_report.PAGE_SLOT), in order, get their numbers
+FILL_PAGES = """numbers => document.querySelectorAll('.toc-page').forEach((slot, i) => {
+  slot.textContent = numbers[i];
+})"""
+
+
+async def print_pdf(page, job: PrintJob, path: Path, header: str, footer: str) -> None:
+    """Print a loaded, prepared page to `path`. A job with `paged_contents` is printed twice: the first print
+    gives the page each chapter starts on (pdftotext), the second has those numbers in the contents list,
+    whose slots keep their size either way, so no page moves (checked). Two prints rather than one because
+    only a print tells where the later chapters start (an LEA summary starts a page but may run onto a
+    second). Cost: the report's print time doubles, no more (2,300 LEA summaries, 2,357 pages: 90 s once,
+    178 s twice, with two pdftotext reads of 6 s), a few per cent of the LEA PDFs' time at that scale."""
+    options = dict(format="Letter", landscape=True, print_background=True, display_header_footer=True,
+                   header_template=header, footer_template=footer, margin=MARGIN, outline=True, tagged=True)
+    await page.pdf(path=str(path), **options)
+    if not job.paged_contents:
+        return
+    wanted = pdf_report.headings(job.source.read_text(encoding="utf-8"))
+    first = pdf_report.start_pages(wanted, await asyncio.to_thread(page_texts, path))
+    await page.evaluate(FILL_PAGES, [str(n) for n in first])
+    await page.pdf(path=str(path), **options)
+    second = pdf_report.start_pages(wanted, await asyncio.to_thread(page_texts, path))
+    if second != first:
+        raise RuntimeError(f"chapters moved when the contents got their page numbers: {first} → {second}")
+
+
 async def _print_all(batches: list[list[PrintJob]], status: str, css: str, n: int,
                      on_done: Callable[[Printed], None] | None) -> tuple[list[Printed], list[float]]:
     """Print the batches one after the other in one browser, `n` pages at a time within a batch; return
@@ -173,9 +217,7 @@ async def _print_all(batches: list[list[PrintJob]], status: str, css: str, n: in
                     await page.evaluate(PREPARE)
                     tmp = job.out.with_name(f".{job.out.name}.tmp")
                     job.out.parent.mkdir(parents=True, exist_ok=True)
-                    await page.pdf(path=str(tmp), format="Letter", landscape=True, print_background=True,
-                                   display_header_footer=True, header_template=header, footer_template=footer,
-                                   margin=MARGIN, outline=True, tagged=True)
+                    await print_pdf(page, job, tmp, header, footer)
                     normalise(tmp)
                     tmp.replace(job.out)
                     done = Printed(job.key, "", job.sha256, page_count(job.out),
@@ -226,7 +268,7 @@ def report_job(p: Paths, records: list[runner.LeaRecord], status: str, css: str)
     work.parent.mkdir(parents=True, exist_ok=True)
     work.write_text(doc, encoding="utf-8")
     digest = hashlib.sha256(f"{FORMAT}\0{status}\0{doc}".encode("utf-8")).hexdigest()
-    return PrintJob("report", work, out_dir(p) / REPORT, digest, title)
+    return PrintJob("report", work, out_dir(p) / REPORT, digest, title, paged_contents=True)
 
 
 def make(p: Paths, jobs_n: int = 2, force: bool = False, only: list[str] | None = None,

@@ -161,7 +161,7 @@ def scan(folders: Iterable[Path], root: Path, year: int | None, known_codes: Ite
 def file_findings(path: Path, year: int | None, known: set[str], paths: list[str],
                   secret: dict[str, str]) -> list[tuple[str, str]]:
     suffix = path.suffix.lower()
-    if suffix == ".pdf":
+    if suffix == ".pdf":  # its tables are the built HTML pages printed, judged there (tests/test_site.py)
         return text_findings(pdf_text(path), known, paths, secret)
     if suffix not in TEXT_SUFFIXES:
         return []
