@@ -15,9 +15,10 @@ def page(site: Path, rel: str, body: str) -> None:
 
 def test_internal_links_must_resolve_to_files_of_the_site(tmp_path):
     site = tmp_path / "html"
-    page(site, "index.html", '<a href="book/a.html#x">a</a> <a href="https://example.org/">ext</a> '
-                             '<a href="#top">top</a> <a href="mailto:x@y.z">m</a> <img src="data:image/png;base64,AA">')
-    page(site, "book/a.html", '<a href="../index.html">up</a> <a href="b.csv?download=1">csv</a> '
+    page(site, "index.html", '<a id="top"></a><a href="book/a.html#x">a</a> <a href="https://example.org/">ext</a> '
+                             '<a href="#top">top</a> <a href="mailto:x@y.z">m</a> <img src="data:image/png;base64,AA">'
+                             '<a href="book/a.html#gone">gone</a> <a href="#nowhere">nowhere</a>')
+    page(site, "book/a.html", '<h2 id="x">x</h2><a href="../index.html">up</a> <a href="b.csv?download=1">csv</a> '
                               '<img src="../_images/missing.png"> <a href="../../outside.html">out</a> '
                               '<a href="/book/">dir</a> <script src="../_static/x.js"></script>')
     (site / "book" / "b.csv").write_text("a\n1\n")
@@ -26,7 +27,8 @@ def test_internal_links_must_resolve_to_files_of_the_site(tmp_path):
     page(site, "_static/webpack-macros.html", "<link href=\"{{ pathto('x.css', 1) }}\">")  # theme template
     broken = {(b.page, b.target) for b in links.check(site)}
     assert broken == {("book/a.html", "../_images/missing.png"), ("book/a.html", "../../outside.html"),
-                      ("book/a.html", "../_static/x.js")}
+                      ("book/a.html", "../_static/x.js"), ("index.html", "book/a.html#gone"),
+                      ("index.html", "#nowhere")}
 
 
 def test_refs_are_unquoted_and_fragments_dropped():
