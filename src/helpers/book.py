@@ -172,7 +172,8 @@ def generate_pages(p: Paths, release_status: str = "final") -> None:
     pages.write(gen / "levels_palette.md", chapters.levels_note(cut_tables))
     pages.write(gen / "assessments.md", charted[0])
     pages.write(gen / "statewide.md", charted[1])
-    pages.write(gen / "run_status.md", changelog.run_status_page(runner.read_manifest(p.manifest)))
+    records = runner.read_manifest(p.manifest)
+    pages.write(gen / "run_status.md", changelog.run_status_page(records))
     pages.write(gen / "change_log.md",
                 changelog.change_log_page(cut_tables, [int(y) for y in data["years"]["year"]]))
     pages.write(gen / "columns.md", pages.columns_page())
@@ -180,8 +181,7 @@ def generate_pages(p: Paths, release_status: str = "final") -> None:
     pages.write(gen / "counting.md", pages.counting_page())
     pages.write(gen / "data_quality.md",
                 pages.data_quality_page(data["reconciliation"], sources, data["suppression"]))
-    names = {r.cds: r.name for r in runner.read_manifest(p.manifest)}
-    pages.write(gen / "impact.md", pages.impact_page(data["impact"], names))
+    pages.write(gen / "impact.md", pages.impact_page(data["impact"], {r.cds: r.name for r in records}))
 
 
 def add_back_matter(toc_path: Path, root: Path) -> None:
