@@ -22,7 +22,8 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from helpers import book, manifest  # noqa: E402
+from helpers import manifest  # noqa: E402
+from helpers.site import book
 
 # sphinx-book-theme options per layout (html_theme_options, merged into Jupyter Book's)
 LAYOUTS = {
@@ -30,7 +31,7 @@ LAYOUTS = {
     "collapsed": {"collapse_navbar": True},  # only the current county's LEAs
     "chapters": {"max_navbar_depth": 1},  # counties only; LEAs reached from county tables
     "lea-static": {"max_navbar_depth": 1},  # and LEA pages get a fixed sidebar (no toctree resolution)
-    "shipped": {"max_navbar_depth": 1},  # lea-static + one doctree in memory (helpers.sphinx_memory): _config.yml
+    "shipped": {"max_navbar_depth": 1},  # lea-static + one doctree in memory (helpers.site.sphinx_memory): _config.yml
 }
 LEA_SIDEBAR = {"book/leas/*/[0-9]*": ["navbar-logo.html", "search-button-field.html", "caaspp-lea-nav.html"]}
 SIDEBARS = {"lea-static": LEA_SIDEBAR, "shipped": LEA_SIDEBAR}
@@ -54,8 +55,8 @@ def make_book(source: Path, dest: Path, n: int | None, layout: str) -> list[mani
     config["sphinx"]["config"].pop("html_css_files", None)
     config["sphinx"]["config"].pop("html_js_files", None)
     config.get("html", {}).pop("favicon", None)
-    extensions = [e for e in config["sphinx"]["config"]["extensions"] if e != "helpers.sphinx_memory"]
-    config["sphinx"]["config"]["extensions"] = extensions + (["helpers.sphinx_memory"] if layout == "shipped" else [])
+    extensions = [e for e in config["sphinx"]["config"]["extensions"] if e != "helpers.site.sphinx_memory"]
+    config["sphinx"]["config"]["extensions"] = extensions + (["helpers.site.sphinx_memory"] if layout == "shipped" else [])
     (dest / "_config.yml").write_text(yaml.safe_dump(config, sort_keys=False))
     (dest / "book" / "intro.md").write_text("# Scale test\n\nLEA pages only.\n")
     for name in book.CHAPTERS:

@@ -119,8 +119,9 @@ def step(name: str, root: Path, cmd: list[str], log: Path, check: bool = True) -
 
 
 def compare(work: Path, jobs: int, n: int = 50) -> dict:
-    from helpers import manifest, runner
-    from helpers import store as stores
+    from helpers.core import manifest
+    from helpers.ingest import store as stores
+    from helpers.run import runner
 
     print(f"\n1. {n} synthetic LEAs: naive papermill CLI loop + build vs caaspp-book run + build", flush=True)
     log = work / "compare.log"
@@ -221,7 +222,7 @@ def warm(work: Path, jobs: int) -> dict:
 
 def per_lea(work: Path, statewide_result: dict | None) -> dict:
     """Where an LEA's time goes, from the cold run's timings; plus a bare kernel start for scale."""
-    from helpers import kernels
+    from helpers.run import kernels
 
     print("\n4. Time per LEA", flush=True)
     timings = json.loads((work / "timings-cold.json").read_text())

@@ -6,7 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from helpers import contract, ingest
+from helpers.ingest import files as ingest
+from helpers.stats import contract
+from helpers.synth import impact_example
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "data" / "sample"
@@ -23,5 +25,5 @@ def sample_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def sample_tables(sample_store: Path) -> Path:
     out = sample_store.parent / "tables"
-    contract.write(contract.compute(sample_store), out)
+    contract.write(contract.compute(sample_store, impact_example.inputs()), out)
     return out

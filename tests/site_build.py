@@ -14,7 +14,7 @@ import threading
 from pathlib import Path
 from typing import Iterator
 
-from helpers import pdf
+from helpers.publish import pdf
 
 from .conftest import ROOT
 

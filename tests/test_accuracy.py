@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers import accuracy
-from helpers.cuts import find, load_all
-from helpers.synth_students import students_for_lea
+from helpers.core.cuts import find, load_all
+from helpers.stats import accuracy
+from helpers.synth.students import students_for_lea
 
 from .conftest import DNCUSD, ROOT
 

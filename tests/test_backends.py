@@ -11,7 +11,7 @@ import time
 import pytest
 from jupyter_client.manager import AsyncKernelManager
 
-from helpers import backends, kernels
+from helpers.run import backends, kernels
 
 from .conftest import ROOT
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import yaml
 
-from helpers import book
-from helpers.manifest import LeaRecord
+from helpers.core.manifest import LeaRecord
+from helpers.site import book
 
 
 def rec(cds: str, name: str, county: str, county_name: str, status: str = "ok") -> LeaRecord:

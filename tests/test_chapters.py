@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import re
-
 import pandas as pd
 import pytest
 from matplotlib.colors import to_hex
 
-from helpers import chapter_charts, chapters, changelog, charts, cuts, layouts, myst, pages
-from helpers.runner import LeaRecord
+from helpers.core import cuts
+from helpers.ingest import layouts
+from helpers.report import charts
+from helpers.run.runner import LeaRecord
+from helpers.site import changelog, chapter_charts, chapters, myst, pages
 
 from .conftest import DNCUSD, ROOT
 

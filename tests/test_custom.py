@@ -9,10 +9,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers import custom, tables
-from helpers.cuts import load_all
-from helpers.errors import InputError
-from helpers.synth_students import students_for_lea
+from helpers.core.cuts import load_all
+from helpers.core.errors import InputError
+from helpers.stats import custom, tables
+from helpers.synth.students import students_for_lea
 
 from .conftest import DNCUSD, ROOT
 

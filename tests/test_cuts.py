@@ -8,8 +8,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from helpers.cuts import CutTable, GradeCuts, find, load_all, load_family, norm_grade
-from helpers.errors import InputError
+from helpers.core.cuts import (
+    CutTable,
+    GradeCuts,
+    find,
+    load_all,
+    load_family,
+    norm_grade,
+)
+from helpers.core.errors import InputError
 
 ROOT = Path(__file__).resolve().parents[1]
 PARAMS = ROOT / "params"

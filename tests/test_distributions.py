@@ -8,9 +8,9 @@ import statistics
 import numpy as np
 import pandas as pd
 
-from helpers import distributions, tables
-from helpers.cuts import find, load_all
-from helpers.synth_students import students_for_lea
+from helpers.core.cuts import find, load_all
+from helpers.stats import distributions, tables
+from helpers.synth.students import students_for_lea
 
 from .conftest import DNCUSD, ROOT
 

@@ -10,11 +10,20 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from helpers import pdf
-from helpers.paths import Paths
+from helpers.core.paths import Paths
+from helpers.publish import pdf
 
 from .conftest import DNCUSD
-from .site_build import ARTIFACTS, browser, cli, page_images, pdf_pages, scratch_project, serve, steps
+from .site_build import (
+    ARTIFACTS,
+    browser,
+    cli,
+    page_images,
+    pdf_pages,
+    scratch_project,
+    serve,
+    steps,
+)
 
 pytestmark = pytest.mark.slow
 NAME = "<script>alert(1)</script> Niños"

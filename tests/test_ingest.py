@@ -14,7 +14,8 @@ import duckdb
 import pandas as pd
 import pytest
 
-from helpers import ingest, layouts
+from helpers.ingest import files as ingest
+from helpers.ingest import layouts
 
 from .conftest import DNCUSD, ROOT, SAMPLE
 

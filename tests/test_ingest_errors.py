@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from helpers import ingest
 from helpers.cli import app
-from helpers.errors import InputError
+from helpers.core.errors import InputError
+from helpers.ingest import files as ingest
 
 from .conftest import ROOT, SAMPLE
 

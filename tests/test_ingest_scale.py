@@ -1,7 +1,7 @@
 """Ingest at scale: gzipped inputs, the Arrow typing path against pandas' reading, and the streamed store.
 
 The real statewide 2023 entities file is vendored gzipped (data/reference/README.md gives the hash of its
-uncompressed bytes); the research rows come from helpers.synth_statewide on counties 08 and 12.
+uncompressed bytes); the research rows come from helpers.synth.statewide on counties 08 and 12.
 """
 
 from __future__ import annotations
@@ -17,9 +17,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from helpers import ingest, layouts
-from helpers import synth_statewide as synth
-from helpers.errors import InputError
+from helpers.core.errors import InputError
+from helpers.ingest import files as ingest
+from helpers.ingest import layouts
+from helpers.synth import statewide as synth
 
 from .conftest import DNCUSD, ROOT, SAMPLE
 

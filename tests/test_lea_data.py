@@ -9,9 +9,13 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from helpers import contract, ingest, lea_data
-from helpers import store as stores
-from helpers import synth_statewide as sw
+from helpers.core.paths import default_paths
+from helpers.ingest import files as ingest
+from helpers.ingest import store as stores
+from helpers.run import lea_data
+from helpers.stats import contract
+from helpers.synth import impact_example
+from helpers.synth import statewide as sw
 
 from .conftest import DNCUSD
 
@@ -22,9 +26,9 @@ pytestmark = pytest.mark.slow
 def synthetic_tables(tmp_path_factory) -> Path:
     """~150 synthetic LEAs in 7 counties (the first 700 entities of the 2023 entities file)."""
     work = tmp_path_factory.mktemp("synthetic")
-    sw.generate(sw.REFERENCE_ENTITIES, work / "raw", 2023, 0, [1], max_entities=700)
+    sw.generate(default_paths().reference_entities, work / "raw", 2023, 0, [1], max_entities=700)
     ingest.ingest([work / "raw"], work / "store")
-    contract.write(contract.compute(work / "store"), work / "tables")
+    contract.write(contract.compute(work / "store", impact_example.inputs()), work / "tables")
     return work / "tables"
 
 

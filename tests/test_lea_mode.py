@@ -13,11 +13,20 @@ import pytest
 from bs4 import BeautifulSoup
 from typer.testing import CliRunner
 
-from helpers import cli, ingest, lea_mode, lea_tables, privacy, release
-from helpers import publish as publishing
-from helpers.errors import InputError
-from helpers.paths import Paths
-from helpers.synth_students import add_score_details, students_for_lea, write_student_file
+from helpers import cli
+from helpers.core.errors import InputError
+from helpers.core.paths import Paths
+from helpers.ingest import files as ingest
+from helpers.lea_mode import book as lea_mode
+from helpers.publish import export as publishing
+from helpers.publish import privacy
+from helpers.site import release
+from helpers.stats import lea_tables
+from helpers.synth.students import (
+    add_score_details,
+    students_for_lea,
+    write_student_file,
+)
 
 from .conftest import DNCUSD, ROOT, SAMPLE
 

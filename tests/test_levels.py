@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers.cuts import CutTable, find, load_all
-from helpers.levels import NO_SCORE, classify, classify_frame, pct_at_and_above
+from helpers.core.cuts import CutTable, find, load_all
+from helpers.core.levels import NO_SCORE, classify, classify_frame, pct_at_and_above
 
 PARAMS = Path(__file__).resolve().parents[1] / "params"
 TABLES = load_all(PARAMS)

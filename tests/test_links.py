@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from helpers import links
+from helpers.publish import links
 
 
 def page(site: Path, rel: str, body: str) -> None:

@@ -13,8 +13,10 @@ import pandas as pd
 import papermill as pm
 import pytest
 
-from helpers import columns, privacy, runner
-from helpers import store as stores
+from helpers.ingest import store as stores
+from helpers.publish import privacy
+from helpers.run import runner
+from helpers.stats import columns
 
 from .conftest import DNCUSD, ROOT
 
@@ -144,7 +146,7 @@ def test_every_table_and_chart_has_a_numbered_caption(executed):
 
 
 def test_captions_are_numbered_per_page_and_escaped():
-    from helpers import outputs as out
+    from helpers.report import outputs as out
 
     cap = out.Captions()
     assert [cap.table("a"), cap.figure("b"), cap.table("c"), cap.figure("d")] == [
@@ -202,7 +204,7 @@ def test_group_and_matched_grade_tables_hold_the_published_values(executed):
 
 
 def test_an_empty_table_is_a_sentence_without_a_csv_link():
-    from helpers import outputs as out
+    from helpers.report import outputs as out
 
     frame = pd.DataFrame(columns=["school", "cds"])
     shown = out.table(frame, "s", "schools", "Table 4. All Grades results by school, <Castle Rock>, spring 2022.").data

@@ -7,7 +7,8 @@ import re
 import pandas as pd
 import pytest
 
-from helpers import counting, myst, pages
+from helpers.ingest import counting
+from helpers.site import myst, pages
 
 from .conftest import DNCUSD, ROOT
 
@@ -75,7 +76,7 @@ def test_impact_tables_put_both_cut_sets_side_by_side_with_the_difference(sample
 
 
 def test_methods_lists_every_cut_table_with_its_status_and_source():
-    from helpers import cuts
+    from helpers.core import cuts
 
     tables = cuts.load_all()
     alternatives = cuts.load_family(ROOT / "params" / "alt_cuts" / "sb_illustrative_alternative.yml")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from helpers import pdf
+from helpers.publish import pdf
 
 
 def tagged(ids: tuple[str, str, str], date: str) -> bytes:

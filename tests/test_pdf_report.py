@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 from bs4 import BeautifulSoup
 
-from helpers import book, pdf, pdf_report
-from helpers.manifest import LeaRecord
-from helpers.paths import Paths
+from helpers.core.manifest import LeaRecord
+from helpers.core.paths import Paths
+from helpers.publish import pdf, pdf_report
+from helpers.site import book
 
 from .conftest import ROOT
 

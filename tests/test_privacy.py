@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from helpers import privacy
+from helpers.publish import privacy
+from helpers.site import notebooks
 
 from .conftest import DNCUSD
 
@@ -85,10 +86,10 @@ def test_scrub_notebook_relativises_papermill_paths(tmp_path):
                                     "other": ["/opt/elsewhere/file.txt"]}}
     path = write(tmp_path, "nb.ipynb", json.dumps(nb))
     assert privacy.scan([tmp_path], root, 2022, environ={})  # the raw notebook carries the machine's paths
-    assert privacy.scrub_notebook(path, root)
+    assert notebooks.scrub_notebook(path, root)
     meta = json.loads(path.read_text())["metadata"]
     assert meta["papermill"]["input_path"] == "notebooks/lea_report.ipynb"
     assert meta["papermill"]["output_path"] == "book/leas/08/.x.tmp.ipynb"
     assert meta["other"] == ["file.txt"] and meta["papermill"]["parameters"]["store"] == "data/processed/store"
     assert str(root) not in path.read_text()
-    assert not privacy.scrub_notebook(path, root)  # a second pass changes nothing
+    assert not notebooks.scrub_notebook(path, root)  # a second pass changes nothing

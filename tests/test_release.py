@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import zipfile
+
 import pytest
 import yaml
 from typer.testing import CliRunner
 
-from helpers import cli, publish, release
-from helpers.paths import Paths
+from helpers import cli
+from helpers.core.paths import Paths
+from helpers.publish import export as publish
+from helpers.site import release
 
 from .conftest import ROOT
 
@@ -45,7 +48,7 @@ def built(tmp_path, sample_tables) -> Paths:
 
 
 def test_publish_refuses_a_preliminary_build_unless_allowed(built, tmp_path, monkeypatch):
-    monkeypatch.setattr("helpers.privacy.pdf_text", lambda path: "")
+    monkeypatch.setattr("helpers.publish.privacy.pdf_text", lambda path: "")
     release.write_record(built.html, "preliminary", [{"file": "f.txt", "sha256": "ab"}], 1)
     with pytest.raises(publish.Refused, match="preliminary"):
         publish.publish(built, tmp_path / "out")
@@ -56,7 +59,7 @@ def test_publish_refuses_a_preliminary_build_unless_allowed(built, tmp_path, mon
 
 
 def test_publish_zip_is_the_same_bytes_each_time(built, tmp_path, monkeypatch):
-    monkeypatch.setattr("helpers.privacy.pdf_text", lambda path: "")
+    monkeypatch.setattr("helpers.publish.privacy.pdf_text", lambda path: "")
     release.write_record(built.html, "final", [], 0)
     digests = []
     for name in ("a.zip", "b.zip"):
@@ -67,7 +70,7 @@ def test_publish_zip_is_the_same_bytes_each_time(built, tmp_path, monkeypatch):
 
 
 def test_publish_refuses_privacy_findings_and_foreign_folders(built, tmp_path, monkeypatch):
-    monkeypatch.setattr("helpers.privacy.pdf_text", lambda path: "")
+    monkeypatch.setattr("helpers.publish.privacy.pdf_text", lambda path: "")
     release.write_record(built.html, "final", [], 0)
     (tmp_path / "theirs").mkdir()
     (tmp_path / "theirs" / "notes.txt").write_text("keep me")

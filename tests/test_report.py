@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from helpers import report
-from helpers import store as stores
+from helpers.ingest import store as stores
+from helpers.report import page_tables as report
 
 from .conftest import DNCUSD
 
@@ -116,7 +116,7 @@ def test_by_grade_sets_county_and_state_beside_the_lea(dncusd):
 
 
 def test_every_lea_page_csv_column_is_documented(dncusd):
-    from helpers import columns
+    from helpers.stats import columns
 
     for name, table in report.tables(dncusd).items():
         assert columns.undocumented("lea_page", table.columns) == [], name

@@ -12,7 +12,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from helpers import backends, kernels, manifest, runner
+from helpers.core import manifest
+from helpers.run import backends, kernels, runner
 
 from .conftest import DNCUSD, ROOT
 

@@ -12,11 +12,20 @@ import pytest
 import yaml
 from bs4 import BeautifulSoup
 
-from helpers import links, pdf, privacy
-from helpers.paths import Paths
+from helpers.core.paths import Paths
+from helpers.publish import links, pdf, privacy
 
 from .conftest import DNCUSD, SAMPLE
-from .site_build import ARTIFACTS, browser, cli, page_images, pdf_pages, scratch_project, serve, steps
+from .site_build import (
+    ARTIFACTS,
+    browser,
+    cli,
+    page_images,
+    pdf_pages,
+    scratch_project,
+    serve,
+    steps,
+)
 
 pytestmark = pytest.mark.slow
 COE = "08100820000000"  # Del Norte County Office of Education

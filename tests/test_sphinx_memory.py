@@ -1,10 +1,10 @@
-"""helpers.sphinx_memory: a large book drops Sphinx's read-doctree cache, a small one keeps it."""
+"""helpers.site.sphinx_memory: a large book drops Sphinx's read-doctree cache, a small one keeps it."""
 
 from __future__ import annotations
 
 from types import SimpleNamespace
 
-from helpers import sphinx_memory
+from helpers.site import sphinx_memory
 
 
 def app_with(docs: int) -> SimpleNamespace:

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from helpers import contract
+from helpers.stats import contract
+from helpers.synth import impact_example
 
 pytestmark = pytest.mark.slow
 
@@ -18,8 +19,8 @@ def digests(folder: Path) -> dict[str, str]:
 
 
 def test_tables_are_byte_identical_across_two_runs(sample_store, tmp_path):
-    contract.write(contract.compute(sample_store), tmp_path / "a")
-    contract.write(contract.compute(sample_store), tmp_path / "b")
+    contract.write(contract.compute(sample_store, impact_example.inputs()), tmp_path / "a")
+    contract.write(contract.compute(sample_store, impact_example.inputs()), tmp_path / "b")
     first = digests(tmp_path / "a")
     assert first == digests(tmp_path / "b")
     assert {"levels.parquet", "levels.csv", "trends.parquet", "impact.parquet"} <= set(first)

@@ -10,12 +10,19 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers import counting, student_file, tables
-from helpers import store as stores
-from helpers.cuts import load_all
-from helpers.errors import InputError
-from helpers.synth_students import (COLUMNS, FIRST_NAMES, LAST_NAMES, add_score_details, students_for_lea,
-                                    write_student_file)
+from helpers.core.cuts import load_all
+from helpers.core.errors import InputError
+from helpers.ingest import counting, student_file
+from helpers.ingest import store as stores
+from helpers.stats import tables
+from helpers.synth.students import (
+    COLUMNS,
+    FIRST_NAMES,
+    LAST_NAMES,
+    add_score_details,
+    students_for_lea,
+    write_student_file,
+)
 
 from .conftest import DNCUSD, ROOT
 

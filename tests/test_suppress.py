@@ -1,4 +1,4 @@
-"""Primary and complementary suppression (src/helpers/suppress.py): hand-made tables with exact
+"""Primary and complementary suppression (src/helpers/stats/suppress.py): hand-made tables with exact
 expected masks, and properties over random additive tables (districts × schools × grades × groups)."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from helpers import suppress as S
+from helpers.stats import suppress as S
 
 LEA = "01611190000000"
 SCHOOLS = [f"0161119{k:07d}" for k in range(1, 7)]  # ascending CDS codes

@@ -7,9 +7,9 @@ import dataclasses
 import pandas as pd
 import pytest
 
-from helpers.cuts import GradeCuts, find, load_all
-from helpers.levels import classify_frame
-from helpers.synth_capa import capa_students, raw_max
+from helpers.core.cuts import GradeCuts, find, load_all
+from helpers.core.levels import classify_frame
+from helpers.synth.capa import capa_students, raw_max
 
 from .conftest import ROOT
 

@@ -1,4 +1,4 @@
-"""The statewide synthetic research-file set (helpers.synth_statewide), on the real 2023 entities rows of
+"""The statewide synthetic research-file set (helpers.synth.statewide), on the real 2023 entities rows of
 counties 08 (Del Norte) and 12 (Humboldt) with a few student groups.
 
 Each file set is written twice from the same seed: as published (suppressed) and as the ground truth
@@ -15,8 +15,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers import ingest, layouts
-from helpers import synth_statewide as synth
+from helpers.ingest import files as ingest
+from helpers.ingest import layouts
+from helpers.synth import statewide as synth
 
 from .conftest import ROOT, SAMPLE
 

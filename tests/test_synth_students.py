@@ -9,12 +9,20 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers import store as stores
-from helpers.cuts import find, load_all
-from helpers.levels import classify
-from helpers.synth_students import (SynthWarning, aggregate_check, fit_scale_scores, level_counts,
-                                    met_issue, pct_decimals, round_half_up, students_for_lea,
-                                    write_students)
+from helpers.core.cuts import find, load_all
+from helpers.core.levels import classify
+from helpers.ingest import store as stores
+from helpers.synth.students import (
+    SynthWarning,
+    aggregate_check,
+    fit_scale_scores,
+    level_counts,
+    met_issue,
+    pct_decimals,
+    round_half_up,
+    students_for_lea,
+    write_students,
+)
 
 from .conftest import DNCUSD, ROOT
 

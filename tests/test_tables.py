@@ -9,9 +9,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from helpers import columns, contract, cuts, tables
 from helpers.cli import app
-from helpers.synth_students import students_for_lea
+from helpers.core import cuts
+from helpers.stats import columns, contract, tables
+from helpers.synth.students import students_for_lea
 
 from .conftest import DNCUSD
 

@@ -1,4 +1,4 @@
-"""The chunked `tables` stage (helpers.chunked) writes the same bytes as computing every table whole."""
+"""The chunked `tables` stage (helpers.stats.chunked) writes the same bytes as computing every table whole."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from helpers import chunked, contract
+from helpers.stats import chunked, contract
+from helpers.synth import impact_example
 
 from .conftest import DNCUSD
 
@@ -25,14 +26,14 @@ def whole(sample_tables: Path) -> dict[str, str]:
 def test_chunks_write_the_same_bytes_as_the_whole_table(sample_store, whole, tmp_path, target):
     chunks = chunked.plan(sample_store, target)
     assert chunks is not None and len(chunks) > 1  # one per year, and per district code with target=1
-    rows = chunked.build(sample_store, tmp_path / "t", target=target)
+    rows = chunked.build(sample_store, tmp_path / "t", impact_example.inputs(), target=target)
     assert digests(tmp_path / "t") == whole
     assert rows["levels"] == len(contract.read_results(sample_store))
 
 
 def test_one_lea_and_year_as_contract_select(sample_store, tmp_path):
-    contract.write(contract.compute(sample_store), tmp_path / "whole", DNCUSD, 2022)
-    chunked.build(sample_store, tmp_path / "chunked", lea=DNCUSD, year=2022, target=1)
+    contract.write(contract.compute(sample_store, impact_example.inputs()), tmp_path / "whole", DNCUSD, 2022)
+    chunked.build(sample_store, tmp_path / "chunked", impact_example.inputs(), lea=DNCUSD, year=2022, target=1)
     assert digests(tmp_path / "chunked") == digests(tmp_path / "whole")
 
 
@@ -52,7 +53,7 @@ def test_read_filtered_gives_what_a_filtered_read_parquet_gives(sample_tables):
     import pandas as pd
     import pyarrow.dataset as ds
 
-    from helpers import store as stores
+    from helpers.ingest import store as stores
 
     path = sample_tables / "levels.parquet"
     batched = stores.read_filtered(path, (ds.field("type_id") == 5) & (ds.field("student_group_id") == 1), 16)

@@ -1,4 +1,7 @@
-"""The `caaspp-book` command line: ingest → run → build."""
+"""The `caaspp-book` command line: ingest → tables → run → build → pdf → publish.
+
+Thin: each command imports its stage when it runs, so `--help` loads no stage (and no papermill).
+"""
 
 from __future__ import annotations
 
@@ -9,11 +12,8 @@ from typing import Optional
 import typer
 from rich.console import Console
 
-from . import book, chunked, contract, runner, student_file
-from . import custom as customs
-from . import ingest as ingesting
-from .errors import InputError
-from .paths import default_paths
+from helpers.core.errors import InputError
+from helpers.core.paths import default_paths
 
 app = typer.Typer(
     add_completion=False, no_args_is_help=True, rich_markup_mode="markdown",
@@ -48,6 +48,8 @@ def ingest(
     store: Path = typer.Option(None, help="Store folder (default data/processed/store)."),
 ) -> None:
     """Read CAASPP files of every layout era into the Parquet store (replaced atomically)."""
+    from helpers.ingest import files as ingesting
+
     target = store or default_paths().store
     try:
         tables = ingesting.ingest(paths, target)
@@ -71,6 +73,11 @@ def tables(
     store: Path = typer.Option(None, help="Store folder (default data/processed/store)."),
 ) -> None:
     """Compute every LEA's tables in one pass: levels, reconciliation, trends, impact (CSV + Parquet)."""
+    from helpers.ingest import student_file
+    from helpers.stats import chunked, contract
+    from helpers.stats import custom as customs
+    from helpers.synth import impact_example
+
     p = default_paths()
     try:
         frame, report = student_file.records(students) if students else (None, None)
@@ -81,11 +88,11 @@ def tables(
         if custom is not None and frame is None:
             fail("--custom needs --students (the records to aggregate)")
         if frame is None:  # the store alone: in chunks, in bounded memory
-            rows = chunked.build(store or p.store, out or p.tables, alt_cuts, lea, year)
+            rows = chunked.build(store or p.store, out or p.tables, impact_example.inputs(), alt_cuts, lea, year)
             console.print(f"wrote {2 * len(rows)} files to {out or p.tables}: "
                           + ", ".join(f"{k} {v:,} rows" for k, v in rows.items()))
             return
-        computed = contract.compute(store or p.store, alt_cuts, frame)
+        computed = contract.compute(store or p.store, impact_example.inputs(), alt_cuts, frame)
         if custom is not None:
             computed["custom"] = customs.compute(frame, custom)
     except (InputError, FileNotFoundError, LookupError) as exc:
@@ -120,7 +127,7 @@ def run(
     merge the outcomes into the manifest (book/leas/manifest.json)."""
     import time
 
-    from . import backends, progress
+    from helpers.run import backends, progress, runner
 
     p = default_paths()
     if backend not in backends.NAMES:
@@ -151,7 +158,8 @@ def build(
 ) -> None:
     """Generate _toc.yml and the generated pages from the manifest and tables, build the HTML book, then
     check it: every internal link resolves and the privacy scan finds nothing."""
-    from . import links, privacy
+    from helpers.publish import links, privacy
+    from helpers.site import book
 
     p = default_paths()
     if release not in ("final", "preliminary"):
@@ -180,8 +188,8 @@ def pdf(
 ) -> None:
     """PDFs of the built site into _build/pdf: one per LEA page (only pages whose content changed) and the
     whole technical report; then the privacy scan of their text."""
-    from . import pdf as pdfs
-    from . import privacy
+    from helpers.publish import pdf as pdfs
+    from helpers.publish import privacy
 
     p = default_paths()
     show = lambda r: console.print(f"{r.status:>8}  {r.key}  {r.pages:>3} pages  {r.seconds:.2f}s  {r.error}",
@@ -223,7 +231,7 @@ def lea(
     results by school × grade × student group, custom aggregates, Lexile/Quantile, computed vs published,
     data quality. Interim data in data/interim/lea/CDS/, the site in _build/lea/CDS/html; never published
     (`publish` refuses it)."""
-    from . import lea_mode
+    from helpers.lea_mode import book as lea_mode
 
     if release not in ("final", "preliminary"):
         fail(f"--release must be final or preliminary, not {release!r}")
@@ -251,7 +259,7 @@ def publish(
                                         "build is refused)."),
 ) -> None:
     """Copy the built site and its PDFs (under pdf/) to OUT, after the release check and the privacy scan."""
-    from . import publish as publishing
+    from helpers.publish import export as publishing
 
     try:
         target = publishing.publish(default_paths(), out, allow_preliminary, site)
@@ -264,11 +272,11 @@ def publish(
 def scan(paths: Optional[list[Path]] = typer.Argument(None, help="Folders to scan (default: _build/html and "
                                                                   "_build/pdf).")) -> None:
     """Privacy scan of built files: small counts and results, student-ID shapes, machine paths, secrets."""
-    from . import privacy
+    from helpers.publish import privacy
 
     p = default_paths()
     try:
-        findings = privacy.scan_build(p, paths or [p.html, p.root / "_build" / "pdf"])
+        findings = privacy.scan_build(p, paths or [p.html, p.pdf])
     except FileNotFoundError as exc:
         fail(str(exc))
     for f in findings:
@@ -293,7 +301,7 @@ def synth_students(
     store: Path = typer.Option(None, help="Store folder (default data/processed/store)."),
 ) -> None:
     """Student records whose levels reproduce a real LEA's published percentages when aggregated."""
-    from .synth_students import students_for_lea, write_students
+    from helpers.synth.students import students_for_lea, write_students
 
     try:
         frame = students_for_lea(store or default_paths().store, cds, year, seed=seed)
@@ -308,7 +316,7 @@ def synth_capa(out: Path = typer.Option(..., help="Parquet file to write."),
                seed: int = typer.Option(0, help="Random seed."),
                n: int = typer.Option(2000, help="Students per subject and CAPA level.")) -> None:
     """CAPA raw-score records (levels I–V) for the cut-score impact example."""
-    from .synth_capa import capa_students
+    from helpers.synth.capa import capa_students
 
     frame = capa_students(seed=seed, n_per_level=n)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -326,10 +334,10 @@ def synth_statewide(
     max_entities: Optional[int] = typer.Option(None, help="Only the first N entities (for quick runs)."),
 ) -> None:
     """Research-file-shaped results for every entity in an entities file: SB ELA/math and CAST."""
-    from . import synth_statewide as sw
+    from helpers.synth import statewide as sw
 
     wanted = [int(g) for g in groups.split(",")] if groups else None
-    info = sw.generate(entities or sw.REFERENCE_ENTITIES, out, year, seed, wanted, max_entities=max_entities)
+    info = sw.generate(entities or default_paths().reference_entities, out, year, seed, wanted, max_entities=max_entities)
     console.print(f"wrote {info['rows']:,} rows for {info['entities']:,} entities in {info['seconds']:.1f}s → {out}")
 
 

@@ -1,0 +1,120 @@
+"""Matplotlib charts for LEA pages, one colour-blind-safe colour per performance level."""
+
+from __future__ import annotations
+
+import io
+
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+from helpers.core import params
+from helpers.ingest.store import LeaSlice
+from helpers.report import page_tables as report
+
+# Okabe–Ito palette: level 1 (lowest) … level 4 (highest), fixed across the book.
+# Okabe–Ito colours, one per level code across the book; level 5 exists only on the five-level CAPA scale.
+LEVEL_COLOURS = {1: "#D55E00", 2: "#E69F00", 3: "#56B4E9", 4: "#0072B2", 5: "#000000"}
+
+
+def level_shares(piece: LeaSlice) -> pd.DataFrame:
+    """The LEA's grade rows whose level percentages are published (nothing suppressed is drawn)."""
+    rows = piece.part("lea")
+    rows = rows[rows["grade"] != 13]
+    published = report.publish(rows, ("pct_level_1",))
+    return rows[(published["pct_level_1"] != report.SUPPRESSED) & rows["pct_level_1"].notna()]
+
+
+def levels_by_grade(piece: LeaSlice) -> Figure:
+    """Stacked bars of % at each level by grade, one panel per test."""
+    rows = level_shares(piece)
+    tests = sorted(piece.part("lea")["test_id"].unique())
+    fig = Figure(figsize=(4.2 * max(len(tests), 1), 3.6), dpi=96)
+    axes = fig.subplots(1, max(len(tests), 1), squeeze=False)
+    for ax, test_id in zip(axes[0], tests):
+        _panel(ax, rows[rows["test_id"] == test_id], test_id)
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    if handles:
+        fig.legend(handles[::-1], labels[::-1], loc="lower center", ncol=4, frameon=False, fontsize=8)
+    _margins(fig, len(axes[0]))
+    return fig
+
+
+def _margins(fig: Figure, panels: int, legend_in: float = 0.35) -> None:
+    """Fixed margins in inches (room for the y label, title, x labels and the legend below). Cheaper than
+    `tight_layout`, which draws the whole figure once more just to measure it: half a chart's time."""
+    width, height = fig.get_size_inches()
+    left, right, gap, top, bottom = 0.62, 0.12, 0.72, 0.32, 0.5 + legend_in
+    axes_w = (width - left - right - gap * (panels - 1)) / panels
+    fig.subplots_adjust(left=left / width, right=1 - right / width, top=1 - top / height,
+                        bottom=bottom / height, wspace=gap / axes_w)
+
+
+def _panel(ax: Axes, rows: pd.DataFrame, test_id: int) -> None:
+    info = params.test_info(test_id)
+    ax.set_title(info.label, fontsize=10)
+    ax.set_ylim(0, 100)
+    ax.set_ylabel("% of students with scores", fontsize=8)
+    ax.tick_params(labelsize=8)
+    if rows.empty:
+        ax.text(0.5, 0.5, "no published results", ha="center", va="center", transform=ax.transAxes, fontsize=8)
+        return
+    labels = [params.grade_label(g).replace("Grade ", "") for g in rows["grade"]]
+    bottom = pd.Series(0.0, index=rows.index)
+    for level, name in enumerate(info.levels, start=1):
+        share = rows[f"pct_level_{level}"].astype(float).fillna(0.0)
+        ax.bar(labels, share, bottom=bottom, color=LEVEL_COLOURS[level], label=name, width=0.7)
+        bottom += share
+    ax.set_xlabel("Grade", fontsize=8)
+
+
+def png(fig: Figure) -> bytes:
+    """PNG bytes with no timestamp or version metadata, so the same data give the same file."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", metadata={"Software": None})
+    return buf.getvalue()
+
+
+NO_TESTING, LOW_PARTICIPATION = 2020, 2021  # spring years: 2019–20 not tested; 2020–21 few tested, shorter test
+
+
+def mark_pandemic_years(ax, years: list[int]) -> None:
+    """The 2019–20 gap labelled "no testing" and 2020–21 shaded as "low participation" (Methods: trends)."""
+    years = [int(y) for y in years]
+    if NO_TESTING in years:
+        ax.text(NO_TESTING, 50, "no testing", rotation=90, ha="center", va="center", fontsize=6, color="#555555")
+    if LOW_PARTICIPATION in years:
+        ax.axvspan(LOW_PARTICIPATION - 0.45, LOW_PARTICIPATION + 0.45, color="#E8E8E8", zorder=0, linewidth=0)
+        ax.text(LOW_PARTICIPATION, 98, "low\nparticipation", ha="center", va="top", fontsize=6, color="#555555")
+
+
+TREND_STYLE = {"lea": ("#0072B2", "-", "o"), "county": ("#009E73", "--", "s"), "state": ("#555555", ":", "^")}
+
+
+def trend(piece: LeaSlice) -> Figure:
+    """All Grades % met and above by year for the LEA, county and state; no line across a missing year."""
+    t = piece.trend
+    tests = sorted(t["test_id"].unique()) if len(t) else []
+    fig = Figure(figsize=(4.2 * max(len(tests), 1), 3.2), dpi=96)
+    axes = fig.subplots(1, max(len(tests), 1), squeeze=False)
+    names = {piece.cds: ("lea", piece.name), piece.cds[:2] + "0" * 12: ("county", piece.county_name),
+             "0" * 14: ("state", "State")}
+    years = sorted(t["year"].unique()) if len(t) else []
+    for ax, test_id in zip(axes[0], tests):
+        for cds, (role, label) in names.items():
+            rows = t[(t["test_id"] == test_id) & (t["cds"] == cds)].set_index("year").reindex(years)
+            value = rows["pct_met_and_above"].astype(float).where(~rows["suppressed"].fillna(False).astype(bool))
+            colour, style, marker = TREND_STYLE[role]
+            ax.plot(years, value, color=colour, linestyle=style, marker=marker, label=label)
+        ax.set_title(params.test_info(test_id).label, fontsize=10)
+        ax.set_ylim(0, 100)
+        ax.set_xticks(years)
+        mark_pandemic_years(ax, years)
+        ax.set_xlim(min(years) - 0.5, max(years) + 0.5)  # the same years on every panel, one test's alone too
+        ax.tick_params(labelsize=8)
+        ax.set_ylabel("% Met and Above (All Grades)", fontsize=8)
+    if tests:
+        handles, labels = axes[0][0].get_legend_handles_labels()
+        fig.legend(handles, labels, loc="lower center", ncol=3, frameon=False, fontsize=8)
+    _margins(fig, len(axes[0]))
+    return fig

@@ -1,0 +1,257 @@
+"""The tables of one LEA's page, with suppression applied, as display text and CSV."""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+import pandas as pd
+
+from helpers.core import params
+from helpers.ingest.store import LeaSlice
+
+LEVEL_COLS = ("pct_level_4", "pct_level_3", "pct_met_and_above", "pct_level_2", "pct_level_1")
+COUNT_COLS = ("enrolled", "tested", "with_scores")
+SUPPRESSED = "*"
+NO_DATA = "–"
+
+LABELS = {
+    "test": "Test", "entity": "Entity", "grade": "Grade", "school": "School", "cds": "CDS code",
+    "type": "Type", "enrolled": "Enrolled", "tested": "Tested", "with_scores": "With scores",
+    "mean_scale_score": "Mean scale score", "pct_level_4": "% Exceeded",
+    "pct_level_3": "% Met", "pct_met_and_above": "% Met and Above",
+    "pct_level_2": "% Nearly Met", "pct_level_1": "% Not Met", "year": "Year", "lea": "LEA",
+    "county": "County", "state": "State", "change_from_prior_year": "LEA change from prior year",
+    "note": "Note", "subject": "Subject", "level_name": "Level", "cut_a": "Official cut",
+    "pct_at_and_above_a": "% at and above (official)", "cut_b": "Alternative cut",
+    "pct_at_and_above_b": "% at and above (alternative)", "diff_pct_at_and_above": "Difference",
+    "status": "Cut values", "county_pct_met_and_above": "County % Met and Above",
+    "state_pct_met_and_above": "State % Met and Above", "student_group": "Student group",
+    "prior_grade_prior_year_pct_met_and_above": "Grade below, prior year: % Met and Above",
+    "matched_grade_change": "Matched-grade change",
+}
+
+
+# ---------------------------------------------------------------- suppression as published
+
+
+def publish(rows: pd.DataFrame, result_cols: tuple[str, ...]) -> pd.DataFrame:
+    """Counts and results as display text: '*' wherever the levels table hid a value (the research
+    file's own '*', the year's primary rule and complementary suppression: see helpers.stats.suppress)."""
+    out = pd.DataFrame(index=rows.index)
+    hidden_counts = rows["counts_hidden"].fillna("").str.split("|")
+    for col in COUNT_COLS:
+        out[col] = _text(rows[col], hidden_counts.map(lambda names: col in names), "{:.0f}")
+    hidden = rows["suppressed"].fillna(False).astype(bool)
+    for col in result_cols:
+        out[col] = _text(rows[col], hidden, "{:.1f}" if col == "mean_scale_score" else "{:.2f}")
+    return out
+
+
+def _text(values: pd.Series, hide: pd.Series, fmt: str) -> pd.Series:
+    text = values.map(lambda v: NO_DATA if pd.isna(v) else fmt.format(v)).astype(object)
+    text[hide.to_numpy(dtype=bool)] = SUPPRESSED
+    return text
+
+
+def cells(values: pd.Series, hide: pd.Series, fmt: str) -> pd.Series:
+    """Values as display text: `fmt` for numbers, `*` where `hide` is true, `–` where missing."""
+    return _text(values, hide, fmt)
+
+
+def footnote(year: int) -> str:
+    rule = params.suppression_rule(year)
+    return (f"`*` suppressed to protect student privacy: counts below {rule.min_count} and results for "
+            f"fewer than {rule.min_results} students with scores are not shown (CDE rule for {year}), nor "
+            f"any value that would let a hidden one be worked out from a total by subtraction (see Methods). "
+            f"`{NO_DATA}` no students tested or no data.")
+
+
+# ---------------------------------------------------------------- the page's tables
+
+
+def _base(rows: pd.DataFrame) -> pd.DataFrame:
+    out = pd.DataFrame(index=rows.index)
+    out["test"] = rows["test_id"].map(lambda t: params.test_info(t).label)
+    return out
+
+
+def summary(piece: LeaSlice) -> pd.DataFrame:
+    """All Grades (grade 13) per test: the LEA, its county and the state."""
+    rows = piece.rows[(piece.rows["grade"] == 13) & piece.rows["role"].isin(["lea", "county", "state"])]
+    order = {"lea": 0, "county": 1, "state": 2}
+    rows = rows.assign(_o=rows["role"].map(order)).sort_values(["test_id", "_o"])
+    out = _base(rows)
+    out["entity"] = rows["entity_name"]
+    return pd.concat([out, publish(rows, LEVEL_COLS)], axis=1).reset_index(drop=True)
+
+
+def by_grade(piece: LeaSlice) -> pd.DataFrame:
+    """The LEA's results by test and grade (All Grades last)."""
+    rows = piece.part("lea").sort_values(["test_id", "grade"])
+    out = _base(rows)
+    out["grade"] = rows["grade"].map(params.grade_label)
+    out = pd.concat([out, publish(rows, ("mean_scale_score",) + LEVEL_COLS)], axis=1)
+    for role in ("county", "state"):
+        other = piece.part(role)
+        shown = publish(other, ("pct_met_and_above",))["pct_met_and_above"]
+        lookup = dict(zip(zip(other["test_id"], other["grade"]), shown))
+        out[f"{role}_pct_met_and_above"] = [lookup.get(k, NO_DATA) for k in zip(rows["test_id"], rows["grade"])]
+    return out.reset_index(drop=True)
+
+
+def schools(piece: LeaSlice) -> pd.DataFrame:
+    """Each school's All Grades results per test."""
+    from helpers.ingest.store import TYPE_LABELS
+
+    rows = piece.part("school")
+    rows = rows[rows["grade"] == 13].sort_values(["entity_name", "cds", "test_id"])
+    out = pd.DataFrame(index=rows.index)
+    out["school"] = rows["entity_name"]
+    out["cds"] = rows["cds"]
+    out["type"] = rows["type_id"].map(TYPE_LABELS)
+    out = pd.concat([out, _base(rows)], axis=1)
+    return pd.concat([out, publish(rows, ("pct_met_and_above",))], axis=1).reset_index(drop=True)
+
+
+def trend(piece: LeaSlice) -> pd.DataFrame:
+    """All Grades % met and above by year: the LEA, its county and the state; gaps and caveats noted."""
+    t = piece.trend
+    if t.empty:
+        return pd.DataFrame(columns=["test", "year", "lea", "county", "state", "change_from_prior_year", "note"])
+    role = t["cds"].map({piece.cds: "lea", piece.cds[:2] + "0" * 12: "county", "0" * 14: "state"})
+    shown = t.assign(role=role, value=_text(t["pct_met_and_above"], t["suppressed"].fillna(False).astype(bool), "{:.2f}"),
+                     change=_text(t["change_from_prior_year"], t["suppressed"].fillna(False).astype(bool), "{:+.2f}"))
+    wide = shown.pivot_table(index=["test_id", "year"], columns="role", values="value", aggfunc="first")
+    wide = wide.reindex(columns=["lea", "county", "state"]).fillna(NO_DATA)
+    wide.columns.name = None
+    lea = shown[shown["role"] == "lea"].set_index(["test_id", "year"])
+    wide["change_from_prior_year"] = lea["change"].reindex(wide.index).fillna(NO_DATA)
+    wide["note"] = shown.groupby(["test_id", "year"])["note"].first().reindex(wide.index).fillna("")
+    wide = wide.reset_index()
+    wide.insert(0, "test", wide.pop("test_id").map(lambda t_: params.test_info(t_).label))
+    wide["year"] = wide["year"].astype(int)
+    return wide
+
+
+def by_group(piece: LeaSlice) -> pd.DataFrame:
+    """All Grades % Met and Above of every student group: the LEA (with its students with scores) beside its
+    county and the state, for the same test and group."""
+    g = piece.groups
+    cols = ["test", "student_group", "with_scores", "pct_met_and_above", "county_pct_met_and_above",
+            "state_pct_met_and_above"]
+    if g.empty:
+        return pd.DataFrame(columns=cols)
+    role = g["cds"].map({piece.cds: "lea", piece.cds[:2] + "0" * 12: "county", "0" * 14: "state"})
+    shown = pd.concat([g[["test_id", "student_group_id"]].assign(role=role),
+                       publish(g, ("pct_met_and_above",))[["with_scores", "pct_met_and_above"]]], axis=1)
+    wide = shown.pivot_table(index=["test_id", "student_group_id"], columns="role", aggfunc="first",
+                             values=["with_scores", "pct_met_and_above"])
+    lea = wide.xs("lea", axis=1, level=1) if "lea" in wide.columns.get_level_values(1) else None
+    if lea is None:
+        return pd.DataFrame(columns=cols)
+    out = pd.DataFrame(index=lea.index)
+    out["with_scores"] = lea["with_scores"]
+    out["pct_met_and_above"] = lea["pct_met_and_above"]
+    for other in ("county", "state"):
+        found = other in wide.columns.get_level_values(1)
+        out[f"{other}_pct_met_and_above"] = wide[("pct_met_and_above", other)] if found else NO_DATA
+    out = out.fillna(NO_DATA).reset_index()
+    out.insert(0, "test", out.pop("test_id").map(lambda t_: params.test_info(int(t_)).label))
+    out.insert(1, "student_group", out.pop("student_group_id").map(params.group_name))
+    return out[cols]
+
+
+def matched_grade(piece: LeaSlice) -> pd.DataFrame:
+    """Grade g this year beside grade g−1 a year earlier (% Met and Above): entities' results a year apart,
+    not the same students."""
+    m = piece.matched
+    cols = ["test", "grade", "pct_met_and_above", "prior_grade_prior_year_pct_met_and_above",
+            "matched_grade_change"]
+    if m.empty:
+        return pd.DataFrame(columns=cols)
+    hidden = m["suppressed"].fillna(False).astype(bool)
+    out = pd.DataFrame({"test": m["test_id"].map(lambda t_: params.test_info(int(t_)).label),
+                        "grade": m["grade"].map(params.grade_label),
+                        "pct_met_and_above": _text(m["pct_met_and_above"], hidden, "{:.2f}"),
+                        "prior_grade_prior_year_pct_met_and_above": _text(
+                            m["prior_grade_prior_year_pct_met_and_above"], pd.Series(False, index=m.index), "{:.2f}"),
+                        "matched_grade_change": _text(m["matched_grade_change"], hidden, "{:+.2f}")})
+    return out.reset_index(drop=True)
+
+
+def impact_table(piece: LeaSlice) -> pd.DataFrame:
+    """The LEA's cut-score impact rows (present only where student-level scores exist), tidy."""
+    if piece.impact.empty:
+        return piece.impact
+    t = piece.impact.reset_index(drop=True)
+    out = pd.DataFrame({"test": t["test_id"].map(lambda x: params.test_info(int(x)).label), "grade": t["grade"],
+                        "level_name": t["level_name"]})
+    for col in ("cut_a", "cut_b"):
+        out[col] = t[col].map(lambda v: "" if pd.isna(v) else f"{v:.0f}")
+    for col in ("pct_at_and_above_a", "pct_at_and_above_b"):
+        out[col] = t[col].map(lambda v: f"{v:.1f}")
+    out["diff_pct_at_and_above"] = t["diff_pct_at_and_above"].map(lambda v: f"{v:+.1f}")
+    out["status"] = t["status"]
+    return out
+
+
+def impact_note(piece: LeaSlice) -> str:
+    if piece.impact.empty:
+        return ("No student-level scores were used for this LEA, so the impact of alternative cut scores "
+                "cannot be computed here: it needs scale scores (an LEA-mode build from the Student Score Data "
+                "File). The book's *Cut-score impact* chapter shows how the tables read.")
+    return ("**Illustrative.** % at and above each level under the official cuts and under the alternative "
+            "cut file, on synthetic students drawn to reproduce this LEA's published level percentages: the "
+            "official columns match the published results; the alternative columns are a what-if.")
+
+
+def tables(piece: LeaSlice) -> dict[str, pd.DataFrame]:
+    return {"summary": summary(piece), "by_grade": by_grade(piece), "by_group": by_group(piece),
+            "schools": schools(piece), "trend": trend(piece), "matched_grade": matched_grade(piece),
+            "impact": impact_table(piece)}
+
+
+def display(table: pd.DataFrame) -> pd.DataFrame:
+    """The page's version of a table: thousands separators in counts, human column names."""
+    shown = table.copy()
+    for col in COUNT_COLS:
+        if col in shown:
+            shown[col] = shown[col].map(lambda v: f"{int(v):,}" if v.isdigit() else v)
+    return shown.rename(columns=LABELS)
+
+
+def html_table(table: pd.DataFrame):
+    """The page's table as HTML (escaped text, no index column)."""
+    from IPython.display import HTML
+
+    return HTML(display(table).to_html(index=False, border=0, classes="caaspp-table", escape=True))
+
+
+def write_csvs(tables_: dict[str, pd.DataFrame], out_dir: Path | str, stem: str) -> list[Path]:
+    """Each table as `<stem>.<name>.csv` (UTF-8, '*' where suppressed); an empty table is not shown on the
+    page, so it gets no CSV."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, frame in tables_.items():
+        path = out_dir / f"{stem}.{name}.csv"
+        if frame.empty:
+            path.unlink(missing_ok=True)
+            continue
+        frame.to_csv(path, index=False, lineterminator="\n")
+        written.append(path)
+    return written
+
+
+def md_text(text: str) -> str:
+    """Entity names as literal text in Markdown (no HTML, no table breaks)."""
+    return html.escape(str(text)).replace("|", "&#124;").replace("*", "&#42;").replace("_", "&#95;")
+
+
+def header_md(piece: LeaSlice, data_sha256: str) -> str:
+    """Who the page is about, as a list (not a table: every table on a page has a CSV, these facts need none)."""
+    return (f"- **LEA:** {md_text(piece.name)}\n- **CDS code:** {piece.cds}\n- **Type:** {piece.type_label}\n"
+            f"- **County:** {md_text(piece.county_name)}\n"
+            f"- **Test year:** {piece.year - 1}–{str(piece.year)[2:]} (spring {piece.year})\n"
+            f"- **Data SHA-256:** `{data_sha256}`\n")

@@ -1,0 +1,245 @@
+"""Where LEA runs execute: `serial` (this process), `processes` (supervised worker processes on this
+machine) or `dask` (a dask.distributed cluster: a scheduler address, or a LocalCluster).
+
+Every backend maps a picklable function over tasks and yields `(task, result)` as each finishes, in
+completion order. A task whose worker died or overran its deadline yields a `Lost` instead of a result;
+the other tasks go on.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import signal
+import time
+from collections import deque
+from dataclasses import dataclass
+from multiprocessing.connection import Connection, wait
+from typing import Any, Callable, Iterable, Iterator, Protocol
+
+NAMES = ("processes", "serial", "dask")
+READY = "ready"
+
+
+@dataclass(frozen=True)
+class Lost:
+    """A task whose worker died (e.g. SIGKILL, out of memory) or was killed at its deadline."""
+
+    reason: str
+    seconds: float = 0.0  # how long the task had run, where known
+
+
+class Backend(Protocol):
+    def map(self, fn: Callable[[Any], Any], tasks: Iterable[Any]) -> Iterator[tuple[Any, Any]]: ...
+
+
+class Serial:
+    """One task after another in this process (no isolation: for debugging and small runs)."""
+
+    def map(self, fn: Callable[[Any], Any], tasks: Iterable[Any]) -> Iterator[tuple[Any, Any]]:
+        for task in tasks:
+            yield task, fn(task)
+
+
+def _worker(conn: Connection, fn: Callable[[Any], Any]) -> None:
+    from helpers.run import kernels
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the supervisor decides when workers stop
+    conn.send(READY)  # start-up (imports) done: deadlines count from here
+    try:
+        while True:
+            try:
+                task = conn.recv()
+            except EOFError:
+                return
+            if task is None:
+                return
+            try:
+                result: Any = fn(task)
+            except Exception as exc:  # noqa: BLE001 - report, keep serving
+                result = Lost(f"{type(exc).__name__}: {exc}")
+            conn.send(result)
+    finally:
+        kernels.close_all()  # the worker's reused kernel
+
+
+class _Slot:
+    """One worker process and the task it holds."""
+
+    def __init__(self, ctx: Any, fn: Callable[[Any], Any]) -> None:
+        self.conn, child = ctx.Pipe()
+        self.process = ctx.Process(target=_worker, args=(child, fn), daemon=True)
+        self.process.start()
+        child.close()
+        self.task: Any = None
+        self.since = 0.0
+        self.ready = False
+
+    def give(self, task: Any) -> None:
+        self.task, self.since = task, time.monotonic()
+        self.conn.send(task)
+
+    def kill(self) -> None:
+        """SIGKILL the worker and whatever it started (its kernel)."""
+        import psutil
+
+        try:
+            children = psutil.Process(self.process.pid).children(recursive=True)
+        except psutil.Error:
+            children = []
+        for proc in [*children]:
+            try:
+                proc.kill()
+            except psutil.Error:
+                pass
+        if self.process.is_alive():
+            os.kill(self.process.pid, signal.SIGKILL)
+        self.process.join(5)
+
+    def close(self) -> None:
+        try:
+            self.conn.send(None)
+        except (BrokenPipeError, OSError):
+            pass
+        self.process.join(10)
+        if self.process.is_alive():
+            self.kill()
+
+
+class Processes:
+    """`jobs` worker processes (spawned, so no fork of a threaded parent), each running one task at a time
+    and keeping its warm kernel. The supervisor knows which task each worker holds, so a worker killed
+    mid-task (SIGKILL, OOM) costs exactly that task: it is reported `Lost` and a fresh worker takes the
+    slot. A task still running `deadline` seconds after it started has its worker killed (a last resort
+    behind the in-worker timeout)."""
+
+    def __init__(self, jobs: int, deadline: float | None = None, start_method: str = "spawn") -> None:
+        self.jobs, self.deadline = max(1, jobs), deadline
+        self.ctx = mp.get_context(start_method)
+
+    def map(self, fn: Callable[[Any], Any], tasks: Iterable[Any]) -> Iterator[tuple[Any, Any]]:
+        todo = iter(tasks)
+        queue: deque = deque()
+        slots: list[_Slot] = []
+        failed_starts = 0
+        try:
+            while True:
+                self._fill(queue, todo)
+                slots = [s for s in slots if s.task is not None or s.process.is_alive()]  # refill dead slots
+                while len(slots) < self.jobs and queue:
+                    slots.append(_Slot(self.ctx, fn))
+                for slot in slots:
+                    if slot.ready and slot.task is None and queue:
+                        try:
+                            slot.give(queue[0])
+                            queue.popleft()
+                        except OSError:  # died while idle: the task waits for a new worker
+                            slot.task = None
+                busy = [s for s in slots if s.task is not None]
+                starting = [s for s in slots if not s.ready and s.process.is_alive()]
+                if not busy and not starting:
+                    if queue:
+                        continue
+                    return
+                watched = busy + starting
+                ready = wait([s.conn for s in watched] + [s.process.sentinel for s in watched], timeout=1.0)
+                for slot in starting:
+                    if slot.conn in ready:
+                        try:
+                            slot.ready = slot.conn.recv() == READY
+                        except (EOFError, OSError):
+                            slot.process.join(5)
+                    if not slot.ready and not slot.process.is_alive():
+                        failed_starts += 1
+                        if failed_starts > 3 * self.jobs:
+                            raise RuntimeError(f"worker processes die at start (exit code {slot.process.exitcode})")
+                for slot in busy:
+                    outcome = self._outcome(slot, ready)
+                    if outcome is not None:
+                        task, slot.task = slot.task, None
+                        yield task, outcome
+        finally:
+            for slot in slots:
+                if slot.task is not None:
+                    slot.kill()
+                else:
+                    slot.close()
+
+    def _fill(self, queue: deque, todo: Iterator[Any]) -> None:
+        """Keep one task ready per worker (tasks may come from a lazy planner)."""
+        while len(queue) < self.jobs:
+            try:
+                queue.append(next(todo))
+            except StopIteration:
+                return
+
+    def _outcome(self, slot: _Slot, ready: list) -> Any:
+        """The slot's result, a `Lost` if its worker died or overran, or None while it still runs."""
+        if slot.conn in ready:
+            try:
+                return slot.conn.recv()
+            except (EOFError, OSError):
+                pass
+        if slot.conn in ready or slot.process.sentinel in ready:
+            slot.process.join(5)
+            code = slot.process.exitcode
+            name = signal.Signals(-code).name if code is not None and code < 0 else f"exit code {code}"
+            return Lost(f"WorkerDied: the worker process running this LEA died ({name})",
+                        time.monotonic() - slot.since)
+        if self.deadline is not None and time.monotonic() - slot.since > self.deadline:
+            slot.kill()
+            return Lost(f"Timeout: the worker was killed after {self.deadline:g} s", time.monotonic() - slot.since)
+        return None
+
+
+class Dask:
+    """Tasks on a dask.distributed cluster: the scheduler at `address`, or a LocalCluster of `jobs`
+    single-threaded worker processes (`processes=False`: threads of this process). Workers need the
+    project at the same path (a shared file system) and `helpers` importable. A task whose worker dies
+    is not retried (its LEA is recorded failed): the LocalCluster sets `allowed-failures` to 0; an
+    external scheduler's own setting applies there."""
+
+    def __init__(self, jobs: int, address: str | None = None, processes: bool = True) -> None:
+        self.jobs, self.address, self.processes = max(1, jobs), address, processes
+
+    def map(self, fn: Callable[[Any], Any], tasks: Iterable[Any]) -> Iterator[tuple[Any, Any]]:
+        import dask
+        from distributed import Client, LocalCluster, as_completed
+
+        from helpers.run import kernels
+
+        cluster = None
+        with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
+            if self.address is None:
+                cluster = LocalCluster(n_workers=self.jobs, threads_per_worker=1, processes=self.processes,
+                                       dashboard_address=None, silence_logs=40)
+            client = Client(self.address or cluster, set_as_default=False)
+            try:
+                futures = {}
+                for i, task in enumerate(tasks):
+                    futures[client.submit(fn, task, key=f"lea-{i}-{os.getpid()}-{time.monotonic_ns()}",
+                                          pure=False, retries=0)] = task
+                for future in as_completed(futures, loop=client.loop):
+                    try:
+                        result = future.result()
+                    except Exception as exc:  # noqa: BLE001 - KilledWorker, CommClosedError, …
+                        result = Lost(f"WorkerDied: {type(exc).__name__}: {exc}")
+                    yield futures[future], result
+            finally:
+                try:
+                    client.run(kernels.close_all)
+                except Exception:  # noqa: BLE001 - best effort on a broken cluster
+                    pass
+                client.close()
+                if cluster is not None:
+                    cluster.close()
+
+
+def make(name: str, jobs: int, address: str | None = None, deadline: float | None = None) -> Backend:
+    if name == "serial":
+        return Serial()
+    if name == "processes":
+        return Processes(jobs, deadline)
+    if name == "dask":
+        return Dask(jobs, address)
+    raise ValueError(f"unknown backend {name!r}: choose one of {', '.join(NAMES)}")

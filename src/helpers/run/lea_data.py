@@ -1,0 +1,254 @@
+"""What each LEA page is made from: data keys, per-county table shards and exact slice hashes.
+
+An LEA's slice (store.lea_slice) reads only rows whose CDS code (or LEA code) starts with the LEA's own
+7-digit county+district code, the county's row and the state's rows. So:
+
+- `Fingerprints`: one DuckDB pass per table sums a row hash per 7-digit group; an LEA's *data key*
+  combines its group, its county's group and the state's. An LEA whose key is unchanged keeps its
+  previous `data_sha256` without reading its slice;
+- shards: data/interim/lea_tables/<county>/{levels,trends,impact}.parquet hold the county's and the
+  state's rows, so each notebook reads a small file instead of the statewide tables (same slice, same
+  hash: tests/test_lea_data.py);
+- `SliceHasher`: store.slice_sha256 of each slice, from in-memory county tables (≈20 ms an LEA).
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+import hashlib
+import json
+import os
+import platform
+import shutil
+import tempfile
+from importlib import metadata
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from helpers.core.paths import PACKAGE
+from helpers.ingest import store as stores
+
+TABLES = ("levels", "trends", "impact")
+STATE = "00"
+LIBRARIES = ("caaspp-book", "pandas", "numpy", "matplotlib", "duckdb", "pyarrow", "papermill", "nbformat",
+             "nbclient", "ipykernel", "ipython")
+KEY_FILE = "DATA_KEY"
+BULK = 4  # more stale shards than this: write them all in one partitioned pass
+
+
+def helpers_imported(source: str) -> set[str]:
+    """The helpers modules a piece of Python source imports (at any depth of the source, not transitively)."""
+    found = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            found |= {a.name for a in node.names if a.name.startswith("helpers")}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("helpers"):
+            found.add(node.module)
+            found |= {f"{node.module}.{a.name}" for a in node.names}
+    return found
+
+
+def notebook_modules(notebook: Path) -> list[Path]:
+    """The source files of every helpers module the notebook imports, followed transitively."""
+    nb = json.loads(Path(notebook).read_text(encoding="utf-8"))
+    code = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code")
+    todo = helpers_imported("\n".join(line for line in code.splitlines() if not line.lstrip().startswith(("%", "!"))))
+    seen: dict[str, Path] = {}
+    while todo:
+        name = todo.pop()
+        path = _module_file(name)
+        if name in seen or path is None:
+            continue
+        seen[name] = path
+        todo |= helpers_imported(path.read_text(encoding="utf-8"))
+        todo |= {name.rsplit(".", 1)[0]} if "." in name else set()  # a package's __init__ runs too
+    return sorted(set(seen.values()))
+
+
+def _module_file(name: str) -> Path | None:
+    """helpers.a.b → src/helpers/a/b.py or src/helpers/a/b/__init__.py (None for a name that is not a module)."""
+    base = PACKAGE.parent.joinpath(*name.split("."))
+    for path in (base.with_suffix(".py"), base / "__init__.py"):
+        if path.is_file():
+            return path
+    return None
+
+
+@functools.lru_cache(maxsize=8)
+def code_digest(notebook: Path, params_dir: Path) -> str:
+    """The code a page depends on besides its notebook: the helpers modules the notebook imports
+    (transitively), params/ and library versions. The runner, CLI, site and synthetic generators are not in
+    it, so editing them re-executes nothing (read once per process, like the modules themselves)."""
+    digest = hashlib.sha256()
+    for path in notebook_modules(notebook):
+        digest.update(path.relative_to(PACKAGE).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    for path in sorted(p for p in params_dir.glob("**/*") if p.is_file()):
+        digest.update(path.relative_to(params_dir).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    for name in LIBRARIES:
+        try:
+            digest.update(f"{name}={metadata.version(name)}\n".encode())
+        except metadata.PackageNotFoundError:
+            digest.update(f"{name}=-\n".encode())
+    digest.update(platform.python_version().encode())
+    return digest.hexdigest()
+
+
+def input_hash(notebook_sha256: str, parameters: dict, code: str) -> str:
+    """An LEA's input hash: notebook + parameters (which include data_sha256) + code."""
+    text = json.dumps({"notebook": notebook_sha256, "parameters": parameters, "code": code}, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def file_sha256(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def _sha(obj: object) -> str:
+    return hashlib.sha256(json.dumps(obj, sort_keys=True).encode()).hexdigest()
+
+
+def _has_lea(con: duckdb.DuckDBPyConnection, source: str) -> bool:
+    return "lea_cds" in [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()]
+
+
+class Fingerprints:
+    """Row-hash sums of the tables per 7-digit CDS group (a district and its schools; the county; the
+    state), from which LEA data keys and county shard keys are made."""
+
+    def __init__(self, tables_dir: Path) -> None:
+        self.groups: dict[str, dict[str, list]] = {}
+        self.schema: dict[str, list] = {}
+        with duckdb.connect() as con:
+            for name in TABLES:
+                source = stores.table(tables_dir, name)
+                self.schema[name] = [list(map(str, r[:2])) for r in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()]
+                extra = (f" UNION ALL SELECT substr(lea_cds, 1, 7), hash(t)::HUGEINT FROM {source} t "
+                         f"WHERE substr(lea_cds, 1, 7) <> substr(cds, 1, 7)") if _has_lea(con, source) else ""
+                sql = (f"SELECT g, count(*), sum(h)::VARCHAR FROM (SELECT substr(cds, 1, 7) AS g, hash(t)::HUGEINT AS h "
+                       f"FROM {source} t{extra}) GROUP BY g")
+                for group, n, total in con.execute(sql).fetchall():
+                    self.groups.setdefault(str(group), {})[name] = [int(n), total]
+
+    def lea_key(self, cds: str) -> str:
+        """Changes whenever any row the LEA's slice could read changes."""
+        parts = [self.groups.get(g, {}) for g in (cds[:7], cds[:2] + "00000", STATE * 3 + "0")]
+        return _sha({"schema": self.schema, "groups": parts})
+
+    def county_key(self, code: str) -> str:
+        """Changes whenever any row of the county's shard changes."""
+        parts = {g: v for g, v in self.groups.items() if g[:2] in (code, STATE)}
+        return _sha({"schema": self.schema, "groups": parts})
+
+
+def shard_is_current(folder: Path, key: str) -> bool:
+    marker = folder / KEY_FILE
+    return marker.exists() and marker.read_text().strip() == key and all((folder / f"{n}.parquet").exists()
+                                                                           for n in TABLES)
+
+
+def write_shards(tables_dir: Path, root: Path, keys: dict[str, str]) -> list[str]:
+    """Make root/<county>/ hold the county's and the state's rows of every table, for each county of `keys`
+    (code → county key) whose shard is not current. Returns the counties written."""
+    stale = sorted(code for code, key in keys.items() if not shard_is_current(root / code, key))
+    if not stale:
+        return []
+    root.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=".shards-", dir=root))
+    try:
+        with duckdb.connect() as con:
+            con.execute("SET preserve_insertion_order = false")
+            con.execute("SET memory_limit = '1GB'")
+            for name in TABLES:
+                _write_table(con, stores.table(tables_dir, name), name, stale, work)
+        for code in stale:
+            folder = work / code
+            folder.mkdir(exist_ok=True)
+            for name in TABLES:
+                part = work / name / f"_county={code}" / "data_0.parquet"
+                if part.exists():
+                    os.replace(part, folder / f"{name}.parquet")
+                else:  # no rows: an empty file with the table's columns
+                    with duckdb.connect() as con:
+                        con.execute(f"COPY (SELECT * FROM {stores.table(tables_dir, name)} LIMIT 0) "
+                                    f"TO '{(folder / f'{name}.parquet').as_posix()}' (FORMAT parquet)")
+            (folder / KEY_FILE).write_text(keys[code] + "\n")
+            target = root / code
+            old = root / f".{code}.old"
+            shutil.rmtree(old, ignore_errors=True)
+            if target.exists():
+                os.replace(target, old)
+            os.replace(folder, target)
+            shutil.rmtree(old, ignore_errors=True)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return stale
+
+
+def _write_table(con: duckdb.DuckDBPyConnection, source: str, name: str, codes: list[str], work: Path) -> None:
+    """`name`'s rows for each county of `codes` (plus the state's) into work/name/_county=<code>/. Levels
+    and trends rows may change order (store.lea_slice orders them totally); impact rows keep the
+    source's order (its query has no ORDER BY)."""
+    ordered = name == "impact"
+    if ordered:
+        source = source[:-1] + ", file_row_number = true)"
+    lea = (f" UNION ALL SELECT t.*, substr(lea_cds, 1, 2) FROM {source} t WHERE substr(lea_cds, 1, 2) IN "
+           f"(SELECT unnest($1::VARCHAR[])) AND substr(lea_cds, 1, 2) <> substr(cds, 1, 2)") if _has_lea(con, source) else ""
+    rows = (f"SELECT t.*, substr(cds, 1, 2) AS _county FROM {source} t WHERE substr(cds, 1, 2) IN "
+            f"(SELECT unnest($1::VARCHAR[])) UNION ALL SELECT t.*, c.k FROM {source} t, "
+            f"(SELECT unnest($1::VARCHAR[]) AS k) c WHERE substr(t.cds, 1, 2) = '{STATE}'{lea}")
+    if len(codes) > BULK and not ordered:
+        con.execute(f"COPY ({rows}) TO '{(work / name).as_posix()}' (FORMAT parquet, PARTITION_BY (_county))", [codes])
+        return
+    drop = "_county, file_row_number" if ordered else "_county"
+    order = " ORDER BY file_row_number" if ordered else ""
+    for code in codes:  # a filtered copy per county: faster than a partitioned pass for a few counties
+        target = work / name / f"_county={code}"
+        target.mkdir(parents=True, exist_ok=True)
+        con.execute(f"COPY (SELECT * EXCLUDE ({drop}) FROM ({rows}){order}) "
+                    f"TO '{(target / 'data_0.parquet').as_posix()}' (FORMAT parquet)", [[code]])
+
+
+class SliceHasher:
+    """store.slice_sha256 of LEA slices from in-memory copies of the rows slices read (one year's published
+    rows: All Students, and every group's All Grades of LEAs, counties and the state), county by county."""
+
+    def __init__(self, tables_dir: Path, year: int) -> None:
+        self.year = year
+        self.con = duckdb.connect()
+        self.con.execute(f"CREATE TABLE h_levels AS SELECT * FROM {stores.table(tables_dir, 'levels')} "
+                         f"WHERE year = ? AND source = 'published' AND (student_group_id = 1 OR "
+                         f"(grade = 13 AND type_id IN (4, 5, 6, 9, 10)))", [year])  # + every group's All Grades
+        self.con.execute(f"CREATE TABLE h_trends AS SELECT * FROM {stores.table(tables_dir, 'trends')} "
+                         f"WHERE student_group_id = 1 AND (grade = 13 OR year = ?)", [year])
+        self.con.execute(f"CREATE TABLE h_impact AS SELECT * FROM {stores.table(tables_dir, 'impact')}")
+        self.lea = {name: _has_lea(self.con, f"h_{name}") for name in TABLES}
+        self.county: str | None = None
+
+    def close(self) -> None:
+        self.con.close()
+
+    def _select(self, code: str) -> None:
+        if code == self.county:
+            return
+        keys = f"('{code}', '{STATE}')"
+        for name in TABLES:
+            extra = f" OR substr(lea_cds, 1, 2) IN {keys}" if self.lea[name] else ""
+            self.con.execute(f"CREATE OR REPLACE TEMP TABLE c_{name} AS SELECT * FROM h_{name} "
+                             f"WHERE substr(cds, 1, 2) IN {keys}{extra}")
+        self.county = code
+
+    def _df(self, sql: str, params: list) -> pd.DataFrame:
+        return self.con.execute(sql, params).df()
+
+    def lea_slice(self, cds: str) -> stores.LeaSlice:
+        """store.lea_slice(tables, cds, year) from memory: the same queries on the same rows."""
+        cds = str(cds)
+        self._select(cds[:2])
+        sources = {"levels": "c_levels", "trends": "c_trends", "impact": "c_impact"}
+        return stores.assemble_slice(self._df, sources, cds, self.year)
+
+    def sha256(self, cds: str) -> str:
+        return stores.slice_sha256(self.lea_slice(cds))

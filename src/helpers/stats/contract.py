@@ -1,0 +1,124 @@
+"""The `tables` stage: compute every table once from the store, write the CSV + Parquet contract.
+
+`levels`, `reconciliation`, `trends` and `impact` are written to one folder (CSV for people, Parquet for
+the notebooks, which read only their LEA's slice). The folder is replaced atomically.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import pandas as pd
+
+from helpers.core import atomic, params
+from helpers.core import cuts as cutting
+from helpers.core.paths import default_paths
+from helpers.ingest import store as stores
+from helpers.stats import impact as impacts
+from helpers.stats import suppress, tables
+
+TABLES = ("levels", "reconciliation", "trends", "impact")
+
+
+@dataclass(frozen=True)
+class ImpactInputs:
+    """The scores the illustrative impact tables classify (helpers.synth.impact_example makes them):
+    CAPA raw scores, and student records reproducing an LEA's published rows (store, cds, year → records)."""
+
+    capa: pd.DataFrame
+    students_for: Callable[[Path, str, int], pd.DataFrame]
+
+
+def read_results(store: Path) -> pd.DataFrame:
+    return stores.query(f"SELECT * FROM {stores.table(store, 'results')}")
+
+
+def levels(results: pd.DataFrame, students: pd.DataFrame | None = None,
+           entities: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Published rows (and computed rows from student records), with suppression applied."""
+    parts = [suppress.suppress(tables.published_levels(results))] if len(results) else []
+    if students is not None:  # suppressed on its own: its totals are not the published ones
+        own = tables.computed_levels(students, entities=entities)
+        own = own[own["type_id"].isin([6, 7, 9, 10])]  # one LEA's students are not its county or the state
+        parts.append(suppress.suppress(own))
+    return pd.concat(parts, ignore_index=True)
+
+
+def capa_impact(scores: pd.DataFrame) -> pd.DataFrame:
+    """Panel vs SSPI for CAPA ELA, math and science on raw scores (illustrative)."""
+    all_tables = cutting.load_all()
+    parts = []
+    for subject, group in scores.groupby("subject", sort=True):
+        test = f"capa_{subject}"
+        year = int(group["year"].iloc[0]) + 1  # Level I cuts apply from 2009
+        panel = cutting.find(all_tables, test, year, "panel")
+        sspi = cutting.find(all_tables, test, year, "sspi")
+        parts.append(impacts.impact(group, panel, sspi, grade_col="capa_level", score_col="raw_score")
+                     .assign(cds="", year=year))
+    return pd.concat(parts, ignore_index=True)
+
+
+def sb_impact(store: Path, cds: str, year: int, alt_cuts: Path, students_for: Callable) -> pd.DataFrame:
+    """Official vs an alternative SB cut file, on students reproducing the LEA's published level
+    percentages (so the official columns equal the published ones; the alternative is a what-if)."""
+    official = cutting.load_all()
+    alternative = cutting.load_family(alt_cuts)
+    students = students_for(store, cds, year)
+    scored = students[students["scale_score"].notna()]
+    parts = []
+    for test_id, group in scored.groupby("test_id", sort=True):
+        a = cutting.find(official, test_id, year, "official")
+        b = next(t for t in alternative if t.test_id == test_id and t.covers(year))
+        parts.append(impacts.impact(group, a, b, grade_col="grade", score_col="scale_score"))
+    out = pd.concat(parts, ignore_index=True).assign(cds=cds, year=year)
+    rule_n = params.suppression_rule(year).min_results
+    return out[out["n_students"] >= rule_n].reset_index(drop=True)
+
+
+def example_lea(results: pd.DataFrame, year: int) -> str:
+    """The LEA with the most students with scores in `year` (the SB impact example)."""
+    rows = results[(results["year"] == year) & results["type_id"].isin(stores.LEA_TYPES)
+                   & (results["grade"] == 13) & (results["student_group_id"] == 1)]
+    return str(rows.sort_values(["with_scores", "cds"], ascending=[False, True])["cds"].iloc[0])
+
+
+def compute(store: Path, impact: ImpactInputs, alt_cuts: Path | None = None,
+            students: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
+    """Every table, for every LEA, in one pass."""
+    results = read_results(store)
+    entities = stores.query(f"SELECT * FROM {stores.table(store, 'entities')}")
+    lv = levels(results, students, entities)
+    year = int(results["year"].max())
+    example = impact_table(store, example_lea(results, year), year, impact, alt_cuts)
+    return {"levels": lv, "reconciliation": tables.reconcile(results),
+            "trends": tables.trends(lv[lv["source"] == "published"]), "impact": example}
+
+
+def impact_table(store: Path, cds: str, year: int, impact: ImpactInputs, alt_cuts: Path | None = None) -> pd.DataFrame:
+    """CAPA panel vs SSPI, then official vs alternative SB cuts for LEA `cds` in `year`."""
+    alt = alt_cuts or default_paths().alt_cuts
+    return pd.concat([capa_impact(impact.capa), sb_impact(store, cds, year, alt, impact.students_for)],
+                     ignore_index=True)
+
+
+def select(frame: pd.DataFrame, lea: str | None, year: int | None) -> pd.DataFrame:
+    """An LEA's rows (itself and its schools) and/or one year's."""
+    keep = pd.Series(True, index=frame.index)
+    if lea and "cds" in frame:
+        own = frame["cds"] == lea
+        keep &= own | (frame["lea_cds"] == lea) if "lea_cds" in frame else own
+    if year and "year" in frame:
+        keep &= frame["year"] == year
+    return frame[keep]
+
+
+def write(computed: dict[str, pd.DataFrame], out: Path, lea: str | None = None, year: int | None = None) -> list[Path]:
+    """CSV and Parquet of every table into `out` (swapped in whole, so a failure leaves the old one)."""
+    with atomic.replacing(out) as tmp:
+        for name, frame in computed.items():
+            part = select(frame, lea, year)
+            part.to_csv(tmp / f"{name}.csv", index=False, lineterminator="\n")
+            part.to_parquet(tmp / f"{name}.parquet", index=False)
+    return sorted(out.iterdir())
