@@ -105,7 +105,7 @@ def test_del_norte_unified_2022_all_grades(results):
 
 @pytest.mark.parametrize("year, ela, math", [(2017, 48.56, 37.56), (2018, 49.88, 38.65), (2022, 47.06, 33.38)])
 def test_state_all_grades_match_published_statewide_figures(results, year, ela, math):
-    # caaspp-facts.md §6a: CDE's published statewide % Standard Met and Above, all tested grades
+    # docs/caaspp-facts.md §6a: CDE's published statewide % Standard Met and Above, all tested grades
     assert all_grades(results, STATE, year, 1)["pct_met_and_above"] == ela
     assert all_grades(results, STATE, year, 2)["pct_met_and_above"] == math
 
@@ -355,7 +355,7 @@ B_CAST_HEADER = ["County Code", "District Code", "School Code", "Filler", "Test 
 ])
 def test_eras_a_and_b_cast_are_told_by_their_header(tmp_path, year, header, values, entities, era):
     """No real 2015–16 or CAST 2019 research file is vendored: a one-row file with the era's header names
-    (caaspp-facts.md §4b) must be recognised and read like the real ones."""
+    (docs/caaspp-facts.md §4b) must be recognised and read like the real ones."""
     path = tmp_path / "results_without_a_telling_name.txt"  # the name says nothing: the header decides
     path.write_text(_quoted(header) + _quoted(values), encoding="cp1252")
     kind, frame, src = ingest.read_file(path)

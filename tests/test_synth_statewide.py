@@ -31,7 +31,7 @@ COUNTS = ["enrolled", "tested", "with_scores"]
 LEVELS = ["pct_level_1", "pct_level_2", "pct_level_3", "pct_level_4"]
 RESULTS = ["mean_scale_score", *LEVELS, "pct_met_and_above"]
 GRADE_KEY = ["test_id", "student_group_id", "grade"]
-# LOSS/HOSS from 2020–21 on (caaspp-facts.md §1b) and CAST level ranges (§2a); grade 14 = high school.
+# LOSS/HOSS from 2020–21 on (docs/caaspp-facts.md §1b) and CAST level ranges (§2a); grade 14 = high school.
 SCORE_RANGE = {
     1: {3: (2115, 2650), 4: (2140, 2690), 5: (2200, 2730), 6: (2230, 2770), 7: (2260, 2810), 8: (2290, 2850),
         11: (2300, 2900)},

@@ -1,6 +1,6 @@
 """CAASPP file layouts: header names of every era mapped to one canonical schema.
 
-Sources (see ../shared/docs/caaspp-facts.md §4): CDE research-file layout pages (S18), the 2015–2019
+Sources (see docs/caaspp-facts.md §4): CDE research-file layout pages (S18), the 2015–2019
 union schema (S15, S17), the 2021–2023 renames (S12, S14) and the 2024+ 69-column layout (S17).
 Detection is by header names only, never by position or file name.
 """

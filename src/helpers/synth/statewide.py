@@ -2,7 +2,7 @@
 
 ``generate(entities_path, out_dir)`` writes, for every entity of a (real) entities file — the state,
 counties, districts, schools and charters — the files CDE publishes for a 2021–2023 administration, in
-the exact era-C caret layout (``../shared/docs/caaspp-facts.md`` §4b; header names and order as the real
+the exact era-C caret layout (`docs/caaspp-facts.md` §4b; header names and order as the real
 2022 SB and 2021 CAST research files in ``data/sample/research``):
 
 - ``sb_ca{year}_all_synthetic_v1.txt``: Smarter Balanced ELA (Test ID 1) and math (2), Test Type ``B``;
