@@ -12,19 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from helpers import LAYERS
+
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "helpers"
-BELOW = {
-    "core": set(),
-    "ingest": {"core"},
-    "stats": {"core", "ingest"},
-    "report": {"core", "ingest", "stats"},
-    "synth": {"core", "ingest", "stats"},
-    "run": {"core", "ingest", "stats", "report"},
-    "site": {"core", "ingest", "stats", "report"},
-    "publish": {"core", "ingest", "stats", "report", "site"},
-    "lea_mode": {"core", "ingest", "stats", "report", "synth", "run", "site", "publish"},
-    "cli": {"core", "ingest", "stats", "report", "synth", "run", "site", "publish", "lea_mode"},
-}
+BELOW = {stage: set(below) for stage, below in LAYERS.items()}
 THIRD_PARTY_ABOVE = {"papermill": "run", "nbclient": "run", "jupyter_book": "site", "sphinx": "site",
                      "playwright": "publish", "typer": "cli", "dask": "run", "distributed": "run"}
 
@@ -89,3 +80,11 @@ def test_the_check_sees_upward_and_relative_imports() -> None:
         "helpers/stats/probe.py:1: relative import . (use helpers.<stage>.<module>)",
         "helpers/stats/probe.py:3: stats imports helpers.run, a layer it may not use",
         "helpers/stats/probe.py:4: stats imports papermill, which belongs to run and above"]
+
+
+def test_readme_layout_table_is_the_trees() -> None:
+    import runpy
+
+    script = runpy.run_path(str(PACKAGE.parents[1] / "scripts" / "layout_table.py"))
+    readme = (PACKAGE.parents[1] / "README.md").read_text(encoding="utf-8")
+    assert script["block"]() in readme, "README's layout table is stale: python scripts/layout_table.py --write"

@@ -1,1 +1,1 @@
-"""Stage 1: CDE files of every layout era (research, entities, lookups, the Student Score Data File) → one typed Parquet store, and DuckDB queries of it. Imports core."""
+"""Stage 1: CDE files of every layout era (research, entities, lookups, the Student Score Data File) → one typed Parquet store, and DuckDB queries of it."""

@@ -1,1 +1,1 @@
-"""LEA mode (`caaspp-book lea`): an LEA's confidential internal book from its Student Score Data File. Imports every stage."""
+"""LEA mode (`caaspp-book lea`): an LEA's confidential internal book from its Student Score Data File."""

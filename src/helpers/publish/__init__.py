@@ -1,1 +1,1 @@
-"""Stage 5: PDFs, the privacy scan, the link check and the copy to a folder or .zip. Imports every stage below it."""
+"""Stage 5: PDFs, the privacy scan, the link check and the copy to a folder or .zip."""

@@ -1,1 +1,1 @@
-"""Stage 3: everything a notebook imports — one LEA's page tables, HTML outputs, charts, LEA-mode sections. Imports core, ingest, stats."""
+"""Stage 3: everything a notebook imports — one LEA's page tables, HTML outputs, charts, LEA-mode sections."""

@@ -1,1 +1,1 @@
-"""Stage 3 driver: executes the notebooks with papermill, incremental by input hash, on pluggable backends. Imports core, ingest, stats, report."""
+"""Stage 3 driver: executes the notebooks with papermill, incremental by input hash, on pluggable backends."""

@@ -1,1 +1,1 @@
-"""Stage 4: the Jupyter Book — generated chapters and pages, MyST blocks, release status, Sphinx extensions. Imports core, ingest, stats, report (never run)."""
+"""Stage 4: the Jupyter Book — generated chapters and pages, MyST blocks, release status, Sphinx extensions."""

@@ -1,1 +1,1 @@
-"""Stage 2 (`tables`): levels, % at and above, means, suppression, reconciliation, trends, impact, LEA-mode statistics — one vectorised pass. Imports core, ingest."""
+"""Stage 2 (`tables`): levels, % at and above, means, suppression, reconciliation, trends, impact, LEA-mode statistics — one vectorised pass."""

@@ -1,1 +1,1 @@
-"""Seeded synthetic data: students reproducing an LEA's published rows, CAPA raw scores, a statewide set for benchmarks. Imports core, ingest, stats."""
+"""Seeded synthetic data: students reproducing an LEA's published rows, CAPA raw scores, a statewide set for benchmarks."""
