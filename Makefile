@@ -11,11 +11,12 @@ PYTEST_ARGS ?=
 
 RELEASE ?= final
 
-.PHONY: book test setup sysdeps store tables notebooks html pdf clean help
+.PHONY: book test test-fast setup sysdeps store tables notebooks html pdf clean help
 
 help:
 	@echo "make book    - system packages, .venv, ingest $(DATA), run every LEA notebook, build _build/html and _build/pdf"
 	@echo "make test    - system packages, .venv, then the test suite (browser, PDF and privacy tests included)"
+	@echo "make test-fast - the edit loop: every test but the slow ones (no browser, no book build), on 2 workers"
 	@echo "make sysdeps - install the system packages (Chromium, poppler-utils, fonts) if any is missing"
 	@echo "make clean   - remove the store, executed notebooks and _build (keeps .venv)"
 
@@ -50,8 +51,12 @@ book: sysdeps pdf
 	@echo "Site: $(CURDIR)/_build/html/index.html"
 	@echo "PDFs: $(CURDIR)/_build/pdf/caaspp-technical-report.pdf and $(CURDIR)/_build/pdf/leas/<county>/<cds>-<name>.pdf"
 
+# Two workers; tests sharing a module's fixtures (or the one built site) stay on one worker (tests/conftest.py).
 test: sysdeps setup
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
+
+test-fast: setup
+	$(BIN)/python -m pytest -n 2 --dist loadgroup -m "not slow" $(PYTEST_ARGS)
 
 clean:
 	rm -rf data/processed data/interim/lea_tables book/leas book/_generated _build

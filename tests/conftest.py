@@ -27,3 +27,11 @@ def sample_tables(sample_store: Path) -> Path:
     out = sample_store.parent / "tables"
     contract.write(contract.compute(sample_store, impact_example.inputs()), out)
     return out
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under pytest-xdist (`make test`: `-n 2 --dist loadgroup`), a module's tests run on one worker, so its
+    module-scoped fixtures are made once; every test of the one built site shares a group too."""
+    for item in items:
+        group = "site" if "built_site" in getattr(item, "fixturenames", ()) else item.module.__name__
+        item.add_marker(pytest.mark.xdist_group(group))
