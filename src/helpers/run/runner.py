@@ -20,6 +20,7 @@ from typing import Callable, Iterable, Iterator
 
 from helpers.core import manifest
 from helpers.core.manifest import LeaJob, LeaRecord
+from helpers.core.paths import Paths
 from helpers.ingest import store as stores
 from helpers.run import kernels, lea_data
 from helpers.run.backends import Backend, Lost, Serial
@@ -95,7 +96,7 @@ class Plan:
         self.total = len(table)
         self.previous = {r.cds: r for r in manifest.read_if_exists(s.manifest)}
         self.notebook_sha = lea_data.file_sha256(s.notebook)
-        self.code = lea_data.code_digest(s.notebook, s.root / "params")
+        self.code = lea_data.code_digest(s.notebook, Paths(s.root).params)
 
     def items(self) -> Iterator[LeaJob | LeaRecord]:
         """Jobs and skipped records in county, CDS order; lazily, so execution starts while planning."""

@@ -104,7 +104,7 @@ def toc(records: list[LeaRecord], root: Path, leas_dir: Path) -> dict:
         if sections:
             entry["sections"] = sections
         counties.append(entry)
-    book = root / "book"
+    book = Paths(root).book
     chapters = [{"file": _doc(book / f"{name}.md", root)} for name in CHAPTERS]
     parts = [{"caption": "The technical report", "chapters": chapters}]
     if counties:
@@ -190,7 +190,7 @@ def add_back_matter(toc_path: Path, root: Path) -> None:
     text = toc_path.read_text(encoding="utf-8")
     header = "".join(line for line in text.splitlines(keepends=True) if line.startswith("#"))
     doc = yaml.safe_load(text)
-    files = [_doc(root / "book" / f"{name}.md", root) for name in BACK_MATTER]
+    files = [_doc(Paths(root).book / f"{name}.md", root) for name in BACK_MATTER]
     if any(c.get("file") in files for part in doc.get("parts", []) for c in part.get("chapters", [])):
         return  # already there
     doc.setdefault("parts", []).append({"caption": "Run status and change log",
