@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers.ingest import files as ingest
+from helpers.ingest import build as ingest
 from helpers.stats import contract
 from helpers.synth import impact_example
 

@@ -14,8 +14,8 @@ import duckdb
 import pandas as pd
 import pytest
 
-from helpers.ingest import files as ingest
-from helpers.ingest import layouts
+from helpers.ingest import build as ingest
+from helpers.ingest import detect, layouts, schema
 
 from .conftest import DNCUSD, ROOT, SAMPLE
 
@@ -162,7 +162,7 @@ def test_starred_areas_alone_leave_results_unsuppressed(results):
 
 
 def test_caa_science_stars_suppress_results_but_not_counts():
-    _, frame, _ = ingest.read_file(REAL / "caas_ca2019_all_27_csv_v1__first60.txt")
+    _, frame, _ = detect.read_file(REAL / "caas_ca2019_all_27_csv_v1__first60.txt")
     r = frame[frame["source_line"] == 4].iloc[0]  # grade 10: enrolled 7, tested 6, results *, 6 with scores
     assert (r["enrolled"], r["tested"], r["with_scores"]) == (7, 6, 6)
     assert r["results_suppressed"] and not r["counts_suppressed"]
@@ -209,8 +209,8 @@ def test_2018_interleaved_rows_load(results):
     math, ela = line(results, SB2018, 34), line(results, SB2018, 35)  # grade 3 math comes before grade 3 ELA
     assert (math["grade"], math["test_id"], ela["grade"], ela["test_id"]) == (3, 2, 3, 1)
     y2018 = results[results["year"] == 2018]
-    assert len(y2018) == 206 and not y2018.duplicated(ingest.KEY).any()
-    assert results[ingest.KEY].equals(results[ingest.KEY].sort_values(ingest.KEY).reset_index(drop=True))
+    assert len(y2018) == 206 and not y2018.duplicated(schema.KEY).any()
+    assert results[schema.KEY].equals(results[schema.KEY].sort_values(schema.KEY).reset_index(drop=True))
 
 
 # ---------------------------------------------------------------- entities, lookups of other eras
@@ -223,7 +223,7 @@ def test_2018_interleaved_rows_load(results):
     ("cast_ca2019entities_csv__county08_DelNorte_plus_state.txt", 19, "E-2015", "State of California"),
 ])
 def test_entities_of_other_eras(name, rows, era, state_name):
-    kind, frame, src = ingest.read_file(REAL / name)
+    kind, frame, src = detect.read_file(REAL / name)
     assert (kind, len(frame), src.rows_read, src.era) == ("entities", rows, rows, ERA[era])
     ent = frame.set_index("cds")
     assert ent.loc[STATE, ["type_id", "county_name"]].tolist() == [4, state_name]
@@ -233,14 +233,14 @@ def test_entities_of_other_eras(name, rows, era, state_name):
 
 
 def test_cp1252_names_decode():
-    kind, frame, src = ingest.read_file(REAL / "sb_ca2022entities_csv__nino_rows.txt")
+    kind, frame, src = detect.read_file(REAL / "sb_ca2022entities_csv__nino_rows.txt")
     r = frame.set_index("cds").loc["19647330117846"]
     assert (kind, src.era, r["type_id"]) == ("entities", ERA["E-2021"], 9)
     assert r["school_name"] == r["district_name"] == "Para Los Niños Middle"
 
 
 def test_caa_science_2019_head_reads_as_results():
-    kind, frame, src = ingest.read_file(REAL / "caas_ca2019_all_27_csv_v1__first60.txt")
+    kind, frame, src = detect.read_file(REAL / "caas_ca2019_all_27_csv_v1__first60.txt")
     assert (kind, len(frame), src.era, src.delimiter) == ("results", 60, ERA["B-CAAS"], ",")
     r = frame[frame["source_line"] == 2].iloc[0]  # Monterey County, grade 5, CAA Science (test 18, type Y)
     assert (r["cds"], r["year"], r["grade"], r["test_id"], r["test_type"]) == ("27000000000000", 2019, 5, 18, "Y")
@@ -257,14 +257,14 @@ def test_caa_science_2019_head_reads_as_results():
      (1, "SB - English Language Arts/Literacy"), (39, "CSA - California Spanish Assessment")),
 ])
 def test_lookups(name, kind, rows, first, last):
-    got, frame, src = ingest.read_file(SAMPLE / "lookups" / name)
+    got, frame, src = detect.read_file(SAMPLE / "lookups" / name)
     assert (got, len(frame), src.rows_read) == (kind, rows, rows)
     key = "test_id" if kind == "tests" else "student_group_id"
     assert tuple(frame.iloc[0][[key, "name"]]) == first and tuple(frame.iloc[-1][[key, "name"]]) == last
 
 
 def test_student_group_names_keep_cp1252_dashes():
-    _, frame, _ = ingest.read_file(SAMPLE / "lookups" / "StudentGroups_2022.txt")
+    _, frame, _ = detect.read_file(SAMPLE / "lookups" / "StudentGroups_2022.txt")
     assert frame.set_index("student_group_id").loc[170, "name"] == "Ever\u2013EL"
 
 
@@ -289,9 +289,9 @@ def test_dtypes(tables, results):
 
 
 def test_era_d_counts_are_read():
-    kind, frame, src = ingest.read_file(SYNTHETIC / "sb_2024_eraD_sample.txt")
+    kind, frame, src = detect.read_file(SYNTHETIC / "sb_2024_eraD_sample.txt")
     assert (kind, src.era, src.rows_read) == ("results", ERA["D"], 5)
-    _, ent, ent_src = ingest.read_file(SYNTHETIC / "sb_2024entities_eraD_sample.txt")
+    _, ent, ent_src = detect.read_file(SYNTHETIC / "sb_2024entities_eraD_sample.txt")
     assert ent_src.era == ERA["E-2024"] and len(ent) == 5
     res = ingest.build([SYNTHETIC])["results"]
     ela, math = all_grades(res, DNCUSD, 2024, 1), all_grades(res, DNCUSD, 2024, 2)
@@ -310,8 +310,8 @@ def test_era_d_counts_are_read():
 
 def test_store_is_parquet_readable_by_duckdb(ingested):
     store, tables = ingested
-    assert sorted(p.name for p in store.iterdir()) == sorted(f"{t}.parquet" for t in ingest.STORE_TABLES)
-    for name in ingest.STORE_TABLES:
+    assert sorted(p.name for p in store.iterdir()) == sorted(f"{t}.parquet" for t in schema.STORE_TABLES)
+    for name in schema.STORE_TABLES:
         path = store / f"{name}.parquet"
         assert path.read_bytes()[:4] == b"PAR1"
         [(n,)] = duckdb.sql(f"SELECT count(*) FROM read_parquet('{path}')").fetchall()
@@ -358,7 +358,7 @@ def test_eras_a_and_b_cast_are_told_by_their_header(tmp_path, year, header, valu
     (docs/caaspp-facts.md §4b) must be recognised and read like the real ones."""
     path = tmp_path / "results_without_a_telling_name.txt"  # the name says nothing: the header decides
     path.write_text(_quoted(header) + _quoted(values), encoding="cp1252")
-    kind, frame, src = ingest.read_file(path)
+    kind, frame, src = detect.read_file(path)
     assert (kind, src.era, len(frame)) == ("results", ERA[era], 1)
     row = frame.iloc[0]
     assert (row["student_group_id"], row["grade"], row["pct_met_and_above"], row["with_scores"]) == (1, 13, 29.0, 1690)

@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from helpers.cli import app
 from helpers.core.errors import InputError
-from helpers.ingest import files as ingest
+from helpers.ingest import build as ingest
 
 from .conftest import ROOT, SAMPLE
 

@@ -18,8 +18,10 @@ import pyarrow.parquet as pq
 import pytest
 
 from helpers.core.errors import InputError
-from helpers.ingest import files as ingest
-from helpers.ingest import layouts
+from helpers.ingest import build as ingest
+from helpers.ingest import detect, layouts, schema
+from helpers.ingest import results as result_rows
+from helpers.ingest.fields import Text, numeric
 from helpers.synth import statewide as synth
 
 from .conftest import DNCUSD, ROOT, SAMPLE
@@ -45,7 +47,7 @@ def gzipped(src: Path, folder: Path, name: str | None = None) -> Path:
 
 
 def test_reference_entities_read_gzipped_with_the_hash_of_the_original():
-    kind, frame, src = ingest.read_file(REFERENCE)
+    kind, frame, src = detect.read_file(REFERENCE)
     assert (kind, src.era, src.delimiter, src.rows_read, len(frame)) == ("entities", ERA["E-2021"], "^", 11302, 11302)
     assert (src.file, src.sha256, src.bytes) == (REFERENCE.name, REFERENCE_SHA256, 951_326)
     # data/reference/README.md: the state, 58 counties, 1,019 districts, 8,963 schools, 954 + 307 charters
@@ -55,8 +57,8 @@ def test_reference_entities_read_gzipped_with_the_hash_of_the_original():
 
 
 def test_gzipped_file_reads_as_the_plain_one(tmp_path):
-    kind, frame, src = ingest.read_file(SB2022)
-    gz_kind, gz_frame, gz_src = ingest.read_file(gzipped(SB2022, tmp_path))
+    kind, frame, src = detect.read_file(SB2022)
+    gz_kind, gz_frame, gz_src = detect.read_file(gzipped(SB2022, tmp_path))
     assert (gz_kind, gz_src.sha256, gz_src.bytes, gz_src.rows_read) == (kind, src.sha256, src.bytes, src.rows_read)
     assert gz_src.sha256 == hashlib.sha256(SB2022.read_bytes()).hexdigest() and gz_src.file == SB2022.name + ".gz"
     pd.testing.assert_frame_equal(gz_frame, frame, check_exact=True)
@@ -87,14 +89,14 @@ def test_a_broken_gzip_file_is_an_input_error(tmp_path):
     broken = tmp_path / "broken.txt.gz"
     broken.write_bytes(gzip.compress(SB2022.read_bytes())[:-40])
     with pytest.raises(InputError, match="broken.txt.gz: cannot gunzip"):
-        ingest.read_file(broken)
+        detect.read_file(broken)
 
 
 # ---------------------------------------------------------------- typing: Arrow where it agrees with pandas
 
 
-def text_column(values: list[str], header: str = "Students Tested") -> ingest.Text:
-    return ingest.Text(Path("t.txt"), {"tested": pa.chunked_array([pa.array(values, pa.string())])},
+def text_column(values: list[str], header: str = "Students Tested") -> Text:
+    return Text(Path("t.txt"), {"tested": pa.chunked_array([pa.array(values, pa.string())])},
                        {"tested": header}, 2, len(values))
 
 
@@ -105,7 +107,7 @@ def text_column(values: list[str], header: str = "Students Tested") -> ingest.Te
     (["1.5e1", " 3.25", "-0"], False, [15.0, 3.25, 0.0]),
 ])
 def test_numbers_read_as_pandas_reads_them(values, whole, want):
-    typed, star = ingest.numeric(text_column(values), "tested", whole=whole, lo=0, hi=None if whole else 100)
+    typed, star = numeric(text_column(values), "tested", whole=whole, lo=0, hi=None if whole else 100)
     assert typed.to_pylist() == want
     assert star.to_pylist() == [v.strip() == "*" for v in values]
     expected = pd.to_numeric(pd.Series(values, dtype="str").str.strip().replace({"*": None, "": None}))
@@ -121,7 +123,7 @@ def test_numbers_read_as_pandas_reads_them(values, whole, want):
 ])
 def test_number_errors_name_line_field_and_value(values, whole, line, reason):
     with pytest.raises(InputError) as caught:
-        ingest.numeric(text_column(values), "tested", whole=whole, lo=0, hi=None if whole else 100)
+        numeric(text_column(values), "tested", whole=whole, lo=0, hi=None if whole else 100)
     assert (caught.value.line, caught.value.field, caught.value.reason) == (line, "Students Tested", reason)
 
 
@@ -161,9 +163,9 @@ def test_research_rows_join_the_gzipped_statewide_entities(stored, results, synt
 
 
 def test_store_types_and_order(results):
-    assert dict(results.dtypes.astype(str)) == ingest.RESULT_DTYPES
-    assert not results.duplicated(ingest.KEY).any()
-    assert results[ingest.KEY].equals(results[ingest.KEY].sort_values(ingest.KEY).reset_index(drop=True))
+    assert dict(results.dtypes.astype(str)) == schema.RESULT_DTYPES
+    assert not results.duplicated(schema.KEY).any()
+    assert results[schema.KEY].equals(results[schema.KEY].sort_values(schema.KEY).reset_index(drop=True))
     assert results["lea_cds"].isna().eq(results["type_id"].isin([4, 5])).all()
 
 
@@ -186,7 +188,7 @@ def test_every_value_matches_its_line(results, synthetic):
                 assert pd.isna(row[col]), (number, col)
                 starred += [col] if text == "*" else []
             else:
-                assert row[col] == (int(text) if ingest.is_count(col) else float(text)), (number, col)
+                assert row[col] == (int(text) if schema.is_count(col) else float(text)), (number, col)
         assert row["suppressed_fields"] == "|".join(c for c in layouts.RESULT_NUMERIC if c in starred)
         assert row["results_suppressed"] == any(c in layouts.RESULT_FIELDS for c in starred)
         assert row["counts_suppressed"] == any(c in layouts.COUNT_FIELDS for c in starred)
@@ -199,7 +201,7 @@ def test_streamed_store_equals_the_in_memory_build(stored, results, synthetic, t
     built = ingest.build([synthetic / SB, synthetic / CAST, REFERENCE])
     pd.testing.assert_frame_equal(results, built["results"], check_exact=True)
     pd.testing.assert_frame_equal(stored[1]["results"], built["results"], check_exact=True)
-    monkeypatch.setattr(ingest, "ROW_GROUP", 1000)
+    monkeypatch.setattr(result_rows, "ROW_GROUP", 1000)
     store = tmp_path / "store"
     ingest.ingest([synthetic / SB, synthetic / CAST, REFERENCE], store)
     assert pq.read_metadata(store / "results.parquet").num_row_groups == -(-len(results) // 1000)

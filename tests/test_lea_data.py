@@ -10,7 +10,7 @@ import duckdb
 import pytest
 
 from helpers.core.paths import default_paths
-from helpers.ingest import files as ingest
+from helpers.ingest import build as ingest
 from helpers.ingest import store as stores
 from helpers.run import lea_data
 from helpers.stats import contract

@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from helpers import cli
 from helpers.core.errors import InputError
 from helpers.core.paths import Paths
-from helpers.ingest import files as ingest
+from helpers.ingest import build as ingest
 from helpers.lea_mode import book as lea_mode
 from helpers.publish import export as publishing
 from helpers.publish import privacy

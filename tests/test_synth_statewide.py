@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers.ingest import files as ingest
+from helpers.ingest import build as ingest
 from helpers.ingest import layouts
 from helpers.synth import statewide as synth
 

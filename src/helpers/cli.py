@@ -48,7 +48,7 @@ def ingest(
     store: Path = typer.Option(None, help="Store folder (default data/processed/store)."),
 ) -> None:
     """Read CAASPP files of every layout era into the Parquet store (replaced atomically)."""
-    from helpers.ingest import files as ingesting
+    from helpers.ingest import build as ingesting
 
     target = store or default_paths().store
     try:

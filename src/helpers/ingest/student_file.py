@@ -30,6 +30,7 @@ from helpers.core.errors import InputError
 from helpers.core.params import load_yaml
 from helpers.core.paths import default_paths
 from helpers.ingest import counting
+from helpers.ingest.text import FileText, header_line, read_text
 
 NO_SCORE_LEVEL = 9  # achievement level of a record without a score (S9 field 150)
 FLAGS = ("sed", "disability", "migrant", "homeless", "foster", "military")
@@ -204,16 +205,18 @@ def _shown(value: object) -> str:
 
 
 def read(path: str | Path, year: int | None = None, tables: Sequence[cutting.CutTable] | None = None,
-         data: bytes | None = None) -> tuple[pd.DataFrame, ReadReport]:
+         decoded: FileText | None = None) -> tuple[pd.DataFrame, ReadReport]:
     """Tidy records (``COLUMNS``) of the good records of one Student Score Data File, and the report.
 
     ``year``: the test (spring) year; default from the file's test-window and completion dates.
     ``tables``: cut tables for the LOSS–HOSS check (default ``cuts.load_all()``).
-    ``data``: the file's content already decoded to UTF-8 bytes (e.g. by ingest); default: read `path`."""
+    ``decoded``: the file's text as ingest read it; default: read `path` (``text.read_text``: UTF-8 when
+    the bytes are valid UTF-8, as the 2018–19 sample is, else Windows-1252)."""
     path = Path(path)
-    data, encoding = (data, "utf-8 (given)") if data is not None else _utf8(path, path.read_bytes())
-    header = data.split(b"\n", 1)[0].decode("utf-8").lstrip("\ufeff").rstrip("\r")
-    dia, index, width = _header(path, header)
+    file = decoded or read_text(path)
+    data, encoding = file.data, file.encoding
+    del file, decoded  # `data` alone holds the text, freed once parsed
+    dia, index, width = _header(path, header_line(data))
     frame, lines, records, malformed = _parse(path, data, dia, index, width)
     del data
     issues = _Issues(lines, malformed)
@@ -246,21 +249,6 @@ def records(path: str | Path, year: int | None = None) -> tuple[pd.DataFrame, Re
 @lru_cache(maxsize=1)
 def _all_tables() -> tuple[cutting.CutTable, ...]:
     return tuple(cutting.load_all())
-
-
-def _utf8(path: Path, raw: bytes) -> tuple[bytes, str]:
-    """The file as UTF-8 bytes and its encoding: UTF-8 when the bytes are valid UTF-8 (the 2018–19 sample
-    is), else Windows-1252 (re-encoded)."""
-    try:
-        raw.decode("utf-8")
-        return raw, "utf-8"
-    except UnicodeDecodeError:
-        pass
-    try:
-        return raw.decode("cp1252").encode("utf-8"), "cp1252"
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise InputError(path, f"byte 0x{raw[exc.start]:02x} is neither UTF-8 nor cp1252 text", line) from None
 
 
 def _header(path: Path, header: str) -> tuple[Dialect, dict[str, int], int]:

@@ -22,7 +22,7 @@ import yaml
 from helpers.core.errors import InputError
 from helpers.core.manifest import LeaJob
 from helpers.core.paths import LeaPaths, Paths
-from helpers.ingest import files as ingesting
+from helpers.ingest import build as ingesting
 from helpers.ingest import student_file as student_files
 from helpers.publish import privacy
 from helpers.run.execute import RunConfig, finish

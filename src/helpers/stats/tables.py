@@ -230,7 +230,7 @@ def _name(ent: pd.DataFrame, key: tuple) -> str:
     if key not in ent.index:
         return key[1]
     row = ent.loc[key]
-    from helpers.ingest.files import entity_name
+    from helpers.ingest.entities import entity_name
 
     return entity_name(int(row["type_id"]), row["county_name"], row["district_name"], row["school_name"])
 

@@ -8,7 +8,7 @@ the exact era-C caret layout (`docs/caaspp-facts.md` §4b; header names and orde
 - ``sb_ca{year}_all_synthetic_v1.txt``: Smarter Balanced ELA (Test ID 1) and math (2), Test Type ``B``;
 - ``cast_ca{year}_all_synthetic_v1.txt``: CAST (17), Test Type ``X``, with grade 14 "All High School";
 - ``sb_ca{year}entities_csv.txt``: the entities file itself (original bytes), so
-  ``helpers.ingest.files.ingest([out_dir], store)`` reads the folder directly.
+  ``helpers.ingest.build.ingest([out_dir], store)`` reads the folder directly.
 
 Every number is made up; only entity codes, names and Type IDs come from the entities file.
 
