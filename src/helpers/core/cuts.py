@@ -1,8 +1,9 @@
 """Cut-score tables (``params/cuts/*.yml``): load, validate and look up.
 
 One YAML file per assessment family; each holds one or more tables (one per
-test × era × cut set). Every schema problem raises :class:`InputError` naming
-the file, the line and a dotted field such as ``tables[sb_ela_2021plus].grades.5.cuts``.
+test × era × cut set). The file is validated into :class:`CutFamilyFile` (pydantic,
+through :mod:`helpers.core.yamldoc`): every schema problem raises :class:`InputError`
+naming the file, the line and a dotted field such as ``tables[sb_ela_2021plus].grades.5.cuts``.
 """
 
 from __future__ import annotations

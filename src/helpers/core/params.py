@@ -72,7 +72,7 @@ class GroupModel(ParamsModel):
         if self.field is None and self.values is not None:
             raise At(("values",), "a group without a field (every student) takes no values")
         if self.field is not None and self.values is None:
-            raise At((), f"missing required key 'values' (the values of field '{self.field}')")
+            raise At(("values",), f"missing required key 'values' (the values of field '{self.field}')")
         return self
 
 

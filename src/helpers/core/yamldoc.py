@@ -161,6 +161,8 @@ def _input_error(doc: Doc, error: dict) -> InputError:
         message = f"missing required key '{keys[-1]}'"
     elif isinstance(cause, ValueError):  # a validator's own words, without pydantic's "Value error, "
         message = str(cause)
+    elif error["type"] in ("model_type", "dict_type"):  # pydantic names the model class: say what the file needs
+        message = f"expected a mapping, got {type(error['input']).__name__}"
     else:
         message = error["msg"]
     if "[key]" in error["loc"]:

@@ -25,7 +25,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import pandas as pd
-
 from pydantic import Field, field_validator
 
 from helpers.core import params, yamldoc
@@ -35,22 +34,22 @@ from helpers.stats import suppress, tables
 PSEUDO_CDS = "99999990000000"  # the one entity while aggregating (no county 99 exists)
 CUSTOM_TYPE = 0  # type_id of custom rows: not a CDE Type ID (4–10); suppression needs a value (NA drops keys)
 
-Values = list[Any] | None
+Values = Annotated[list[Any], Field(min_length=1)] | None
 IntList = Annotated[list[int], Field(min_length=1)] | None
 
 
 class FiltersModel(ParamsModel):
     """Student fields a spec may filter on, each → the values to keep."""
 
-    sex: Values = Field(None, min_length=1)
-    el_status: Values = Field(None, min_length=1)
-    sed: Values = Field(None, min_length=1)
-    disability: Values = Field(None, min_length=1)
-    race: Values = Field(None, min_length=1)
-    migrant: Values = Field(None, min_length=1)
-    homeless: Values = Field(None, min_length=1)
-    foster: Values = Field(None, min_length=1)
-    military: Values = Field(None, min_length=1)
+    sex: Values = None
+    el_status: Values = None
+    sed: Values = None
+    disability: Values = None
+    race: Values = None
+    migrant: Values = None
+    homeless: Values = None
+    foster: Values = None
+    military: Values = None
 
 
 FILTER_FIELDS = tuple(FiltersModel.model_fields)
