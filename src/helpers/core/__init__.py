@@ -1,1 +1,1 @@
-"""Configuration and the scale: the one config of paths, params/ loaders (cut tables, suppression, labels), classification of scores by cut tables, errors that name file and line, atomic and stable writes, the run manifest."""
+"""Configuration and the scale: the one config of paths, params/ loaders validated into pydantic models (yamldoc), classification of scores by cut tables, errors that name file and line, atomic and stable writes, the run manifest."""

@@ -1,30 +1,27 @@
 """Cut-score tables (``params/cuts/*.yml``): load, validate and look up.
 
 One YAML file per assessment family; each holds one or more tables (one per
-test × era × cut set). Every schema problem raises :class:`InputError` naming
-the file, the line and a dotted field such as ``tables[sb_ela_2021plus].grades.5.cuts``.
+test × era × cut set). The file is validated into :class:`CutFamilyFile` (pydantic,
+through :mod:`helpers.core.yamldoc`): every schema problem raises :class:`InputError`
+naming the file, the line and a dotted field such as ``tables[sb_ela_2021plus].grades.5.cuts``.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from numbers import Integral, Real
 from pathlib import Path
-from typing import Any, Iterable, Mapping, NoReturn, Sequence
+from typing import Annotated, Any, Iterable, Mapping, Sequence
 
-import yaml
-from yaml.nodes import MappingNode, Node, SequenceNode
+from pydantic import Field, field_validator, model_validator
 
+from helpers.core import yamldoc
 from helpers.core.errors import InputError
 from helpers.core.paths import default_paths
+from helpers.core.yamldoc import At, ParamsModel, Text
 
 STATUSES = ("illustrative", "official")
 SCORE_KINDS = ("raw", "scale")
-FAMILY_KEYS = {"family", "title", "score", "levels", "met_level", "required_grades", "tables"}
-TABLE_KEYS = {"id", "test_id", "subject", "years", "cut_set", "status", "source", "note",
-              "required_grades", "grades"}
-GRADE_KEYS = {"loss", "cuts", "hoss"}
 
 
 def norm_grade(grade: Any) -> str:
@@ -113,234 +110,166 @@ class CutTable:
             raise KeyError(f"cut table '{self.id}' has no grade {key!r} (grades: {have})") from None
 
 
-# ---------------------------------------------------------------- validation
+# ---------------------------------------------------------------- the file's models
+
+Number = Annotated[float, Field(allow_inf_nan=False)]
+GradeKey = int | str  # 5 or "III" (CAPA level)
 
 
-class _Doc:
-    """A parsed YAML file: raises InputError with the line of a key path."""
-
-    def __init__(self, path: Path, root: Node | None):
-        self.path = path
-        self.root = root
-        self.table_ids: dict[int, str] = {}
-
-    def label(self, keys: Sequence[Any]) -> str | None:
-        parts: list[str] = []
-        for i, key in enumerate(keys):  # ints are list positions; mapping keys are strings
-            if isinstance(key, int) and parts:
-                name = self.table_ids.get(key, key) if keys[i - 1] == "tables" else key
-                parts[-1] += f"[{name}]"
-            else:
-                parts.append(str(key))
-        return ".".join(parts) or None
-
-    def line(self, keys: Sequence[Any]) -> int | None:
-        node, line = self.root, None
-        for key in keys:
-            if isinstance(node, MappingNode):
-                hit = next(((k, v) for k, v in node.value if str(k.value) == str(key)), None)
-                if hit is None:
-                    break
-                line, node = hit[0].start_mark.line + 1, hit[1]
-            elif isinstance(node, SequenceNode) and isinstance(key, int) and key < len(node.value):
-                node = node.value[key]
-                line = node.start_mark.line + 1
-            else:
-                break
-        if line is None and node is not None:
-            line = node.start_mark.line + 1
-        return line
-
-    def fail(self, keys: Sequence[Any], message: str) -> NoReturn:
-        raise InputError(self.path, message, line=self.line(keys), field=self.label(keys))
-
-    def check_duplicate_keys(self, node: Node | None = None, keys: tuple = ()) -> None:
-        node = self.root if node is None else node
-        if isinstance(node, MappingNode):
-            seen: set[str] = set()
-            for k, v in node.value:
-                key = str(k.value)
-                if key in seen:
-                    raise InputError(self.path, f"duplicate key '{key}'",
-                                     line=k.start_mark.line + 1, field=self.label(keys + (key,)))
-                seen.add(key)
-                self.check_duplicate_keys(v, keys + (key,))
-        elif isinstance(node, SequenceNode):
-            for i, item in enumerate(node.value):
-                self.check_duplicate_keys(item, keys + (i,))
+class LevelModel(ParamsModel):
+    code: int
+    name: Text
 
 
-def _parse(path: Path) -> tuple[_Doc, Any]:
-    try:
-        loader = yaml.SafeLoader(path.read_text(encoding="utf-8"))
-        try:
-            root = loader.get_single_node()
-            data = loader.construct_document(root) if root is not None else None
-        finally:
-            loader.dispose()
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise InputError(path, f"YAML syntax error: {problem}",
-                         line=mark.line + 1 if mark else None) from None
-    return _Doc(path, root), data
+class GradeModel(ParamsModel):
+    """One grade's LOSS, cuts and HOSS, in order (the count of cuts is the family's check)."""
+
+    loss: Number
+    cuts: list[Number] = Field(min_length=1)
+    hoss: Number
+
+    @model_validator(mode="after")
+    def _ordered(self) -> GradeModel:
+        cuts = self.cuts
+        if self.loss >= self.hoss:
+            raise At(("loss",), f"LOSS {_fmt(self.loss)} must be below HOSS {_fmt(self.hoss)}")
+        if any(b <= a for a, b in zip(cuts, cuts[1:])):
+            raise At(("cuts",), f"cuts must be strictly increasing, got {_fmt_list(cuts)}")
+        if cuts[0] <= self.loss:
+            raise At(("cuts",), f"first cut {_fmt(cuts[0])} must be above LOSS {_fmt(self.loss)}")
+        if cuts[-1] > self.hoss:
+            raise At(("cuts",), f"last cut {_fmt(cuts[-1])} must not exceed HOSS {_fmt(self.hoss)}")
+        return self
 
 
-def _require(doc: _Doc, obj: dict, key: str, at: tuple) -> Any:
-    if obj.get(key) is None:
-        doc.fail(at + (key,), f"missing required key '{key}'")
-    return obj[key]
+class YearsModel(ParamsModel):
+    from_: int = Field(alias="from")
+    to: int | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> YearsModel:
+        if self.to is not None and self.to < self.from_:
+            raise At((), f"years.to {self.to} is before years.from {self.from_}")
+        return self
 
 
-def _text(doc: _Doc, obj: dict, key: str, at: tuple) -> str:
-    value = _require(doc, obj, key, at)
-    if not isinstance(value, str) or not value.strip():
-        doc.fail(at + (key,), f"'{key}' must be a non-empty string, got {value!r}")
-    return value.strip()
-
-
-def _choice(doc: _Doc, obj: dict, key: str, allowed: Sequence[str], at: tuple) -> str:
-    value = _require(doc, obj, key, at)
+def _choice(value: str, key: str, allowed: Sequence[str]) -> str:
     if value not in allowed:
-        doc.fail(at + (key,), f"unknown {key} {value!r} (expected one of: {', '.join(allowed)})")
+        raise ValueError(f"unknown {key} {value!r} (expected one of: {', '.join(allowed)})")
     return value
 
 
-def _int(doc: _Doc, value: Any, keys: tuple, what: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        doc.fail(keys, f"{what} must be an integer, got {value!r}")
-    return value
+class TableModel(ParamsModel):
+    id: Text
+    test_id: int | str
+    subject: Text
+    years: YearsModel
+    cut_set: Text
+    status: str
+    source: Text
+    note: str | None = None
+    required_grades: list[GradeKey] | None = Field(None, min_length=1)
+    grades: dict[GradeKey, GradeModel]
+
+    @field_validator("test_id", mode="before")
+    @classmethod
+    def _test_id(cls, value: Any) -> Any:
+        if isinstance(value, bool) or not isinstance(value, (int, str)) or not str(value).strip():
+            raise ValueError(f"test_id must be an integer or a name, got {value!r}")
+        return value
+
+    @field_validator("status")
+    @classmethod
+    def _status(cls, value: str) -> str:
+        return _choice(value, "status", STATUSES)
+
+    @model_validator(mode="after")
+    def _noted(self) -> TableModel:
+        if self.status == "illustrative" and not (self.note or "").strip():
+            raise At(("note",), "an illustrative table needs a note saying why it is not official")
+        return self
 
 
-def _number(doc: _Doc, value: Any, keys: tuple, what: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        doc.fail(keys, f"{what} must be a finite number, got {value!r}")
-    return float(value)
+class CutFamilyFile(ParamsModel):
+    """One ``params/cuts/*.yml`` (or ``params/alt_cuts/*.yml``) file: a family of cut tables."""
+
+    family: Text
+    title: Text
+    score: str
+    levels: list[LevelModel] = Field(min_length=2)
+    met_level: int
+    required_grades: list[GradeKey] | None = Field(None, min_length=1)
+    tables: list[TableModel] = Field(min_length=1)
+
+    @field_validator("score")
+    @classmethod
+    def _score(cls, value: str) -> str:
+        return _choice(value, "score", SCORE_KINDS)
+
+    @field_validator("levels")
+    @classmethod
+    def _increasing(cls, levels: list[LevelModel]) -> list[LevelModel]:
+        codes = [level.code for level in levels]
+        if any(b <= a for a, b in zip(codes, codes[1:])) or codes[0] < 1:
+            raise ValueError(f"level codes must be positive and strictly increasing, got {codes}")
+        return levels
+
+    @model_validator(mode="after")
+    def _consistent(self) -> CutFamilyFile:
+        codes = [level.code for level in self.levels]
+        if self.met_level not in codes:
+            raise At(("met_level",), f"met_level {self.met_level} is not one of the level codes {codes}")
+        for i, table in enumerate(self.tables):
+            try:
+                _check_cut_counts(_grade_keys(self, table), table, len(codes))
+            except At as exc:
+                raise At(("tables", i, *exc.keys), exc.message) from None
+        return self
 
 
-def _mapping(doc: _Doc, value: Any, keys: tuple, allowed: set[str], what: str) -> dict:
-    if not isinstance(value, dict):
-        doc.fail(keys, f"expected {what}, got {type(value).__name__}")
-    unknown = sorted(str(k) for k in value if k not in allowed)
-    if unknown:
-        doc.fail(keys + (unknown[0],), f"unknown key '{unknown[0]}' (allowed: {', '.join(sorted(allowed))})")
-    return value
+def _required(fam: CutFamilyFile, table: TableModel) -> list[str] | None:
+    """The table's required grades, else the family's (normalised)."""
+    grades = table.required_grades or fam.required_grades
+    return None if grades is None else [norm_grade(g) for g in grades]
 
 
-def _levels(doc: _Doc, fam: dict) -> tuple[tuple[int, ...], tuple[str, ...]]:
-    levels = _require(doc, fam, "levels", ())
-    if not isinstance(levels, list) or len(levels) < 2:
-        doc.fail(("levels",), "levels must be a list of at least two {code, name} entries")
-    codes, names = [], []
-    for i, item in enumerate(levels):
-        item = _mapping(doc, item, ("levels", i), {"code", "name"}, "a mapping {code, name}")
-        codes.append(_int(doc, _require(doc, item, "code", ("levels", i)), ("levels", i, "code"), "level code"))
-        names.append(_text(doc, item, "name", ("levels", i)))
-    if any(b <= a for a, b in zip(codes, codes[1:])) or codes[0] < 1:
-        doc.fail(("levels",), f"level codes must be positive and strictly increasing, got {codes}")
-    return tuple(codes), tuple(names)
-
-
-def _required_grades(doc: _Doc, obj: dict, keys: tuple) -> list[str] | None:
-    value = obj.get("required_grades")
-    if value is None:
-        return None
-    if not isinstance(value, list) or not value:
-        doc.fail(keys + ("required_grades",), "required_grades must be a non-empty list")
-    return [norm_grade(g) for g in value]
-
-
-def _years(doc: _Doc, table: dict, at: tuple) -> tuple[int, int | None]:
-    years = _mapping(doc, _require(doc, table, "years", at), at + ("years",), {"from", "to"},
-                     "a mapping {from, to}")
-    start = _int(doc, _require(doc, years, "from", at + ("years",)), at + ("years", "from"), "years.from")
-    end = years.get("to")
-    if end is not None:
-        _int(doc, end, at + ("years", "to"), "years.to")
-        if end < start:
-            doc.fail(at + ("years",), f"years.to {end} is before years.from {start}")
-    return start, end
-
-
-def _grade(doc: _Doc, value: Any, keys: tuple, n_levels: int) -> GradeCuts:
-    g = _mapping(doc, value, keys, GRADE_KEYS, "a mapping {loss, cuts, hoss}")
-    loss = _number(doc, _require(doc, g, "loss", keys), keys + ("loss",), "loss")
-    hoss = _number(doc, _require(doc, g, "hoss", keys), keys + ("hoss",), "hoss")
-    raw = _require(doc, g, "cuts", keys)
-    at = keys + ("cuts",)
-    if not isinstance(raw, list):
-        doc.fail(at, f"cuts must be a list of numbers, got {raw!r}")
-    cuts = [_number(doc, c, at, "each cut") for c in raw]
-    if loss >= hoss:
-        doc.fail(keys + ("loss",), f"LOSS {_fmt(loss)} must be below HOSS {_fmt(hoss)}")
-    if len(cuts) != n_levels - 1:
-        doc.fail(at, f"expected {n_levels - 1} cuts for {n_levels} levels, got {len(cuts)}: {_fmt_list(cuts)}")
-    if any(b <= a for a, b in zip(cuts, cuts[1:])):
-        doc.fail(at, f"cuts must be strictly increasing, got {_fmt_list(cuts)}")
-    if cuts[0] <= loss:
-        doc.fail(at, f"first cut {_fmt(cuts[0])} must be above LOSS {_fmt(loss)}")
-    if cuts[-1] > hoss:
-        doc.fail(at, f"last cut {_fmt(cuts[-1])} must not exceed HOSS {_fmt(hoss)}")
-    return GradeCuts(loss, tuple(cuts), hoss)
-
-
-def _grades(doc: _Doc, table: dict, at: tuple, required: list[str], n_levels: int) -> dict[str, GradeCuts]:
-    raw = _require(doc, table, "grades", at)
-    if not isinstance(raw, dict):
-        doc.fail(at + ("grades",), "grades must be a mapping grade → {loss, cuts, hoss}")
-    keys = {norm_grade(k): str(k) for k in raw}
-    raw = {str(k): v for k, v in raw.items()}
+def _grade_keys(fam: CutFamilyFile, table: TableModel) -> dict[str, GradeKey]:
+    """Required grade → its key in the file, in required order; At if a grade is missing or extra."""
+    required = _required(fam, table)
+    if required is None:
+        raise At(("required_grades",), "required_grades missing (give it for the family or the table)")
+    keys = {norm_grade(k): k for k in table.grades}
     missing = [g for g in required if g not in keys]
     if missing:
-        doc.fail(at + ("grades",), f"grade {missing[0]} missing (required grades: {', '.join(required)})")
+        raise At(("grades",), f"grade {missing[0]} missing (required grades: {', '.join(required)})")
     extra = [g for g in keys if g not in required]
     if extra:
-        doc.fail(at + ("grades", keys[extra[0]]),
-                 f"grade {extra[0]} is not a required grade ({', '.join(required)})")
-    return {g: _grade(doc, raw[keys[g]], at + ("grades", keys[g]), n_levels) for g in required}
+        raise At(("grades", keys[extra[0]]), f"grade {extra[0]} is not a required grade ({', '.join(required)})")
+    return {g: keys[g] for g in required}
 
 
-def _table(doc: _Doc, i: int, raw: Any, fam: dict) -> CutTable:
-    at = ("tables", i)
-    t = _mapping(doc, raw, at, TABLE_KEYS, "a table mapping")
-    table_id = _text(doc, t, "id", at)
-    test_id = _require(doc, t, "test_id", at)
-    if isinstance(test_id, bool) or not isinstance(test_id, (int, str)) or not str(test_id).strip():
-        doc.fail(at + ("test_id",), f"test_id must be an integer or a name, got {test_id!r}")
-    status = _choice(doc, t, "status", STATUSES, at)
-    note = t.get("note")
-    if note is not None and not isinstance(note, str):
-        doc.fail(at + ("note",), "note must be a string")
-    if status == "illustrative" and not (note or "").strip():
-        doc.fail(at + ("note",), "an illustrative table needs a note saying why it is not official")
-    required = _required_grades(doc, t, at) or fam["required_grades"]
-    if required is None:
-        doc.fail(at + ("required_grades",), "required_grades missing (give it for the family or the table)")
-    year_from, year_to = _years(doc, t, at)
-    return CutTable(
-        id=table_id, family=fam["family"], test_id=norm_test_id(test_id),
-        subject=_text(doc, t, "subject", at), year_from=year_from, year_to=year_to,
-        cut_set=_text(doc, t, "cut_set", at), status=status, source=_text(doc, t, "source", at),
-        note=note.strip() if note else None, score_kind=fam["score"],
-        level_codes=fam["codes"], level_names=fam["names"], met_level=fam["met_level"],
-        grades=_grades(doc, t, at, required, len(fam["codes"])), path=doc.path, line=doc.line(at),
-    )
+def _check_cut_counts(keys: dict[str, GradeKey], table: TableModel, n_levels: int) -> None:
+    """Each grade has one cut fewer than the family has levels."""
+    for key in keys.values():
+        cuts = table.grades[key].cuts
+        if len(cuts) != n_levels - 1:
+            raise At(("grades", key, "cuts"), f"expected {n_levels - 1} cuts for {n_levels} levels, "
+                     f"got {len(cuts)}: {_fmt_list(cuts)}")
 
 
-def _family(doc: _Doc, data: Any) -> list[CutTable]:
-    fam = _mapping(doc, data, (), FAMILY_KEYS, "a mapping with family, title, score, levels, met_level, tables")
-    codes, names = _levels(doc, fam)
-    met = _int(doc, _require(doc, fam, "met_level", ()), ("met_level",), "met_level")
-    if met not in codes:
-        doc.fail(("met_level",), f"met_level {met} is not one of the level codes {list(codes)}")
-    info = {"family": _text(doc, fam, "family", ()), "score": _choice(doc, fam, "score", SCORE_KINDS, ()),
-            "codes": codes, "names": names, "met_level": met,
-            "required_grades": _required_grades(doc, fam, ())}
-    _text(doc, fam, "title", ())
-    tables = _require(doc, fam, "tables", ())
-    if not isinstance(tables, list) or not tables:
-        doc.fail(("tables",), "tables must be a non-empty list")
-    return [_table(doc, i, t, info) for i, t in enumerate(tables)]
+def _tables(doc: yamldoc.Doc, fam: CutFamilyFile) -> list[CutTable]:
+    codes = tuple(level.code for level in fam.levels)
+    names = tuple(level.name for level in fam.levels)
+    out = []
+    for i, t in enumerate(fam.tables):
+        grades = {g: GradeCuts(t.grades[k].loss, tuple(t.grades[k].cuts), t.grades[k].hoss)
+                  for g, k in _grade_keys(fam, t).items()}
+        out.append(CutTable(
+            id=t.id, family=fam.family, test_id=norm_test_id(t.test_id), subject=t.subject,
+            year_from=t.years.from_, year_to=t.years.to, cut_set=t.cut_set, status=t.status, source=t.source,
+            note=t.note.strip() if t.note else None, score_kind=fam.score, level_codes=codes, level_names=names,
+            met_level=fam.met_level, grades=grades, path=doc.path, line=doc.line(("tables", i))))
+    return out
 
 
 def check_unique(tables: Sequence[CutTable]) -> None:
@@ -368,14 +297,8 @@ def _overlap(a: CutTable, b: CutTable) -> bool:
 
 def load_family(path: str | Path) -> list[CutTable]:
     """Load and validate one family file; InputError on any schema problem."""
-    path = Path(path)
-    doc, data = _parse(path)
-    tables = data.get("tables") if isinstance(data, dict) else None
-    if isinstance(tables, list):  # names tables in field labels: tables[<id>]
-        doc.table_ids = {i: t["id"] for i, t in enumerate(tables)
-                         if isinstance(t, dict) and isinstance(t.get("id"), str)}
-    doc.check_duplicate_keys()
-    tables = _family(doc, data)
+    doc = yamldoc.read(path)
+    tables = _tables(doc, yamldoc.validate(doc, CutFamilyFile))
     check_unique(tables)
     return tables
 

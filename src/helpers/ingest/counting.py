@@ -11,9 +11,43 @@ from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
+from pydantic import Field, model_validator
 
-from helpers.core.params import load_yaml
+from helpers.core import yamldoc
 from helpers.core.paths import default_paths
+from helpers.core.yamldoc import At, ParamsModel, Text
+
+
+class IndicatorModel(ParamsModel):
+    tested: bool
+    with_scores: bool
+    meaning: Text
+
+
+class ConditionModel(ParamsModel):
+    include_indicator: Text
+    tests: list[int] | None = None  # None: every test
+    meaning: Text
+
+
+class CountingFile(ParamsModel):
+    """``params/counting.yml``: include indicators, condition codes and the documents they cite."""
+
+    include_indicator: dict[str, IndicatorModel] = Field(min_length=1)
+    condition_codes: dict[str, ConditionModel] = Field(default_factory=dict)
+    sources: dict[str, Text] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> CountingFile:
+        for code, v in self.include_indicator.items():
+            if v.with_scores and not v.tested:
+                raise At(("include_indicator", code, "with_scores"), "a record with scores must count as tested")
+        known = ", ".join(self.include_indicator)
+        for code, c in self.condition_codes.items():
+            if c.include_indicator not in self.include_indicator:
+                raise At(("condition_codes", code, "include_indicator"),
+                         f"unknown include indicator {c.include_indicator!r} (known: {known})")
+        return self
 
 
 @dataclass(frozen=True)
@@ -33,16 +67,20 @@ class Rules:
 
 
 @lru_cache(maxsize=None)
+def load(params_dir: Path | None = None) -> CountingFile:
+    """``<params>/counting.yml``, validated."""
+    return yamldoc.load((params_dir or default_paths().params) / "counting.yml", CountingFile)
+
+
+@lru_cache(maxsize=None)
 def rules(params_dir: Path | None = None) -> Rules:
     """The counting rules from ``<params>/counting.yml``."""
-    doc = load_yaml((params_dir or default_paths().params) / "counting.yml")
-    codes = doc["include_indicator"]
-    conditions = {str(k): ConditionRule(str(k), v["include_indicator"],
-                                        None if v["tests"] is None else frozenset(int(t) for t in v["tests"]),
-                                        v["meaning"])
-                  for k, v in doc["condition_codes"].items()}
-    return Rules(frozenset(codes), frozenset(k for k, v in codes.items() if v["tested"]),
-                 frozenset(k for k, v in codes.items() if v["with_scores"]), conditions)
+    doc = load(params_dir)
+    codes = doc.include_indicator
+    conditions = {k: ConditionRule(k, v.include_indicator, None if v.tests is None else frozenset(v.tests), v.meaning)
+                  for k, v in doc.condition_codes.items()}
+    return Rules(frozenset(codes), frozenset(k for k, v in codes.items() if v.tested),
+                 frozenset(k for k, v in codes.items() if v.with_scores), conditions)
 
 
 def flags(students: pd.DataFrame) -> tuple[pd.Series, pd.Series]:

@@ -23,12 +23,14 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
+from pydantic import Field, model_validator
 
 from helpers.core import cuts as cutting
 from helpers.core import levels as leveling
+from helpers.core import yamldoc
 from helpers.core.errors import InputError
-from helpers.core.params import load_yaml
 from helpers.core.paths import default_paths
+from helpers.core.yamldoc import At, ParamsModel, Text
 from helpers.ingest import counting
 from helpers.ingest.text import FileText, header_line, read_text
 
@@ -80,17 +82,57 @@ class Layout:
     required: tuple[str, ...]
 
 
+class WriterModel(ParamsModel):
+    encoding: Text
+    sex: dict[str, str]
+
+
+class DialectModel(ParamsModel):
+    label: Text
+    source: Text
+    delimiter: str = Field(min_length=1)
+    signature: list[str] = Field(min_length=1)
+    writer: WriterModel
+    fields: dict[str, str] = Field(min_length=1)  # header names are kept as written (some end in a space)
+    columns: list[str] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _fields_are_columns(self) -> DialectModel:
+        have = set(self.columns)
+        for tidy, name in self.fields.items():
+            if name not in have:
+                raise At(("fields", tidy), f"header name {name!r} is not one of this dialect's columns")
+        return self
+
+
+class StudentFileLayout(ParamsModel):
+    """``params/student_file.yml``: header dialects and value vocabularies of the Student Score Data File."""
+
+    record_types: dict[str, int] = Field(min_length=1)
+    race_codes: dict[int, int] = Field(min_length=1)
+    sex_values: dict[str, str] = Field(min_length=1)
+    yes_no: dict[str, bool] = Field(min_length=1)
+    required: list[str] = Field(min_length=1)
+    dialects: dict[str, DialectModel] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _required_fields_mapped(self) -> StudentFileLayout:
+        for name, d in self.dialects.items():
+            missing = [f for f in self.required if f not in d.fields]
+            if missing:
+                raise At(("dialects", name, "fields"), f"required field '{missing[0]}' has no header name")
+        return self
+
+
 @lru_cache(maxsize=None)
 def layout(params_dir: Path | None = None) -> Layout:
     """The dialects and value vocabularies of ``<params>/student_file.yml``."""
-    doc = load_yaml((params_dir or default_paths().params) / "student_file.yml")
-    dialects = tuple(Dialect(name, d["label"], d["source"], d["delimiter"], tuple(d["signature"]),
-                             dict(d["fields"]), tuple(d["columns"]), dict(d["writer"]))
-                     for name, d in doc["dialects"].items())
-    return Layout(dialects, {str(k): int(v) for k, v in doc["record_types"].items()},
-                  {int(k): int(v) for k, v in doc["race_codes"].items()},
-                  {str(k): str(v) for k, v in doc["sex_values"].items()},
-                  {str(k): bool(v) for k, v in doc["yes_no"].items()}, tuple(doc["required"]))
+    doc = yamldoc.load((params_dir or default_paths().params) / "student_file.yml", StudentFileLayout)
+    dialects = tuple(Dialect(name, d.label, d.source, d.delimiter, tuple(d.signature), dict(d.fields),
+                             tuple(d.columns), d.writer.model_dump())
+                     for name, d in doc.dialects.items())
+    return Layout(dialects, dict(doc.record_types), dict(doc.race_codes), dict(doc.sex_values), dict(doc.yes_no),
+                  tuple(doc.required))
 
 
 def dialect(name: str) -> Dialect:

@@ -77,7 +77,7 @@ def _count(values: pd.Series, year: int) -> pd.Series:
 
 def _group_name(ids: pd.Series) -> pd.Series:
     specs = tables.group_specs()
-    return ids.map(lambda g: specs.get(int(g), {}).get("name", str(g)))
+    return ids.map(lambda g: specs[int(g)].name if int(g) in specs else str(g))
 
 
 # ---------------------------------------------------------------- the display tables (also the CSVs)

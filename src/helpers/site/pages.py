@@ -82,19 +82,19 @@ def suppression_page() -> str:
 def counting_page() -> str:
     """Who counts as enrolled, tested and with scores in student records (params/counting.yml), with the
     condition codes and the documents each rule comes from."""
-    from helpers.core.params import load_yaml, tests
-    from helpers.core.paths import default_paths
+    from helpers.core.params import tests
+    from helpers.ingest import counting
 
-    doc = load_yaml(default_paths().params / "counting.yml")
+    doc = counting.load()
     labels = {k: t.label for k, t in tests().items()}
-    indicators = pd.DataFrame([{"Include Indicator": f"`{code}`", "Tested": "yes" if v["tested"] else "no",
-                                "With scores": "yes" if v["with_scores"] else "no", "Meaning (source)": v["meaning"]}
-                               for code, v in doc["include_indicator"].items()])
+    indicators = pd.DataFrame([{"Include Indicator": f"`{code}`", "Tested": "yes" if v.tested else "no",
+                                "With scores": "yes" if v.with_scores else "no", "Meaning (source)": v.meaning}
+                               for code, v in doc.include_indicator.items()])
     applies = lambda tests: "all" if tests is None else ", ".join(labels.get(t, f"test {t}") for t in tests)  # noqa: E731
-    conditions = pd.DataFrame([{"Condition code": f"`{code}`", "Include Indicator": f"`{v['include_indicator']}`",
-                                "Tests": applies(v["tests"]), "Meaning": v["meaning"]}
-                               for code, v in doc["condition_codes"].items()])
-    sources = pd.DataFrame([{"Source": k, "Document": v} for k, v in doc["sources"].items()])
+    conditions = pd.DataFrame([{"Condition code": f"`{code}`", "Include Indicator": f"`{v.include_indicator}`",
+                                "Tests": applies(v.tests), "Meaning": v.meaning}
+                               for code, v in doc.condition_codes.items()])
+    sources = pd.DataFrame([{"Source": k, "Document": v} for k, v in doc.sources.items()])
     return "\n".join([
         "In a Student Score Data File every record (one per student and test) counts as **enrolled**; a record "
         "counts as **with scores** when its Include Indicator is `Y` and it has a scale score (S6: \"records "

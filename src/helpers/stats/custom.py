@@ -22,18 +22,86 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import pandas as pd
+from pydantic import Field, field_validator
 
-from helpers.core import params
-from helpers.core.cuts import _Doc, _int, _mapping, _parse, _text
+from helpers.core import params, yamldoc
+from helpers.core.yamldoc import At, ParamsModel, Text
 from helpers.stats import suppress, tables
 
-SPEC_KEYS = {"name", "id", "year", "schools", "grades", "tests", "student_groups", "filters", "note"}
-FILTER_FIELDS = ("sex", "el_status", "sed", "disability", "race", "migrant", "homeless", "foster", "military")
 PSEUDO_CDS = "99999990000000"  # the one entity while aggregating (no county 99 exists)
 CUSTOM_TYPE = 0  # type_id of custom rows: not a CDE Type ID (4–10); suppression needs a value (NA drops keys)
+
+Values = Annotated[list[Any], Field(min_length=1)] | None
+IntList = Annotated[list[int], Field(min_length=1)] | None
+
+
+class FiltersModel(ParamsModel):
+    """Student fields a spec may filter on, each → the values to keep."""
+
+    sex: Values = None
+    el_status: Values = None
+    sed: Values = None
+    disability: Values = None
+    race: Values = None
+    migrant: Values = None
+    homeless: Values = None
+    foster: Values = None
+    military: Values = None
+
+
+FILTER_FIELDS = tuple(FiltersModel.model_fields)
+
+
+class CustomSpecFile(ParamsModel):
+    """A custom aggregate spec (``params/custom/*.yml`` or any ``--custom`` file)."""
+
+    name: Text
+    id: Text | int | None = None
+    year: int | None = None
+    schools: Annotated[list[int | str], Field(min_length=1)] | None = None
+    grades: IntList = None
+    tests: IntList = None
+    student_groups: IntList = None
+    filters: FiltersModel | None = None
+    note: str | None = None
+
+    @field_validator("schools")
+    @classmethod
+    def _cds_codes(cls, raw: list[int | str] | None) -> list[str] | None:
+        codes = None if raw is None else [str(v).zfill(14) if isinstance(v, int) else v.strip() for v in raw]
+        for i, code in enumerate(codes or ()):
+            if not code.isdigit() or len(code) != 14:
+                raise At((i,), f"not a 14-digit CDS code: {raw[i]!r}")
+        return codes
+
+    @field_validator("grades")
+    @classmethod
+    def _tested_grades(cls, grades: list[int] | None) -> list[int] | None:
+        for i, g in enumerate(grades or ()):
+            if not 3 <= g <= 12:
+                raise At((i,), f"grade {g} is not a tested grade (3–12)")
+        return grades
+
+    @field_validator("tests")
+    @classmethod
+    def _known_tests(cls, tests: list[int] | None) -> list[int] | None:
+        known = params.tests()
+        for i, t in enumerate(tests or ()):
+            if t not in known:
+                raise At((i,), f"unknown test {t} (params/tests.yml has {sorted(known)})")
+        return tests
+
+    @field_validator("student_groups")
+    @classmethod
+    def _known_groups(cls, groups: list[int] | None) -> list[int] | None:
+        known = params.student_groups().groups
+        for i, g in enumerate(groups or ()):
+            if g not in known:
+                raise At((i,), f"unknown student group {g} (params/student_groups.yml)")
+        return groups
 
 
 @dataclass(frozen=True)
@@ -49,64 +117,25 @@ class Spec:
     filters: dict[str, tuple[Any, ...]]
 
 
-def _int_list(doc: _Doc, data: dict, key: str) -> tuple[int, ...] | None:
-    value = data.get(key)
-    if value is None:
-        return None
-    if not isinstance(value, list) or not value:
-        doc.fail((key,), f"'{key}' must be a non-empty list")
-    return tuple(_int(doc, v, (key, i), f"each of {key}") for i, v in enumerate(value))
+def _tuple(values: list | None) -> tuple | None:
+    return None if values is None else tuple(values)
 
 
 def load(spec_path: str | Path) -> Spec:
     """Parse and check a spec on its own (school codes against records: see `select`)."""
     path = Path(spec_path)
-    doc, data = _parse(path)
-    doc.check_duplicate_keys()
-    data = _mapping(doc, data, (), SPEC_KEYS, "a mapping with a name and selection keys")
-    name = _text(doc, data, "name", ())
-    year = data.get("year")
-    if year is not None:
-        year = _int(doc, year, ("year",), "year")
-    schools = None
-    if data.get("schools") is not None:
-        raw = data["schools"]
-        if not isinstance(raw, list) or not raw:
-            doc.fail(("schools",), "'schools' must be a non-empty list of 14-digit CDS codes")
-        schools = tuple(str(v).zfill(14) if isinstance(v, int) else str(v).strip() for v in raw)
-        for i, code in enumerate(schools):
-            if not code.isdigit() or len(code) != 14:
-                doc.fail(("schools", i), f"not a 14-digit CDS code: {raw[i]!r}")
-    grades = _int_list(doc, data, "grades")
-    for i, g in enumerate(grades or ()):
-        if not 3 <= g <= 12:
-            doc.fail(("grades", i), f"grade {g} is not a tested grade (3–12)")
-    tests = _int_list(doc, data, "tests")
-    known_tests = params.tests()
-    for i, t in enumerate(tests or ()):
-        if t not in known_tests:
-            doc.fail(("tests", i), f"unknown test {t} (params/tests.yml has {sorted(known_tests)})")
-    groups = _int_list(doc, data, "student_groups") or (1,)
-    known_groups = {int(g) for g in tables.group_specs()}
-    for i, g in enumerate(groups):
-        if g not in known_groups:
-            doc.fail(("student_groups", i), f"unknown student group {g} (params/student_groups.yml)")
-    filters: dict[str, tuple[Any, ...]] = {}
-    raw_filters = data.get("filters")
-    if raw_filters is not None:
-        raw_filters = _mapping(doc, raw_filters, ("filters",), set(FILTER_FIELDS), "a mapping field → values")
-        for fld, values in raw_filters.items():
-            if not isinstance(values, list) or not values:
-                doc.fail(("filters", fld), f"filter '{fld}' must be a non-empty list of values")
-            filters[fld] = tuple(values)
-    spec_id = str(data.get("id") or path.stem)
-    return Spec(name, spec_id, path, year, schools, grades, tests, tuple(groups), filters)
+    doc = yamldoc.read(path)
+    m = yamldoc.validate(doc, CustomSpecFile)
+    chosen = {} if m.filters is None else {k: getattr(m.filters, k) for k in doc.data["filters"]}
+    filters = {k: tuple(v) for k, v in chosen.items() if v is not None}  # in the file's order
+    return Spec(m.name, str(m.id or path.stem), path, m.year, _tuple(m.schools), _tuple(m.grades), _tuple(m.tests),
+                _tuple(m.student_groups) or (1,), filters)
 
 
 def select(students: pd.DataFrame, spec: Spec) -> pd.DataFrame:
     """The records the spec selects; InputError (file and key) for a school with no records or for a
     selection that becomes empty (naming the key that emptied it)."""
-    doc, _ = _parse(spec.path)
+    doc = yamldoc.read(spec.path)
     keep = pd.Series(True, index=students.index)
     steps: list[tuple[str, pd.Series]] = []
     if spec.year is not None:
@@ -140,7 +169,7 @@ def compute(students: pd.DataFrame, spec_path: str | Path) -> pd.DataFrame:
     chosen = select(students, spec)
     masks = tables.group_masks(chosen)
     if not any(masks.get(g, pd.Series(False)).any() for g in spec.groups):
-        doc, _ = _parse(spec.path)
+        doc = yamldoc.read(spec.path)
         doc.fail(("student_groups",), "the selection is empty: no selected record is in these student groups")
     pseudo = chosen.assign(cds=PSEUDO_CDS, lea_cds=PSEUDO_CDS, county_code=PSEUDO_CDS[:2])
     levels = tables.computed_levels(pseudo, groups=list(spec.groups))

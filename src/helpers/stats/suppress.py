@@ -191,9 +191,8 @@ Partition = Sequence[int] | GroupRelation  # a plain sequence partitions All Stu
 def load_partitions(params_dir: Path | None = None) -> tuple[tuple[int, ...] | GroupRelation, ...]:
     """The `partitions` of params/student_groups.yml: lists of groups that add up to All Students, and
     `{total, parts}` relations of groups that add up to another group."""
-    doc = params.load_yaml((params_dir or params.default_paths().params) / "student_groups.yml")
-    return tuple(GroupRelation(int(p["total"]), tuple(int(g) for g in p["parts"])) if isinstance(p, dict)
-                 else tuple(int(g) for g in p) for p in doc.get("partitions", []))
+    return tuple(GroupRelation(p.total, tuple(p.parts)) if isinstance(p, params.RelationModel) else tuple(p)
+                 for p in params.student_groups(params_dir).partitions)
 
 
 def _total_and_parts(part: Partition) -> tuple[int, list[float]]:

@@ -76,20 +76,19 @@ def add_at_or_above(frame: pd.DataFrame) -> pd.DataFrame:
 # ---------------------------------------------------------------- computed (student records)
 
 
-@lru_cache(maxsize=None)
-def group_specs() -> dict:
-    return params.load_yaml(params.default_paths().params / "student_groups.yml")["groups"]
+def group_specs() -> dict[int, params.GroupModel]:
+    """The student groups computed from student records (params/student_groups.yml)."""
+    return params.student_groups().groups
 
 
 def group_masks(students: pd.DataFrame) -> dict[int, pd.Series]:
     """Student-group id → boolean mask, from params/student_groups.yml (only fields the frame has)."""
     masks = {}
     for gid, spec in group_specs().items():
-        field = spec.get("field")
-        if field is None:
-            masks[int(gid)] = pd.Series(True, index=students.index)
-        elif field in students:
-            masks[int(gid)] = students[field].isin(spec["values"])
+        if spec.field is None:
+            masks[gid] = pd.Series(True, index=students.index)
+        elif spec.field in students:
+            masks[gid] = students[spec.field].isin(spec.values)
     return masks
 
 

@@ -67,7 +67,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from helpers.core import cuts, params
-from helpers.core.paths import default_paths
 
 SB_TESTS = (1, 2)
 CAST_TESTS = (17,)
@@ -262,9 +261,8 @@ def school_kinds(names: Sequence[str], type_id: np.ndarray, rng: np.random.Gener
 # ---------------------------------------------------------------- student groups
 
 
-def load_groups(params_dir: Path | None = None) -> dict[int, dict]:
-    doc = params.load_yaml((params_dir or default_paths().params) / "student_groups.yml")
-    return {int(k): v for k, v in doc["groups"].items()}
+def load_groups(params_dir: Path | None = None) -> dict[int, params.GroupModel]:
+    return params.student_groups(params_dir).groups
 
 
 def _group_specs(groups: Iterable[int] | None, params_dir: Path | None) -> list[tuple[int, str | None, tuple]]:
@@ -277,7 +275,7 @@ def _group_specs(groups: Iterable[int] | None, params_dir: Path | None) -> list[
             raise ValueError(f"student group {gid} is not in params/student_groups.yml "
                              f"(known: {', '.join(map(str, sorted(known)))})")
         spec = known[gid]
-        field = spec.get("field")
+        field = spec.field
         if field is None:
             specs.append((gid, None, ()))
             continue
@@ -285,7 +283,7 @@ def _group_specs(groups: Iterable[int] | None, params_dir: Path | None) -> list[
             raise ValueError(f"student group {gid}: field {field!r} has no synthetic model")
         cats = FIELDS[field].categories
         idx = []
-        for value in spec["values"]:
+        for value in spec.values:
             if value not in cats:
                 raise ValueError(f"student group {gid}: value {value!r} is not a category of {field}")
             idx.append(cats.index(value))
