@@ -166,7 +166,7 @@ def test_computed_percentages_sum_to_100_and_at_or_above_is_monotone(students):
     lv = tables.computed_levels(students, groups=[1, 3, 4])
     scored = lv[lv["with_scores"] > 0]
     total = scored[[f"pct_level_{k}" for k in range(1, 5)]].sum(axis=1)
-    assert ((total - 100).abs() <= 0.02).all()
+    assert ((total - 100).abs() <= 0.02 + 1e-9).all()  # four values rounded to 0.01 (13/32 → 40.62 ×2, …: 99.98)
     steps = scored[["pct_at_or_above_level_2", "pct_at_or_above_level_3", "pct_at_or_above_level_4"]]
     assert (steps.diff(axis=1).iloc[:, 1:] <= 1e-9).all().all()
     assert (scored["pct_at_or_above_level_3"] == scored["pct_met_and_above"]).all()
