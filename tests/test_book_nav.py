@@ -28,7 +28,8 @@ def test_county_pages_list_every_lea_and_link_the_built_ones(tmp_path):
     assert written == [leas / "index.md", leas / "01" / "index.md", leas / "19" / "index.md"]
     alameda = (leas / "01" / "index.md").read_text()
     assert alameda.startswith("# Alameda County\n")  # not "Alameda County County"
-    assert "| Envision &#124; Academy | 01100170112607 | District | not built (failed) |" in alameda
+    assert ("| [Envision &#124; Academy](01100170112607-x.failed.md) | 01100170112607 | District | not built (failed) |"
+            in alameda)  # the page that says it failed
     assert "| [Alameda Unified](01611190000000-x.ipynb) | 01611190000000 | District | report |" in alameda
     assert alameda.index("01100170112607") < alameda.index("01611190000000")  # CDS order
     assert 'data-table="tab-leas-01"' in alameda and ":name: tab-leas-01" in alameda
@@ -50,15 +51,18 @@ def test_toc_has_counties_as_chapters_and_built_leas_as_sections(tmp_path):
     part = toc["parts"][1]
     assert part["caption"] == "LEA reports"
     assert [c["file"] for c in part["chapters"]] == ["book/leas/index", "book/leas/01/index", "book/leas/19/index"]
-    assert part["chapters"][1]["sections"] == [{"file": "book/leas/01/01611190000000-x"}]  # skipped is built
+    assert part["chapters"][1]["sections"] == [{"file": "book/leas/01/01100170112607-x.failed"},  # failed: its page
+                                               {"file": "book/leas/01/01611190000000-x"}]  # skipped is built
     assert part["chapters"][2]["sections"] == [{"file": "book/leas/19/19647330000000-x"}]
 
 
 def test_navigation_files_are_byte_stable_and_not_rewritten(tmp_path):
     leas = tmp_path / "book" / "leas"
-    files = book.write_county_pages(RECORDS, tmp_path, leas) + [book.write_toc(RECORDS, tmp_path, leas)]
+    toc = tmp_path / "_build" / ".config" / "_toc.yml"
+    files = book.write_county_pages(RECORDS, tmp_path, leas) + [book.write_toc(RECORDS, tmp_path, leas, toc)]
     before = {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in files}
     again = book.write_county_pages(list(reversed(RECORDS)), tmp_path, leas) + [
-        book.write_toc(RECORDS, tmp_path, leas)]
+        book.write_toc(RECORDS, tmp_path, leas, toc)]
     assert {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in again} == before
-    assert yaml.safe_load(Path(tmp_path / "_toc.yml").read_text())["root"] == "book/intro"
+    assert yaml.safe_load(toc.read_text())["root"] == "book/intro"
+    assert not (tmp_path / "_toc.yml").exists()  # the checkout's files are not rewritten
