@@ -51,7 +51,8 @@ def files(folder: Path) -> dict[str, bytes]:
 
 def test_tables_of_one_lea_or_year_never_replace_the_projects_tables(sample_store, tmp_path):
     env = {"CAASPP_BOOK_ROOT": str(tmp_path), "COLUMNS": "400"}
-    for subset in (["--lea", "08618200000000"], ["--year", "2022"]):
+    for subset in (["--lea", "08618200000000"], ["--year", "2022"],
+                   ["--year", "2022", "--out", str(tmp_path / "data" / "processed" / "tables")]):
         result = runner.invoke(app, ["tables", "--store", str(sample_store), *subset], env=env)
         assert result.exit_code == 2 and "give --out DIR" in flat(result), flat(result)
     assert not (tmp_path / "data").exists()  # data/processed/tables neither written nor removed

@@ -90,9 +90,9 @@ def tables(
     from helpers.synth import impact_example
 
     p = default_paths()
-    if (lea or year) and out is None:
-        fail("--lea and --year write only part of the tables: give --out DIR. The project's tables "
-             f"({p.tables}), which `caaspp-book run` reads, keep every LEA and year.")
+    if (lea or year) and (out is None or out.resolve() == p.tables.resolve()):
+        fail("--lea and --year write only part of the tables: give --out DIR, another folder. The project's "
+             f"tables ({p.tables}), which `caaspp-book run` reads, keep every LEA and year.")
     try:
         contract.check_subset(store or p.store, lea, year)
         frame, report = student_file.records(students) if students else (None, None)
@@ -176,6 +176,8 @@ def build(
     """Generate the pages and the table of contents from the manifest and tables, build the HTML book in a
     staging folder (incremental), check it (every internal link resolves, the privacy scan finds nothing),
     then put it in _build/html in one step. A failed or interrupted build leaves the previous site as it was."""
+    import shutil
+
     from helpers.core import atomic, manifest
     from helpers.publish import links, privacy
     from helpers.site import book, stage
@@ -202,8 +204,10 @@ def build(
             console.print("\n".join(problems[:50]), highlight=False)
             fail(f"{len(problems)} problem(s) in the built site (links, privacy scan); {kept}", 1)
         with atomic.interrupts_held():
-            stage.replace_site(p)
+            previous = stage.replace_site(p)
             replaced = True
+        if previous is not None:
+            shutil.rmtree(previous)
     except Refusal as exc:
         fail(str(exc))
     except FileNotFoundError as exc:

@@ -90,7 +90,9 @@ def replacing(target: Path, kind: str, legacy: Callable[[list[str]], bool] | Non
         yield tmp
         mark(tmp, kind)
         with interrupts_held():
-            swap_in(tmp, target)
+            previous = swap_in(tmp, target)
+        if previous is not None:
+            shutil.rmtree(previous)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
@@ -111,18 +113,18 @@ def _exchange(a: Path, b: Path) -> bool:
     raise OSError(code, os.strerror(code), str(b))
 
 
-def swap_in(new: Path, target: Path) -> None:
-    """Put folder `new` in `target`'s place, then remove the previous `target`. The swap is one step where
-    the system allows it, else two renames in a row; `target` never holds a mix of the two."""
+def swap_in(new: Path, target: Path) -> Path | None:
+    """Put folder `new` in `target`'s place: in one step where the system allows it, else two renames in a
+    row; `target` never holds a mix of the two. Returns where the previous `target` now is (the caller
+    removes it), or None when there was none."""
     if target.exists() and _exchange(new, target):
-        shutil.rmtree(new)  # now the previous target
-        return
+        return new
     old = target.with_name(f".{target.name}.old")
     shutil.rmtree(old, ignore_errors=True)
     if target.exists():
         target.rename(old)
     new.rename(target)
-    shutil.rmtree(old, ignore_errors=True)
+    return old if old.exists() else None
 
 
 @contextmanager

@@ -102,9 +102,10 @@ def check_site(html: Path) -> None:
                       "replaced: move them away first.")
 
 
-def replace_site(p: Paths) -> None:
+def replace_site(p: Paths) -> Path | None:
     """Copy the staged site to `html_next` (a file unchanged since the current site's copy is linked, not
-    copied) and swap it with `html` in one step. Call with interrupts held (atomic.interrupts_held)."""
+    copied) and swap it with `html` in one step; returns where the previous site now is, for the caller to
+    remove. Call with interrupts held (atomic.interrupts_held)."""
     check_site(p.html)
     shutil.rmtree(p.html_next, ignore_errors=True)
     for rel in atomic.entries(p.staging_html):
@@ -117,7 +118,7 @@ def replace_site(p: Paths) -> None:
             except OSError:
                 pass
         shutil.copy2(src, dst)
-    atomic.swap_in(p.html_next, p.html)
+    return atomic.swap_in(p.html_next, p.html)
 
 
 def _same_copy(src: Path, copy: Path) -> bool:
