@@ -66,3 +66,17 @@ def test_navigation_files_are_byte_stable_and_not_rewritten(tmp_path):
     assert {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in again} == before
     assert yaml.safe_load(toc.read_text())["root"] == "book/intro"
     assert not (tmp_path / "_toc.yml").exists()  # the checkout's files are not rewritten
+
+
+def test_a_failed_lea_gets_a_page_saying_when_it_failed_and_the_page_goes_when_it_no_longer_fails(tmp_path):
+    leas = tmp_path / "book" / "leas"
+    failed = rec("01100170112607", "Envision | Academy", "01", "Alameda County", "failed")
+    failed.error, failed.failed_cell, failed.failed_at = "KeyError: `x` [link](y)", 3, "2025-05-01 12:34 UTC"
+    [page] = book.write_failure_pages([RECORDS[0], failed], tmp_path, leas)
+    assert page == leas / "01" / "01100170112607-x.failed.md"
+    text = page.read_text()
+    assert text.startswith("# Envision &#124; Academy (01100170112607)\n")
+    assert "failed in cell 3 (2025-05-01 12:34 UTC)" in text and "no earlier report of this LEA is published" in text
+    assert "```text\nKeyError: `x` [link](y)\n```" in text  # the error verbatim, never Markdown
+    assert "[run status](../../run_status.md)" in text
+    assert book.write_failure_pages([RECORDS[0]], tmp_path, leas) == [] and not page.exists()
