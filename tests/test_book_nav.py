@@ -3,8 +3,6 @@ _toc.yml; unchanged files keep their bytes and mtimes (incremental builds)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import yaml
 
 from helpers.core.manifest import LeaRecord

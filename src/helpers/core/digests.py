@@ -27,7 +27,7 @@ def tree_sha256(folder: Path) -> str:
     """One digest of a folder's files: their paths and contents."""
     digest = hashlib.sha256()
     for rel, sha in folder_files(folder).items() if folder.is_dir() else ():
-        digest.update(f"{rel}\0{sha}\n".encode("utf-8"))
+        digest.update(f"{rel}\0{sha}\n".encode())
     return digest.hexdigest()
 
 
@@ -35,5 +35,5 @@ def records_sha256(rows: list[dict]) -> str:
     """One digest of (file, sha256) records, in file order: the data a build was made from."""
     digest = hashlib.sha256()
     for row in sorted(rows, key=lambda r: r["file"]):
-        digest.update(f"{row['file']}\0{row['sha256']}\n".encode("utf-8"))
+        digest.update(f"{row['file']}\0{row['sha256']}\n".encode())
     return digest.hexdigest()

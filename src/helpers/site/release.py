@@ -68,7 +68,7 @@ def git_commit(root: Path) -> str | None:
     """`git rev-parse HEAD` of the checkout, or None (no git, or not a repository)."""
     try:
         done = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True,
-                              timeout=30)
+                              timeout=30, check=False)
     except (OSError, subprocess.SubprocessError):
         return None
     return (done.stdout.strip() or None) if done.returncode == 0 else None
