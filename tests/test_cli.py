@@ -108,3 +108,13 @@ def test_a_store_written_by_an_older_version_is_still_replaced(sample_store, tmp
     (old / ".caaspp-book").unlink(missing_ok=True)  # as an older version left it: no marker
     assert runner.invoke(app, ["ingest", str(SAMPLE), "--store", str(old)]).exit_code == 0
     assert (old / ".caaspp-book").exists()
+
+
+def test_lea_mode_never_replaces_an_output_folder_it_did_not_build(tmp_path):
+    theirs = tmp_path / "out" / "html"
+    theirs.mkdir(parents=True)
+    (theirs / "index.html").write_text("someone's page")
+    result = runner.invoke(app, ["lea", str(tmp_path / "students.txt"), "--cds", "08618200000000", "--out",
+                                 str(tmp_path / "out")], env={"CAASPP_BOOK_ROOT": str(tmp_path), "COLUMNS": "400"})
+    assert result.exit_code == 2 and "is not a site caaspp-book built" in flat(result), flat(result)
+    assert (theirs / "index.html").read_text() == "someone's page"
