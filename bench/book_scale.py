@@ -66,7 +66,7 @@ def make_book(source: Path, dest: Path, n: int | None, layout: str) -> list[mani
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(source / r.notebook, target)
     book.write_county_pages(records, dest, dest / "book" / "leas")
-    book.write_toc(records, dest, dest / "book" / "leas")
+    book.write_toc(records, dest, dest / "book" / "leas", dest / "_toc.yml")
     return records
 
 

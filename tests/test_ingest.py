@@ -310,7 +310,7 @@ def test_era_d_counts_are_read():
 
 def test_store_is_parquet_readable_by_duckdb(ingested):
     store, tables = ingested
-    assert sorted(p.name for p in store.iterdir()) == sorted(f"{t}.parquet" for t in schema.STORE_TABLES)
+    assert sorted(p.name for p in store.iterdir()) == sorted([".caaspp-book"] + [f"{t}.parquet" for t in schema.STORE_TABLES])
     for name in schema.STORE_TABLES:
         path = store / f"{name}.parquet"
         assert path.read_bytes()[:4] == b"PAR1"

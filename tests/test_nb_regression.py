@@ -37,7 +37,11 @@ from nbconvert.preprocessors import ClearMetadataPreprocessor, ClearOutputPrepro
 from helpers.core.paths import Paths
 from helpers.ingest import store as stores
 from helpers.lea_mode import book as lea_mode
-from helpers.synth.students import add_score_details, students_for_lea, write_student_file
+from helpers.synth.students import (
+    add_score_details,
+    students_for_lea,
+    write_student_file,
+)
 
 from .conftest import DNCUSD, ROOT, SAMPLE
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import zipfile
 
 import pytest
@@ -10,11 +11,14 @@ import yaml
 from typer.testing import CliRunner
 
 from helpers import cli
+from helpers.core import manifest
 from helpers.core.paths import Paths
 from helpers.publish import export as publish
+from helpers.publish import pdf
 from helpers.site import release
 
-from .conftest import ROOT
+from .conftest import DNCUSD, ROOT
+from .fake_site import make_project, site
 
 
 def test_preliminary_config_adds_the_banner_and_final_does_not(tmp_path):
@@ -32,59 +36,53 @@ def test_preliminary_config_adds_the_banner_and_final_does_not(tmp_path):
 
 
 @pytest.fixture
-def built(tmp_path, sample_tables) -> Paths:
-    """A project whose 'built site' is two small files, with the sample's tables (for the scan)."""
-    p = Paths(tmp_path / "project")
-    p.html.mkdir(parents=True)
-    (p.html / "index.html").write_text("<html><body><p>CAASPP</p></body></html>")
-    (p.html / "book").mkdir()
-    (p.html / "book" / "x.csv").write_text("test,enrolled\nELA,120\n")
-    pdfs = p.root / "_build" / "pdf" / "leas"
-    pdfs.mkdir(parents=True)
-    (pdfs / "a.pdf").write_bytes(b"%PDF-1.4 stand-in, not scanned as text by this test")
-    p.processed.mkdir(parents=True)
-    (p.processed / "tables").symlink_to(sample_tables, target_is_directory=True)
-    return p
+def built(tmp_path, sample_store, sample_tables, monkeypatch) -> Paths:
+    """A project with a final two-LEA site and its PDFs, built with the sample's tables (for the scan)."""
+    return make_project(tmp_path, sample_store, sample_tables, monkeypatch)
 
 
-def test_publish_refuses_a_preliminary_build_unless_allowed(built, tmp_path, monkeypatch):
-    monkeypatch.setattr("helpers.publish.privacy.pdf_text", lambda path: "")
-    release.write_record(built.html, "preliminary", [{"file": "f.txt", "sha256": "ab"}], 1)
+def rebuild(p: Paths, status: str) -> None:
+    """The site finished again with this release status, and its PDFs printed again."""
+    site(p, status, manifest.read(p.manifest))
+    pdf.make(p)
+
+
+def test_publish_refuses_a_preliminary_build_unless_allowed(built, tmp_path):
+    rebuild(built, "preliminary")
     with pytest.raises(publish.Refused, match="preliminary"):
         publish.publish(built, tmp_path / "out")
     assert not (tmp_path / "out").exists()
     out = publish.publish(built, tmp_path / "out", allow_preliminary=True)
-    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()) == [
-        "book/x.csv", "index.html", "pdf/leas/a.pdf", "release.json"]
+    names = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
+    assert "release.json" in names and "index.html" in names and f"pdf/{pdf.REPORT}" in names
+    assert json.loads((out / "release.json").read_text())["release"] == "preliminary"
 
 
-def test_publish_zip_is_the_same_bytes_each_time(built, tmp_path, monkeypatch):
-    monkeypatch.setattr("helpers.publish.privacy.pdf_text", lambda path: "")
-    release.write_record(built.html, "final", [], 0)
+def test_publish_zip_is_the_same_bytes_each_time(built, tmp_path):
     digests = []
     for name in ("a.zip", "b.zip"):
         out = publish.publish(built, tmp_path / name)
         digests.append(hashlib.sha256(out.read_bytes()).hexdigest())
-        assert "pdf/leas/a.pdf" in zipfile.ZipFile(out).namelist()
+        assert f"pdf/leas/08/{DNCUSD}-x.pdf" in zipfile.ZipFile(out).namelist()
     assert digests[0] == digests[1]
 
 
-def test_publish_refuses_privacy_findings_and_foreign_folders(built, tmp_path, monkeypatch):
-    monkeypatch.setattr("helpers.publish.privacy.pdf_text", lambda path: "")
-    release.write_record(built.html, "final", [], 0)
+def test_publish_refuses_privacy_findings_and_foreign_folders(built, tmp_path):
     (tmp_path / "theirs").mkdir()
     (tmp_path / "theirs" / "notes.txt").write_text("keep me")
     with pytest.raises(publish.Refused, match="other files"):
         publish.publish(built, tmp_path / "theirs")
     assert (tmp_path / "theirs" / "notes.txt").exists()
-    (built.html / "book" / "x.csv").write_text("test,enrolled\nELA,2\n")  # 2 < 4 students: never published
+    csv = built.root / manifest.read(built.manifest)[0].notebook
+    csv.with_suffix(".summary.csv").write_text("test,enrolled\nELA,2\n")  # 2 < 4 students: never published
+    rebuild(built, "final")
     with pytest.raises(publish.Refused, match="privacy scan"):
         publish.publish(built, tmp_path / "out")
 
 
 def test_cli_publish_exit_code_and_message(built, tmp_path, monkeypatch):
     monkeypatch.setenv("CAASPP_BOOK_ROOT", str(built.root))
-    release.write_record(built.html, "preliminary", [], 0)
+    rebuild(built, "preliminary")
     result = CliRunner().invoke(cli.app, ["publish", str(tmp_path / "out.zip")])
     assert result.exit_code == 2
     assert "preliminary build" in result.output and "--allow-preliminary" in result.output

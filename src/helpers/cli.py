@@ -6,13 +6,14 @@ Thin: each command imports its stage when it runs, so `--help` loads no stage (a
 from __future__ import annotations
 
 import os
+import signal
 from pathlib import Path
 from typing import Optional
 
 import typer
 from rich.console import Console
 
-from helpers.core.errors import InputError
+from helpers.core.errors import InputError, Refusal
 from helpers.core.paths import default_paths
 
 app = typer.Typer(
@@ -41,6 +42,14 @@ def fail(message: str, code: int = 2) -> None:
     raise typer.Exit(code)
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C so that every step cleans up (temp folders, the Jupyter Book process)."""
+
+
+def _terminated(_signum: int, _frame: object) -> None:
+    raise Terminated()
+
+
 @app.command(epilog="Examples: `caaspp-book ingest data/sample` · "
                     "`caaspp-book ingest data/raw/sb_ca2023_all_csv_v1.txt data/raw/sb_ca2023entities_csv.txt`")
 def ingest(
@@ -53,7 +62,7 @@ def ingest(
     target = store or default_paths().store
     try:
         tables = ingesting.ingest(paths, target)
-    except InputError as exc:
+    except (InputError, Refusal) as exc:
         fail(str(exc))
     src = tables["sources"]
     console.print(f"ingested {len(src)} files, {tables.rows('results'):,} result rows → {target}")
@@ -62,9 +71,11 @@ def ingest(
 @app.command(epilog="Examples: `caaspp-book tables` · `caaspp-book tables --lea 08618200000000 --year 2022 "
                     "--out /tmp/dncusd` · `caaspp-book tables --alt-cuts my_cuts.yml`")
 def tables(
-    lea: Optional[str] = typer.Option(None, "--lea", help="Only this LEA (14-digit CDS): itself and its schools."),
-    year: Optional[int] = typer.Option(None, help="Only this test year."),
-    out: Path = typer.Option(None, help="Output folder (default data/processed/tables)."),
+    lea: Optional[str] = typer.Option(None, "--lea", help="Only this LEA (14-digit CDS): itself and its schools "
+                                      "(needs --out)."),
+    year: Optional[int] = typer.Option(None, help="Only this test year (needs --out)."),
+    out: Path = typer.Option(None, help="Output folder (default data/processed/tables). A folder with files "
+                             "caaspp-book did not write is refused."),
     alt_cuts: Optional[Path] = typer.Option(None, help="Alternative SB cut file for the impact table."),
     students: Optional[Path] = typer.Option(None, help="Student records to compute from as well: a TOMS Student "
                                             "Score Data File (any dialect) or tidy records (Parquet)."),
@@ -79,7 +90,11 @@ def tables(
     from helpers.synth import impact_example
 
     p = default_paths()
+    if (lea or year) and (out is None or out.resolve() == p.tables.resolve()):
+        fail("--lea and --year write only part of the tables: give --out DIR, another folder. The project's "
+             f"tables ({p.tables}), which `caaspp-book run` reads, keep every LEA and year.")
     try:
+        contract.check_subset(store or p.store, lea, year)
         frame, report = student_file.records(students) if students else (None, None)
         if report is not None and report.bad:
             console.print(f"{report.file}: {report.excluded} bad records excluded", highlight=False)
@@ -95,9 +110,9 @@ def tables(
         computed = contract.compute(store or p.store, impact_example.inputs(), alt_cuts, frame)
         if custom is not None:
             computed["custom"] = customs.compute(frame, custom)
-    except (InputError, FileNotFoundError, LookupError) as exc:
+        written = contract.write(computed, out or p.tables, lea, year)
+    except (InputError, FileNotFoundError, LookupError, Refusal) as exc:
         fail(str(exc))
-    written = contract.write(computed, out or p.tables, lea, year)
     console.print(f"wrote {len(written)} files to {out or p.tables}: "
                   + ", ".join(f"{k} {len(v):,} rows" for k, v in computed.items()))
 
@@ -151,30 +166,58 @@ def run(
 
 
 @app.command(epilog="Examples: `caaspp-book build` (then open _build/html/index.html) · "
-                    "`caaspp-book build --release preliminary`")
+                    "`caaspp-book build --release preliminary` · `caaspp-book build --allow-failures 2`")
 def build(
     release: str = typer.Option("final", help="Release status: final, or preliminary (a banner on every page "
                                               "of the site and of the PDFs; `publish` refuses it)."),
+    allow_failures: int = typer.Option(0, help="Build when at most this many LEAs failed in the last run "
+                                               "(each one's page says it failed, and when)."),
 ) -> None:
-    """Generate _toc.yml and the generated pages from the manifest and tables, build the HTML book, then
-    check it: every internal link resolves and the privacy scan finds nothing."""
+    """Generate the pages and the table of contents from the manifest and tables, build the HTML book in a
+    staging folder (incremental), check it (every internal link resolves, the privacy scan finds nothing),
+    then put it in _build/html in one step. A failed or interrupted build leaves the previous site as it was."""
+    import shutil
+
+    from helpers.core import atomic, manifest
     from helpers.publish import links, privacy
-    from helpers.site import book
+    from helpers.site import book, stage
 
     p = default_paths()
+    kept = f"{p.html} was left as it was"
     if release not in ("final", "preliminary"):
         fail(f"--release must be final or preliminary, not {release!r}")
+    replaced = False
     try:
+        failed = [r for r in manifest.read(p.manifest) if not r.built]
+        if len(failed) > allow_failures:
+            fail(f"{len(failed)} LEA(s) failed in the last run ({', '.join(r.cds for r in failed[:10])}): run "
+                 "them again (`caaspp-book run`), or build with --allow-failures "
+                 f"{len(failed)} (their pages then say that they failed). {kept}", 1)
+        stage.check_site(p.html)
         result = book.build(p, release)
+        if result.returncode != 0 or not (p.staging_html / "index.html").exists():
+            console.print(result.stdout[-4000:], result.stderr[-4000:], highlight=False)
+            fail(f"Jupyter Book reported warnings or errors (built with -W -n --keep-going); {kept}", 1)
+        problems = [f"broken link {b}" for b in links.check(p.staging_html)] + [
+            str(f) for f in privacy.scan_build(p, [p.staging_html])]
+        if problems:
+            console.print("\n".join(problems[:50]), highlight=False)
+            fail(f"{len(problems)} problem(s) in the built site (links, privacy scan); {kept}", 1)
+        with atomic.interrupts_held():
+            previous = stage.replace_site(p)
+            replaced = True
+        if previous is not None:
+            shutil.rmtree(previous)
+    except Refusal as exc:
+        fail(str(exc))
     except FileNotFoundError as exc:
         fail(f"{exc}: run `caaspp-book ingest`, `tables` and `run` first")
-    if result.returncode != 0 or not (p.html / "index.html").exists():
-        console.print(result.stdout[-4000:], result.stderr[-4000:], highlight=False)
-        fail("Jupyter Book reported warnings or errors (built with -W -n --keep-going)", 1)
-    problems = [f"broken link {b}" for b in links.check(p.html)] + [str(f) for f in privacy.scan_build(p, [p.html])]
-    if problems:
-        console.print("\n".join(problems[:50]), highlight=False)
-        fail(f"{len(problems)} problem(s) in the built site (links, privacy scan)", 1)
+    except KeyboardInterrupt as exc:
+        code = 143 if isinstance(exc, Terminated) else 130
+        fail("interrupted after the new site was put in place" if replaced else
+             f"interrupted: the build did not finish; {kept}", code)
+    if failed:
+        console.print(f"{len(failed)} LEA(s) failed in the last run: their pages say so", highlight=False)
     print(p.html / "index.html")
 
 
@@ -196,11 +239,11 @@ def pdf(
                                    highlight=False)
     try:
         results = pdfs.make(p, jobs, force, lea, on_done=show)
-    except FileNotFoundError as exc:
+    except (FileNotFoundError, Refusal) as exc:
         fail(str(exc))
     printed = [r for r in results if r.status == "printed" and r.key != "report"]
     failed = [r for r in results if r.status == "failed"]
-    timing = pdfs.read_index(pdfs.out_dir(p) / "index.json").get("timing", {})
+    timing = pdfs.read_index(p.pdf_index).get("timing", {})
     rate = (f"; {timing['seconds_per_lea_pdf']:.2f} s per LEA PDF ({timing['lea_wall_seconds']:.1f} s wall "
             f"for {len(printed)}, {jobs} at a time)") if printed else ""
     console.print(f"{len(printed)} LEA PDFs printed, {sum(r.status == 'skipped' for r in results)} unchanged, "
@@ -237,7 +280,7 @@ def lea(
         fail(f"--release must be final or preliminary, not {release!r}")
     try:
         result = lea_mode.run(default_paths(), student_file, cds, public or (), custom or (), out, release)
-    except (InputError, ValueError, FileNotFoundError, LookupError) as exc:
+    except (InputError, ValueError, FileNotFoundError, LookupError, Refusal) as exc:
         fail(str(exc))
     if result.build.returncode != 0 or not (result.paths.html / "index.html").exists():
         console.print(result.build.stdout[-4000:], result.build.stderr[-4000:], highlight=False)
@@ -342,6 +385,7 @@ def synth_statewide(
 
 
 def main() -> None:
+    signal.signal(signal.SIGTERM, _terminated)
     app()
 
 

@@ -22,3 +22,8 @@ class InputError(ValueError):
         if self.field is not None:
             where += f", field '{self.field}'"
         return f"{where}: {self.reason}"
+
+
+class Refusal(Exception):
+    """The tool refused to act: it would delete or overwrite files it did not make, or replace the
+    project's state with a part of it. The message names the file or folder and what to do instead."""

@@ -2,8 +2,9 @@
 
 Stable fields (the book's "Run status" chapter reads them): cds, year, name, county_code, county_name,
 type_id, notebook, data_sha256, status (ok | failed | skipped), duration, error, failed_cell. Added:
-input_hash (what the page was made from) and data_key (the county data fingerprint data_sha256 was
-computed against). No wall-clock times: the same inputs give the same manifest, apart from duration.
+input_hash (what the page was made from), data_key (the county data fingerprint data_sha256 was
+computed against) and failed_at (when a failed LEA failed, UTC; its page says so). No other wall-clock
+times: the same inputs give the same manifest, apart from duration and failed_at.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import asdict, dataclass, field, fields
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Iterable
 
@@ -50,6 +52,7 @@ class LeaRecord:
     failed_cell: int | None = None  # execution count (In [n]) of the cell that raised or timed out
     input_hash: str = ""
     data_key: str = ""
+    failed_at: str = ""  # a failed run's time (UTC, to the minute); empty otherwise
     # Not in the manifest: seconds per phase of this run (kernel, execute, write, cells) for benchmarks.
     phases: dict = field(default_factory=dict, compare=False, repr=False)
 
@@ -66,11 +69,15 @@ class LeaRecord:
 _FIELDS = {f.name for f in fields(LeaRecord)} - {"phases"}
 
 
+def now_utc() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
 def record(job: LeaJob, status: str, duration: float, error: str = "", failed_cell: int | None = None,
            phases: dict | None = None) -> LeaRecord:
     return LeaRecord(job.cds, job.year, job.name, job.county_code, job.county_name, job.type_id, job.notebook,
                      job.data_sha256, status, round(duration, 2), error[:2000], failed_cell, job.input_hash,
-                     job.data_key, phases or {})
+                     job.data_key, now_utc() if status == "failed" else "", phases or {})
 
 
 def skipped(previous: LeaRecord, job: LeaJob) -> LeaRecord:

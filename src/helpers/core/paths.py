@@ -138,9 +138,40 @@ class Paths:
         return self.build / ".pdf-work"
 
     @property
+    def pdf_index(self) -> Path:
+        """What the PDFs were printed from: each PDF's hashes, and the site's release.json digest."""
+        return self.pdf / "index.json"
+
+    @property
     def build_config(self) -> Path:
         """The generated _config.yml a build uses (release banner added)."""
         return self.build / ".config" / "_config.yml"
+
+    @property
+    def build_toc(self) -> Path:
+        """The generated _toc.yml a build uses (from the manifest; no file of the checkout is rewritten)."""
+        return self.build / ".config" / "_toc.yml"
+
+    @property
+    def staging(self) -> Path:
+        """Jupyter Book's output folder of `build`, kept between builds (incremental): its _build/html and
+        _build/.doctrees. The site is assembled here and copied to `html` only when it is complete."""
+        return self.build / ".staging"
+
+    @property
+    def staging_html(self) -> Path:
+        return self.staging / "_build" / "html"
+
+    @property
+    def staging_flag(self) -> Path:
+        """Present while Jupyter Book writes into the staging folder: a build that finds it was interrupted,
+        and rebuilds every page."""
+        return self.staging / "building"
+
+    @property
+    def html_next(self) -> Path:
+        """The next site, assembled from the staging folder, then swapped with `html`."""
+        return self.build / ".html-next"
 
     def lea_build(self, cds: str) -> Path:
         """The default build folder of an LEA-mode book."""

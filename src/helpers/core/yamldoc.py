@@ -15,7 +15,13 @@ from pathlib import Path
 from typing import Annotated, Any, NoReturn, TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    StringConstraints,
+    ValidationError,
+    model_validator,
+)
 from yaml.nodes import MappingNode, Node, SequenceNode
 
 from helpers.core.errors import InputError

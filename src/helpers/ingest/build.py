@@ -118,8 +118,8 @@ class StoreTables(Mapping[str, pd.DataFrame]):
 
 def write(store: Store, store_dir: Path) -> None:
     """Write every table as Parquet (an empty results table when no research file was read); the store is
-    replaced whole, so a failure leaves the old one."""
-    with atomic.replacing(store_dir) as tmp:
+    replaced whole, so a failure leaves the old one; a folder with files the tool did not write is refused."""
+    with atomic.replacing(store_dir, "store", atomic.names_in(f"{t}.parquet" for t in STORE_TABLES)) as tmp:
         with pq.ParquetWriter(tmp / "results.parquet", arrow_schema(tuple(RESULT_DTYPES.items())),
                               compression="snappy") as out:
             for group in store.results.row_groups() if store.results is not None else ():

@@ -13,7 +13,12 @@ import pandas as pd
 from helpers.core.errors import InputError
 from helpers.ingest import layouts, student_file
 from helpers.ingest.fields import canonical
-from helpers.ingest.lookups import read_entities, read_headerless_subgroups, read_student_groups, read_tests
+from helpers.ingest.lookups import (
+    read_entities,
+    read_headerless_subgroups,
+    read_student_groups,
+    read_tests,
+)
 from helpers.ingest.research import ResultPart, read_results
 from helpers.ingest.text import header_line, parse_rows, read_text, split_header
 

@@ -12,7 +12,12 @@ import pyarrow.compute as pc
 from helpers.core.errors import InputError
 from helpers.ingest.fields import first_true
 from helpers.ingest.research import ResultPart
-from helpers.ingest.schema import CODE_WIDTHS, ENTITY_COLUMNS, RESULT_DTYPES, arrow_table
+from helpers.ingest.schema import (
+    CODE_WIDTHS,
+    ENTITY_COLUMNS,
+    RESULT_DTYPES,
+    arrow_table,
+)
 
 
 def entity_name(type_id: int, county: str, district: str, school: str) -> str:

@@ -15,7 +15,14 @@ import pyarrow.compute as pc
 from helpers.core.errors import InputError
 from helpers.ingest import layouts
 from helpers.ingest.fields import Text, cds_of, numeric
-from helpers.ingest.schema import CODE_WIDTHS, KEY_INTS, TYPED_DTYPES, arrow_table, is_count, is_pct
+from helpers.ingest.schema import (
+    CODE_WIDTHS,
+    KEY_INTS,
+    TYPED_DTYPES,
+    arrow_table,
+    is_count,
+    is_pct,
+)
 
 
 @dataclass

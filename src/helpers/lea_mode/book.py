@@ -26,7 +26,7 @@ from helpers.ingest import build as ingesting
 from helpers.ingest import student_file as student_files
 from helpers.publish import privacy
 from helpers.run.execute import RunConfig, finish
-from helpers.site import book, notebooks, release
+from helpers.site import book, notebooks, release, stage
 from helpers.stats import contract, lea_tables
 
 STEM = "report"  # the report page: report.ipynb → report.html, its CSVs report.<table>.csv
@@ -146,7 +146,9 @@ def write_sources(lp: LeaPaths, p: Paths, name: str, year: int, status: str) -> 
 
 def finish_site(lp: LeaPaths, p: Paths, built: Path, status: str, year: int) -> list[privacy.Finding]:
     """Move the built site to the LEA's output folder with its CSVs and release record; scrub notebook
-    copies of machine paths; return the privacy scan's findings."""
+    copies of machine paths; return the privacy scan's findings. An output folder this tool did not build is
+    refused, never removed."""
+    stage.check_site(lp.html)
     shutil.rmtree(lp.html, ignore_errors=True)
     lp.out.mkdir(parents=True, exist_ok=True)
     shutil.move(str(built), str(lp.html))
@@ -166,6 +168,7 @@ def run(p: Paths, student: Path, cds: str, public: Sequence[Path] = (), customs:
     """The whole LEA-mode build (see the module docstring)."""
     release.check(status)
     lp = lea_paths(p, cds, out)
+    stage.check_site(lp.html)  # before any work: its site is replaced only if it is one this tool built
     ingest(lp, student, public)
     computed = compute(lp, customs)
     year = int(computed["summary"]["year"].max()) if len(computed["summary"]) else \

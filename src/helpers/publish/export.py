@@ -1,4 +1,5 @@
-"""Copy the built site and PDFs to a folder or a .zip archive, after the release and privacy checks."""
+"""Copy the built site and PDFs to a folder or a .zip archive, after the release check, the verification of
+every file against release.json and the PDF index (helpers.publish.verify) and the privacy scan."""
 
 from __future__ import annotations
 
@@ -7,32 +8,29 @@ import zipfile
 from pathlib import Path
 
 from helpers.core import atomic
+from helpers.core.errors import Refusal
 from helpers.core.paths import Paths
-from helpers.publish import privacy
+from helpers.publish import privacy, verify
 from helpers.site import release
 
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # fixed member timestamps: the same build gives the same archive
 
 
 class Refused(Exception):
-    """Publishing was refused (preliminary build, privacy findings, nothing built)."""
+    """Publishing was refused (preliminary build, files not of this build, privacy findings, nothing built,
+    an output that is not the tool's)."""
 
 
-def pdf_dir(p: Paths) -> Path:
-    return p.pdf
+def files(p: Paths, record: dict) -> list[tuple[Path, str]]:
+    """(file, name in the output): the site at the top (release.json's files and itself), the PDFs under pdf/."""
+    out = [(p.html / rel, rel) for rel in sorted([*record["files"], release.RECORD])]
+    return out + [(p.pdf / rel, f"pdf/{rel}") for rel in sorted(verify.expected_pdfs(record).values())]
 
 
-def files(p: Paths) -> list[tuple[Path, str]]:
-    """(file, name in the output): the site at the top, the PDFs under pdf/."""
-    out = [(f, f.relative_to(p.html).as_posix()) for f in sorted(p.html.rglob("*")) if f.is_file()]
-    pdfs = pdf_dir(p)
-    out += [(f, "pdf/" + f.relative_to(pdfs).as_posix()) for f in sorted(pdfs.rglob("*.pdf"))]
-    return out
-
-
-def publish(p: Paths, out: Path, allow_preliminary: bool = False, site: Path | None = None) -> Path:
-    """Check, then write `out` (a folder, replaced whole, or a .zip); returns `out`. `site`: the built
-    site to check (default the project's `_build/html`, the only one that is ever copied)."""
+def check(p: Paths, allow_preliminary: bool = False, site: Path | None = None) -> dict:
+    """The site's release record, if the site and its PDFs may be published; Refused (naming the first
+    problems) otherwise. `site`: the built site to check (default the project's `_build/html`, the only
+    one that is ever copied)."""
     try:
         record = release.read_record(site or p.html)
     except FileNotFoundError as exc:
@@ -46,26 +44,53 @@ def publish(p: Paths, out: Path, allow_preliminary: bool = False, site: Path | N
     if record["release"] == "preliminary" and not allow_preliminary:
         raise Refused("this is a preliminary build (caaspp-book build --release preliminary): not published. "
                       "Rebuild with --release final, or pass --allow-preliminary to publish it with its banner.")
-    findings = privacy.scan_build(p, [p.html, pdf_dir(p)])
+    found = verify.problems(p, record)
+    if found:
+        more = f" (and {len(found) - 5} more)" if len(found) > 5 else ""
+        raise Refused(f"{len(found)} file(s) are not the checked build: " + "; ".join(found[:5]) + more)
+    findings = privacy.scan_build(p, [p.html, p.pdf])
     if findings:
         raise Refused(f"privacy scan found {len(findings)} problem(s), e.g. {findings[0]}")
+    return record
+
+
+def publish(p: Paths, out: Path, allow_preliminary: bool = False, site: Path | None = None) -> Path:
+    """Check (`check`), then write `out` (a folder, replaced whole, or a .zip); returns `out`. An `out` this
+    tool did not write (a folder or file of other files) is refused, never replaced."""
+    record = check(p, allow_preliminary, site)
     out = out.resolve()
-    if out.is_relative_to(p.html.resolve()):
-        raise Refused(f"{out} is inside the built site")
-    if out.is_dir() and any(out.iterdir()) and not (out / release.RECORD).exists():
-        raise Refused(f"{out} is a folder with other files in it (no {release.RECORD}): not replaced")
+    if out.is_relative_to(p.html.resolve()) or out.is_relative_to(p.pdf.resolve()):
+        raise Refused(f"{out} is inside the built site or its PDFs")
     if out.suffix == ".zip":
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = out.with_name(f".{out.name}.tmp")
-        with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zf:
-            for path, name in files(p):
-                info = zipfile.ZipInfo(name, ZIP_TIME)
-                info.compress_type = zipfile.ZIP_DEFLATED
-                zf.writestr(info, path.read_bytes())
-        tmp.replace(out)
-    else:
-        with atomic.replacing(out) as tmp:
-            for path, name in files(p):
+        _zip(files(p, record), out)
+        return out
+    try:
+        with atomic.replacing(out, "publish", lambda names: release.RECORD in names) as tmp:
+            for path, name in files(p, record):
                 (tmp / name).parent.mkdir(parents=True, exist_ok=True)
                 shutil.copy2(path, tmp / name)
+    except Refusal as exc:
+        raise Refused(str(exc)) from None
     return out
+
+
+def _zip(members: list[tuple[Path, str]], out: Path) -> None:
+    """The archive, with fixed member times (same build, same bytes); an existing file is replaced only
+    when it is one of this tool's archives."""
+    if out.exists() and not _our_zip(out):
+        raise Refused(f"{out} exists and is not a site archive caaspp-book wrote: not replaced")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.tmp")
+    with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zf:
+        for path, name in members:
+            info = zipfile.ZipInfo(name, ZIP_TIME)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            zf.writestr(info, path.read_bytes())
+    tmp.replace(out)
+
+
+def _our_zip(path: Path) -> bool:
+    if not zipfile.is_zipfile(path):
+        return False
+    with zipfile.ZipFile(path) as zf:
+        return release.RECORD in zf.namelist()

@@ -16,7 +16,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Callable
 
-from helpers.core import manifest
+from helpers.core import digests, manifest, stable_write
+from helpers.core.errors import Refusal
 from helpers.core.paths import Paths
 from helpers.publish import pdf_report
 from helpers.site import book, release
@@ -83,6 +84,7 @@ class Printed:
     seconds: float
     status: str  # printed | skipped | failed
     error: str = ""
+    pdf_sha256: str = ""  # the PDF file's own hash (publish checks it)
 
 
 def out_dir(p: Paths) -> Path:
@@ -223,7 +225,8 @@ async def _print_all(batches: list[list[PrintJob]], status: str, css: str, n: in
                     normalise(tmp)
                     tmp.replace(job.out)
                     done = Printed(job.key, "", job.sha256, page_count(job.out),
-                                   round(time.perf_counter() - start, 2), "printed")
+                                   round(time.perf_counter() - start, 2), "printed",
+                                   pdf_sha256=digests.file_sha256(job.out))
                 except Exception as exc:  # one failing page is recorded; the others go on
                     done = Printed(job.key, "", job.sha256, 0, round(time.perf_counter() - start, 2), "failed",
                                    f"{type(exc).__name__}: {exc}"[:500])
@@ -247,6 +250,11 @@ def read_index(path: Path) -> dict:
     return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
 
 
+def lea_pdf(page: str) -> str:
+    """An LEA page's PDF, relative to the PDF folder: book/leas/08/x.html → leas/08/x.pdf."""
+    return "leas/" + Path(page).relative_to("book/leas").with_suffix(".pdf").as_posix()
+
+
 def lea_jobs(p: Paths, records: list[manifest.LeaRecord], status: str, css: str) -> list[PrintJob]:
     jobs = []
     for r in records:
@@ -255,7 +263,7 @@ def lea_jobs(p: Paths, records: list[manifest.LeaRecord], status: str, css: str)
         page = p.html / Path(r.notebook).with_suffix(".html")
         if not page.exists():
             raise FileNotFoundError(f"{page} not found: run `caaspp-book build` first")
-        out = out_dir(p) / "leas" / Path(r.notebook).relative_to("book/leas").with_suffix(".pdf")
+        out = out_dir(p) / lea_pdf(Path(r.notebook).with_suffix(".html").as_posix())
         jobs.append(PrintJob(r.cds, page, out, content_hash(page.read_text(encoding="utf-8"), status, css),
                              f"{r.name} ({r.cds})"))
     return jobs
@@ -273,15 +281,33 @@ def report_job(p: Paths, records: list[manifest.LeaRecord], status: str, css: st
     return PrintJob("report", work, out_dir(p) / REPORT, digest, title, paged_contents=True)
 
 
+def site_records(p: Paths) -> tuple[dict, list[manifest.LeaRecord]]:
+    """The built site's release record and the manifest's records, which must be the ones it was built
+    from (Refusal otherwise: the PDFs would not match the site)."""
+    record = release.read_record(p.html)
+    records = manifest.read(p.manifest)
+    built = {r.cds: Path(r.notebook).with_suffix(".html").as_posix() for r in records if r.built}
+    if "leas" in record and built != record["leas"]:
+        raise Refusal(f"the LEA pages of {p.manifest} differ from the site's ({p.html / release.RECORD}): run "
+                      "`caaspp-book build` first")
+    return record, records
+
+
+def _current(old: dict | None, job: PrintJob) -> bool:
+    """The PDF of `old` (an index entry) is this job's, unchanged since it was printed."""
+    return bool(old and old["sha256"] == job.sha256 and old.get("status") != "failed" and job.out.exists()
+                and old.get("pdf_sha256") == digests.file_sha256(job.out))
+
+
 def make(p: Paths, jobs_n: int = 2, force: bool = False, only: list[str] | None = None,
          on_done: Callable[[Printed], None] | None = None) -> list[Printed]:
     """Print what changed (everything with `force`): the LEA pages (or `only` these CDS codes) and the
-    whole report; record hashes in _build/pdf/index.json; remove PDFs of LEAs no longer in the book."""
-    status = release.read_record(p.html)["release"]
+    whole report; record hashes in _build/pdf/index.json, with the digest of the site's release.json when
+    every PDF is this site's; remove PDFs this tool printed for LEAs no longer in the book."""
+    record, records = site_records(p)
+    status, site = record["release"], {"release_sha256": release.digest(p.html), "release": record["release"]}
     css = print_css(p)
-    records = manifest.read(p.manifest)
-    index_path = out_dir(p) / "index.json"
-    index = read_index(index_path)
+    index = read_index(p.pdf_index)
     previous = index.get("pdfs", {}) if index.get("format") == FORMAT else {}
     jobs = lea_jobs(p, [r for r in records if not only or r.cds in only], status, css)
     if not only:
@@ -290,8 +316,9 @@ def make(p: Paths, jobs_n: int = 2, force: bool = False, only: list[str] | None 
     for job in jobs:
         rel = job.out.relative_to(out_dir(p)).as_posix()
         old = previous.get(job.key)
-        if not force and old and old["sha256"] == job.sha256 and old.get("status") != "failed" and job.out.exists():
-            results.append(Printed(job.key, rel, job.sha256, old["pages"], old["seconds"], "skipped"))
+        if not force and _current(old, job):
+            results.append(Printed(job.key, rel, job.sha256, old["pages"], old["seconds"], "skipped",
+                                   pdf_sha256=old["pdf_sha256"]))
             on_done and on_done(results[-1])
         else:
             todo.append(job)
@@ -303,16 +330,23 @@ def make(p: Paths, jobs_n: int = 2, force: bool = False, only: list[str] | None 
         results += printed
     n_lea = sum(1 for r in results if r.status == "printed" and r.key != "report")
     keep = {r.key: asdict(r) for r in results}
-    if only:  # a partial run keeps the other LEAs' entries
-        keep = {**{k: v for k, v in previous.items() if k not in keep}, **keep}
-    wanted = {v["pdf"] for v in keep.values()}
-    for stale in (out_dir(p) / "leas").rglob("*.pdf") if (out_dir(p) / "leas").exists() else []:
-        if stale.relative_to(out_dir(p)).as_posix() not in wanted:
-            stale.unlink()
-    index_path.parent.mkdir(parents=True, exist_ok=True)
+    if only:  # a partial run keeps the other LEAs' entries, printed from the site of the index's digest
+        current = {r.cds for r in records if r.built} | {"report"}
+        keep = {**{k: v for k, v in previous.items() if k not in keep and k in current}, **keep}
+        site = site if index.get("site") == site else index.get("site", {})
+    remove_stale(p, index, {v["pdf"] for v in keep.values()})
     timing = {"lea_pdfs_printed": n_lea, "lea_wall_seconds": walls[0] if walls else 0.0,
               "seconds_per_lea_pdf": round(walls[0] / n_lea, 2) if n_lea else None, "jobs": jobs_n}
-    index_path.write_text(json.dumps({"format": FORMAT, "release": status, "timing": timing,
-                                      "pdfs": dict(sorted(keep.items()))},
-                                     indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    stable_write.write_if_changed(p.pdf_index, json.dumps(
+        {"format": FORMAT, "release": status, "site": site, "timing": timing, "pdfs": dict(sorted(keep.items()))},
+        indent=1, ensure_ascii=False) + "\n")
     return results
+
+
+def remove_stale(p: Paths, index: dict, wanted: set[str]) -> list[str]:
+    """Remove the PDFs the previous index records (this tool printed them) that are not `wanted`."""
+    made = {v.get("pdf") for v in index.get("pdfs", {}).values() if v.get("pdf")}
+    stale = sorted(made - wanted)
+    for rel in stale:
+        (out_dir(p) / rel).unlink(missing_ok=True)
+    return stale

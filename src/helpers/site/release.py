@@ -1,13 +1,17 @@
-"""Release status of a build (final or preliminary): the banner, the generated config, the record."""
+"""Release status of a build (final or preliminary): the banner, the generated config, and the record
+(release.json: the site's manifest, which `publish` verifies)."""
 
 from __future__ import annotations
 
+import hashlib
 import json
+import subprocess
+from importlib import metadata
 from pathlib import Path
 
 import yaml
 
-from helpers.core import stable_write
+from helpers.core import digests, stable_write
 
 STATUSES = ("final", "preliminary")
 BANNER = "PRELIMINARY RESULTS — subject to change; not for publication or citation."
@@ -60,9 +64,33 @@ def page_md(status: str) -> str:
     return "Release status: **final**.\n"
 
 
+def git_commit(root: Path) -> str | None:
+    """`git rev-parse HEAD` of the checkout, or None (no git, or not a repository)."""
+    try:
+        done = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True,
+                              timeout=30, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return (done.stdout.strip() or None) if done.returncode == 0 else None
+
+
+def version() -> str:
+    try:
+        return metadata.version("caaspp-book")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def provenance(root: Path, params_dir: Path, sources: list[dict]) -> dict:
+    """What a build was made with: the package version, git commit, params/ and the data files."""
+    return {"version": version(), "commit": git_commit(root), "params_sha256": digests.tree_sha256(params_dir),
+            "data_sha256": digests.records_sha256(sources)}
+
+
 def write_record(html: Path, status: str, sources: list[dict], leas: int, mode: str = "public",
-                 cds: str = "") -> Path:
-    """`release.json` beside the site's index: the status, the data files (name, SHA-256) and LEA count;
+                 cds: str = "", extra: dict | None = None) -> Path:
+    """`release.json` beside the site's index, written last: the status, the data files (name, SHA-256),
+    the LEA count, `extra` (provenance, the LEA pages) and every other file of the site with its SHA-256;
     an LEA-mode book also records its mode and LEA (so `publish` refuses it)."""
     record = {"release": check(status), "banner": BANNER if status == "preliminary" else "",
               "sources": sorted(sources, key=lambda s: s["file"]), "lea_pages": leas}
@@ -70,8 +98,10 @@ def write_record(html: Path, status: str, sources: list[dict], leas: int, mode: 
         raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
     if mode != "public":
         record |= {"mode": mode, "cds": cds, "confidential": True, "notice": CONFIDENTIAL}
+    record |= extra or {}
+    record["files"] = digests.folder_files(html, frozenset({RECORD}))
     path = html / RECORD
-    path.write_text(json.dumps(record, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    stable_write.write_if_changed(path, json.dumps(record, indent=1, ensure_ascii=False) + "\n")
     return path
 
 
@@ -80,3 +110,9 @@ def read_record(html: Path) -> dict:
     if not path.exists():
         raise FileNotFoundError(f"{path} not found: run `caaspp-book build` first")
     return json.loads(path.read_text(encoding="utf-8"))
+
+
+def digest(html: Path) -> str:
+    """The SHA-256 of a site's release.json: the identity of that build (PDFs record what they were
+    printed from)."""
+    return hashlib.sha256((html / RECORD).read_bytes()).hexdigest()

@@ -239,7 +239,7 @@ def build(store: Path, out: Path, impact: contract.ImpactInputs, alt_cuts: Path 
         computed = contract.compute(store, impact, alt_cuts)
         contract.write(computed, out, lea, year)
         return {name: len(contract.select(frame, lea, year)) for name, frame in computed.items()}
-    with atomic.replacing(out) as tmp:
+    with atomic.replacing(out, "tables", contract.legacy(contract.TABLES)) as tmp:
         scratch = Path(tempfile.mkdtemp(prefix=".scratch-", dir=tmp))
         counts = _build(store, chunks, columns, retyped, tmp, scratch, (lea, year))
         example = contract.impact_table(store, _example_lea(store), _last_year(store), impact, alt_cuts)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterable
 
 import pandas as pd
 
@@ -114,9 +114,30 @@ def select(frame: pd.DataFrame, lea: str | None, year: int | None) -> pd.DataFra
     return frame[keep]
 
 
+def check_subset(store: Path, lea: str | None, year: int | None) -> None:
+    """LookupError, listing what the store holds, unless `lea` and `year` (when given) are in its results."""
+    if year is not None:
+        years = [int(y) for y in stores.query(f"SELECT DISTINCT year FROM {stores.table(store, 'results')} "
+                                              "ORDER BY year")["year"]]
+        if year not in years:
+            raise LookupError(f"no results for {year} in {store}: its years are {', '.join(map(str, years))}")
+    if lea is not None:
+        codes = list(stores.query(f"SELECT DISTINCT cds FROM {stores.table(store, 'results')} WHERE type_id "
+                                  f"IN {stores.LEA_TYPES} ORDER BY cds")["cds"])
+        if lea not in codes:
+            shown = ", ".join(codes[:20]) + (f" and {len(codes) - 20} more" if len(codes) > 20 else "")
+            raise LookupError(f"LEA {lea} has no results in {store}: its LEAs are {shown}")
+
+
+def legacy(names: Iterable[str]) -> Callable[[list[str]], bool]:
+    """How to recognise a tables folder an older version wrote (no marker): only these tables' files."""
+    return atomic.names_in({f"{n}.{ext}" for n in names for ext in ("csv", "parquet")})
+
+
 def write(computed: dict[str, pd.DataFrame], out: Path, lea: str | None = None, year: int | None = None) -> list[Path]:
-    """CSV and Parquet of every table into `out` (swapped in whole, so a failure leaves the old one)."""
-    with atomic.replacing(out) as tmp:
+    """CSV and Parquet of every table into `out` (swapped in whole, so a failure leaves the old one; a
+    folder with files the tool did not write is refused)."""
+    with atomic.replacing(out, "tables", legacy(computed)) as tmp:
         for name, frame in computed.items():
             part = select(frame, lea, year)
             part.to_csv(tmp / f"{name}.csv", index=False, lineterminator="\n")
