@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from helpers.core.paths import Paths
 from helpers.ingest import build as ingest
 from helpers.stats import contract
 from helpers.synth import impact_example
@@ -20,6 +21,19 @@ def sample_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     store = tmp_path_factory.mktemp("store") / "store"
     ingest.ingest([SAMPLE], store)
     return store
+
+
+@pytest.fixture(scope="session")
+def built_site(tmp_path_factory: pytest.TempPathFactory) -> Paths:
+    """The whole sample through the command line in a scratch copy of the project: ingest → tables → run →
+    build (preliminary) → pdf. Built once per test run and shared by the site and end-to-end tests (one
+    xdist group: they run on one worker, in file order); tests that change it restore what they change."""
+    from .site_build import scratch_project, steps
+
+    root = scratch_project(tmp_path_factory.mktemp("site"))
+    steps(root, ("ingest", str(SAMPLE)), ("tables",), ("run", "--jobs", "2"), ("build", "--release", "preliminary"),
+          ("pdf", "--jobs", "2"))
+    return Paths(root)
 
 
 @pytest.fixture(scope="session")

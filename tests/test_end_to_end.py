@@ -1,10 +1,11 @@
-"""ingest → run two LEAs → build, through the command line, in a scratch copy of the project."""
+"""ingest → tables → run → build through the command line, in a scratch copy of the project (the one
+built site of the test run: tests/conftest.py)."""
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -26,17 +27,9 @@ def cli(root: Path, *args: str) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=600)
 
 
-@pytest.fixture(scope="module")
-def built(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("project")
-    for name in ("_config.yml", "pyproject.toml"):
-        shutil.copy(ROOT / name, root / name)
-    for folder in ("book", "notebooks", "params"):
-        shutil.copytree(ROOT / folder, root / folder, ignore=shutil.ignore_patterns("leas", "_generated"))
-    for step in (("ingest", str(SAMPLE)), ("tables",), ("run", "--lea", DNCUSD, "--lea", COE, "--jobs", "2"), ("build",)):
-        result = cli(root, *step)
-        assert result.returncode == 0, f"{step}: {result.stdout}\n{result.stderr}"
-    return root
+@pytest.fixture
+def built(built_site: Paths) -> Path:
+    return built_site.root
 
 
 def page(root: Path, cds: str) -> str:
@@ -71,7 +64,9 @@ def test_toc_and_intro_come_from_the_run(built):
     sample = SAMPLE / "research" / "sb_ca2022_studentgroup1__county08_DelNorte_plus_state.txt"
     assert hashlib.sha256(sample.read_bytes()).hexdigest() in intro
     county = (built / "_build" / "html" / "book" / "leas" / "08" / "index.html").read_text(encoding="utf-8")
-    assert "Del Norte County Unified" in county and "Castle Rock" not in county  # only the LEAs run
+    run = json.loads(Paths(built).manifest.read_text(encoding="utf-8"))
+    assert [r["cds"] for r in run] == sorted(r["cds"] for r in run) and len(run) == 4
+    assert all(r["name"] in county and f"book/leas/08/{r['cds']}" in toc for r in run)  # every LEA run, no other
 
 
 def test_unknown_lea_is_a_clear_error(built):

@@ -22,9 +22,7 @@ from .site_build import (
     cli,
     page_images,
     pdf_pages,
-    scratch_project,
     serve,
-    steps,
 )
 
 pytestmark = pytest.mark.slow
@@ -36,12 +34,10 @@ CHAPTER_ORDER = ["book/intro", "book/assessments", "book/methods", "book/statewi
                  "book/data_quality", "book/leas/index", "book/leas/08/index", "book/run_status"]
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory) -> Paths:
-    root = scratch_project(tmp_path_factory.mktemp("site"))
-    steps(root, ("ingest", str(SAMPLE)), ("tables",), ("run", "--jobs", "2"), ("build", "--release", "preliminary"),
-          ("pdf", "--jobs", "2"))
-    return Paths(root)
+@pytest.fixture
+def site(built_site: Paths) -> Paths:
+    """The one built site of the test run (tests/conftest.py)."""
+    return built_site
 
 
 def html_pages(p: Paths) -> list[Path]:
