@@ -93,9 +93,9 @@ def test_impact_example_matches_published_levels_under_official_cuts(dncusd):
 
 
 def test_names_are_escaped_in_markdown_and_html():
-    assert report.md_text("<script>alert(1)</script>") == "&lt;script&gt;alert(1)&lt;/script&gt;"
-    table = pd.DataFrame({"school": ["<b>x</b>"], "tested": ["12"]})
-    assert "&lt;b&gt;x&lt;/b&gt;" in report.html_table(table).data
+    assert report.md_text("<script>alert(1)</script>") == "\\<script\\>alert(1)\\</script\\>"
+    table = pd.DataFrame({"school": ["<b>x</b>\x00\x1b[1m"], "tested": ["12"]})
+    assert "<td>&lt;b&gt;x&lt;/b&gt; [1m</td>" in report.html_table(table).data  # control characters: a space
 
 
 def test_csvs_have_plain_numbers_and_stars(dncusd, tmp_path):
