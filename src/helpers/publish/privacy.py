@@ -24,12 +24,19 @@ from helpers.core import params
 from helpers.ingest import layouts
 from helpers.report import page_tables as report
 
-# CDE's entity-level totals are counts of the same kinds as a row's
+# column name → kind of count: the book's names, its labels and CDE's (entity-level totals count the same)
 CDE_COUNTS = {"total_enrollment_entity": "enrolled", "total_tested_entity": "tested",
               "total_with_scores_entity": "with_scores", "enrolled": "enrolled", "tested": "tested",
               "with_scores": "with_scores"}
 RESULT_KEYS = set(report.LEVEL_COLS + ("mean_scale_score", "mean_percent_correct")) | {
     f"pct_level_{k}" for k in range(1, 6)}
+KINDS = ("enrolled", "tested", "with_scores")
+COUNTS = {k: k for k in KINDS} | {report.LABELS[k]: k for k in KINDS}
+COUNTS |= {cde: CDE_COUNTS[key] for cde, key in layouts.RESULTS_ALIASES.items() if key in CDE_COUNTS}
+RESULTS = RESULT_KEYS | {report.LABELS[c] for c in report.LEVEL_COLS + ("mean_scale_score",)}
+RESULTS |= {cde for cde, key in layouts.RESULTS_ALIASES.items() if key in RESULT_KEYS}
+ENTITY_TOTALS = {cde for cde, key in layouts.RESULTS_ALIASES.items() if key.endswith("_entity")}
+YEARS = {"year", "Year", "Test Year"}
 
 
 def _key(name: str) -> str:
@@ -37,13 +44,8 @@ def _key(name: str) -> str:
     return " ".join(name.split()).casefold()
 
 
-COUNTS = {_key(n): n for n in ("enrolled", "tested", "with_scores")}
-COUNTS |= {_key(report.LABELS[k]): k for k in ("enrolled", "tested", "with_scores")}
-COUNTS |= {_key(cde): CDE_COUNTS[key] for cde, key in layouts.RESULTS_ALIASES.items() if key in CDE_COUNTS}
-ENTITY_TOTALS = {_key(cde) for cde, key in layouts.RESULTS_ALIASES.items() if key.endswith("_entity")}
-RESULTS = {_key(c) for c in RESULT_KEYS} | {_key(report.LABELS[c]) for c in report.LEVEL_COLS + ("mean_scale_score",)}
-RESULTS |= {_key(cde) for cde, key in layouts.RESULTS_ALIASES.items() if key in RESULT_KEYS}
-YEARS = {_key(n) for n in ("year", "Year", "Test Year")}
+_COUNTS = {_key(n): kind for n, kind in COUNTS.items()}
+_RESULTS, _ENTITY_TOTALS, _YEARS = ({_key(n) for n in names} for names in (RESULTS, ENTITY_TOTALS, YEARS))
 DELIMITERS = (",", "\t", "^", "|", ";")
 # ten digits not inside a longer run of digits or letters, nor a decimal's part ("0.1234567890"): a CSV cell,
 # a word, followed by punctuation or not
@@ -81,11 +83,11 @@ def table_findings(header: list[str], rows: Iterable[list[str]], year: int | Non
     """Counts in 1..min_count−1 and results shown for fewer than min_results students with scores.
     The row's year column decides the rule, else `year`; without either nothing is judged."""
     names = [h.strip() for h in header]
-    counts = {i: COUNTS[_key(n)] for i, n in enumerate(names) if _key(n) in COUNTS}
-    results = [i for i, n in enumerate(names) if _key(n) in RESULTS]
-    year_col = next((i for i, n in enumerate(names) if _key(n) in YEARS), None)
+    counts = {i: _COUNTS[_key(n)] for i, n in enumerate(names) if _key(n) in _COUNTS}
+    results = [i for i, n in enumerate(names) if _key(n) in _RESULTS]
+    year_col = next((i for i, n in enumerate(names) if _key(n) in _YEARS), None)
     scored = [i for i, c in counts.items() if c == "with_scores"]  # the row's own count judges its results
-    with_scores = next((i for i in scored if _key(names[i]) not in ENTITY_TOTALS), scored[0] if scored else None)
+    with_scores = next((i for i in scored if _key(names[i]) not in _ENTITY_TOTALS), scored[0] if scored else None)
     out = []
     if not counts and not results:
         return out
@@ -133,7 +135,7 @@ def delimited_table(text: str) -> tuple[list[str], list[list[str]]] | None:
         return None
     for delimiter in DELIMITERS:
         header = next(csv.reader([first], delimiter=delimiter), [])
-        if len(header) > 1 and any(_key(h) in COUNTS or _key(h) in RESULTS for h in header):
+        if len(header) > 1 and any(_key(h) in _COUNTS or _key(h) in _RESULTS for h in header):
             return csv_table(text, delimiter)
     return None
 
