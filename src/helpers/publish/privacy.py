@@ -183,7 +183,7 @@ class Unreadable(Exception):
 
 
 def pdf_text(path: Path) -> str:
-    done = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True)
+    done = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise Unreadable(f"not a readable PDF: {(done.stderr.strip().splitlines() or ['pdftotext failed'])[0]}")
     return done.stdout
