@@ -214,6 +214,18 @@ def test_the_search_index_holds_titles_as_escaped_text(site):
     assert not [t for t in [*index["alltitles"], *index["titles"]] if "<" in t or ">" in t]
 
 
+@slow
+def test_no_page_of_the_site_holds_an_injected_element(site):
+    for page in pages(site):
+        doc = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
+        assert not doc.select("[onerror], [onmouseover]"), page
+        assert not [a for a in doc.select("a[href]") if a["href"].startswith(("javascript:", "data:"))
+                    or "127.0.0.1:9" in a["href"]], page
+        assert not [i for i in doc.select("img[src]") if i["src"] == "x" or "127.0.0.1:9" in i["src"]], page
+        assert not [s for s in doc.select("script") if "alert(" in s.get_text()], page
+        assert "<script>alert(" not in page.read_text(encoding="utf-8"), page
+
+
 def dom_findings(page) -> dict[str, int]:
     """Counts of elements a name could have injected (all must be 0)."""
     return page.evaluate("""() => ({
