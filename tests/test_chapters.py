@@ -159,3 +159,14 @@ def test_trend_charts_mark_the_pandemic_years():
     ax = Figure().subplots()
     charts.mark_pandemic_years(ax, [2017, 2018])
     assert not ax.texts and not ax.patches
+
+
+def test_a_cut_tables_text_is_literal_in_its_chart(cut_tables):
+    """Level names and cut sets come from cut files (`tables --alt-cuts` takes any): `$…$` is not mathtext."""
+    from dataclasses import replace
+
+    t = replace(cut_tables[0], level_names=("$\\undefined$",) + tuple(cut_tables[0].level_names[1:]),
+                cut_set="_x $y$")
+    fig = chapter_charts.scale_ranges(t)
+    assert charts.png(fig).startswith(b"\x89PNG")
+    assert fig.legends[0].get_texts()[0].get_text() == "\\$\\undefined\\$"

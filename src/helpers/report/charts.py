@@ -92,12 +92,17 @@ def mark_pandemic_years(ax, years: list[int]) -> None:
 LABEL_CHARS = 60  # a longer name is cut in a legend (the data table under the chart has it whole)
 
 
-def legend_label(name: str) -> str:
-    """A name as literal legend text: `$` escaped (Matplotlib reads `$…$` as mathtext, and fails on a bad
-    one), not hidden by a leading `_` (Matplotlib's mark of an unlisted line), at most LABEL_CHARS long."""
-    shown = plain(name).strip()
-    shown = shown if len(shown) <= LABEL_CHARS else shown[:LABEL_CHARS - 1] + "…"
+def chart_text(text: str) -> str:
+    """Text from a file as literal chart text: `$` escaped (Matplotlib reads `$…$` as mathtext, and fails on
+    a bad one), not hidden by a leading `_` (Matplotlib's mark of an unlisted legend entry)."""
+    shown = plain(text).strip()
     return (" " if shown.startswith("_") else "") + shown.replace("$", r"\$")
+
+
+def legend_label(name: str) -> str:
+    """A name as literal legend text (`chart_text`), at most LABEL_CHARS long."""
+    shown = plain(name).strip()
+    return chart_text(shown if len(shown) <= LABEL_CHARS else shown[:LABEL_CHARS - 1] + "…")
 
 
 TREND_STYLE = {"lea": ("#0072B2", "-", "o"), "county": ("#009E73", "--", "s"), "state": ("#555555", ":", "^")}
