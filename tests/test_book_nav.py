@@ -26,8 +26,8 @@ def test_county_pages_list_every_lea_and_link_the_built_ones(tmp_path):
     assert written == [leas / "index.md", leas / "01" / "index.md", leas / "19" / "index.md"]
     alameda = (leas / "01" / "index.md").read_text()
     assert alameda.startswith("# Alameda County\n")  # not "Alameda County County"
-    assert ("| [Envision &#124; Academy](01100170112607-x.failed.md) | 01100170112607 | District | not built (failed) |"
-            in alameda)  # the page that says it failed
+    assert "| [Envision \\| Academy](01100170112607-x.failed.md) | 01100170112607 | District | not built (failed) |" \
+        in alameda  # the page that says it failed
     assert "| [Alameda Unified](01611190000000-x.ipynb) | 01611190000000 | District | report |" in alameda
     assert alameda.index("01100170112607") < alameda.index("01611190000000")  # CDS order
     assert 'data-table="tab-leas-01"' in alameda and ":name: tab-leas-01" in alameda
@@ -73,7 +73,7 @@ def test_a_failed_lea_gets_a_page_saying_when_it_failed_and_the_page_goes_when_i
     [page] = book.write_failure_pages([RECORDS[0], failed], tmp_path, leas)
     assert page == leas / "01" / "01100170112607-x.failed.md"
     text = page.read_text()
-    assert text.startswith("# Envision &#124; Academy (01100170112607)\n")
+    assert text.startswith("# Envision \\| Academy (01100170112607)\n")
     assert "failed in cell 3 (2025-05-01 12:34 UTC)" in text and "no earlier report of this LEA is published" in text
     assert "```text\nKeyError: `x` [link](y)\n```" in text  # the error verbatim, never Markdown
     assert "[run status](../../run_status.md)" in text

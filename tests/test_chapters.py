@@ -49,16 +49,16 @@ def test_assessments_page_has_numbered_tables_charts_alt_text_and_data(cut_table
     every = cut_tables + alternatives
     assert sorted(p.stem for p in tmp_path.glob("*.png")) == sorted(myst.label("fig-ranges", t.id) for t in every)
     assert text.count("```{figure}") == len(every) and text.count(":::{dropdown}") == len(every)
-    assert text.count(":alt: Horizontal bar chart of the scale score range") == sum(
+    assert text.count(':alt: "Horizontal bar chart of the scale score range') == sum(
         t.score_kind == "scale" for t in every)
-    assert ":alt: Horizontal bar chart of the raw score range of each test level (I to V) for CAPA ELA (panel cut " \
-           "set), 2008–2015" in text
+    assert ':alt: "Horizontal bar chart of the raw score range of each test level (I to V) for CAPA ELA (panel cut ' \
+           'set), 2008–2015' in text
     assert text.count(":::{table}") == len(every) + 1  # the tests table and one per cut table
-    assert ":::{table} Illustrative values. Cut scores of capa&#95;ela&#95;panel (illustrative), by CAPA test " \
+    assert ":::{table} Illustrative values. Cut scores of capa\\_ela\\_panel (illustrative), by CAPA test " \
            "level." in text
     assert text.index("### Smarter Balanced Summative") < text.index("### California Science Test") \
         < text.index("### California Alternate Assessments") < text.index("### Alternative cut sets")
-    assert "#### sb&#95;ela&#95;alternative&#95;2021plus" in text
+    assert "#### sb\\_ela\\_alternative\\_2021plus" in text
 
 
 def test_capa_ranges_chart_draws_five_levels_by_test_level(cut_tables):
@@ -80,12 +80,12 @@ def test_summary_page_shows_state_and_county_with_stars_for_hidden_values(sample
     assert text.index("## State of California") < text.index("## Del Norte County")
     assert "| 47.06 |" in text  # the state's 2022 ELA All Grades % met and above
     row = next(line for line in text.splitlines() if line.startswith("| ELA | Grade 3 |")
-               and "&#42;" in line)
+               and "\\*" in line)
     assert f"{hidden_value:.2f}" not in row
     assert sorted(p.name for p in tmp_path.glob("*.png")) == [
         "fig-00000000000000-levels.png", "fig-00000000000000-trend.png",
         "fig-08000000000000-levels.png", "fig-08000000000000-trend.png"]
-    assert text.count(":alt: Line chart of All Grades % met and above by year") == 2
+    assert text.count(':alt: "Line chart of All Grades % met and above by year') == 2
 
 
 def test_run_status_lists_failures_with_their_error_escaped():
@@ -95,8 +95,8 @@ def test_run_status_lists_failures_with_their_error_escaped():
     text = changelog.run_status_page([ok, bad])
     assert "2 LEA notebooks: **1 built, 1 not built**." in text
     row = next(line for line in text.splitlines() if "08100820830059" in line)
-    assert "&lt;b&gt;Castle Rock&lt;/b&gt;" in row and "<b>" not in row
-    assert "ValueError: deliberate failure &#124; here (cell 3)" in row
+    assert "\\<b\\>Castle Rock\\</b\\>" in row and "<b>" not in row
+    assert "ValueError: deliberate failure \\| here (cell 3)" in row
     ok_row = next(line for line in text.splitlines() if DNCUSD in line)
     assert ok_row.rstrip().endswith("| built |  |") and "3.4" not in text
 
@@ -129,7 +129,7 @@ def test_myst_blocks():
     table = myst.table(frame, "Caption", "tab-x", numbers=True)
     assert table.startswith(":::{table} Caption\n:name: tab-x\n:class: caaspp-table\n\n| A | B |")
     block = myst.chart("_generated/figures/f.png", "Cap.", "Alt\ntext", "fig-f", frame)
-    assert ":alt: Alt text\n" in block and ":::{dropdown} Data for {numref}`fig-f`" in block
+    assert ':alt: "Alt text"\n' in block and ":::{dropdown} Data for {numref}`fig-f`" in block
     assert myst.label("fig", "08000000000000", "Trend") == "fig-08000000000000-trend"
 
 
@@ -159,3 +159,14 @@ def test_trend_charts_mark_the_pandemic_years():
     ax = Figure().subplots()
     charts.mark_pandemic_years(ax, [2017, 2018])
     assert not ax.texts and not ax.patches
+
+
+def test_a_cut_tables_text_is_literal_in_its_chart(cut_tables):
+    """Level names and cut sets come from cut files (`tables --alt-cuts` takes any): `$…$` is not mathtext."""
+    from dataclasses import replace
+
+    t = replace(cut_tables[0], level_names=("$\\undefined$",) + tuple(cut_tables[0].level_names[1:]),
+                cut_set="_x $y$")
+    fig = chapter_charts.scale_ranges(t)
+    assert charts.png(fig).startswith(b"\x89PNG")
+    assert fig.legends[0].get_texts()[0].get_text() == "\\$\\undefined\\$"

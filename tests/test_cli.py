@@ -7,6 +7,7 @@ import re
 import shutil
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from helpers.cli import app
@@ -118,3 +119,21 @@ def test_lea_mode_never_replaces_an_output_folder_it_did_not_build(tmp_path):
                                  str(tmp_path / "out")], env={"CAASPP_BOOK_ROOT": str(tmp_path), "COLUMNS": "400"})
     assert result.exit_code == 2 and "is not a site caaspp-book built" in flat(result), flat(result)
     assert (theirs / "index.html").read_text() == "someone's page"
+
+
+@pytest.mark.parametrize("args,option", [
+    (["run", "--jobs", "0"], "--jobs"), (["run", "--timeout", "0"], "--timeout"),
+    (["run", "--timeout", "-5"], "--timeout"), (["run", "--allow-failures", "-1"], "--allow-failures"),
+    (["pdf", "--jobs", "0"], "--jobs"), (["synth", "capa", "--out", "x.parquet", "--n", "0"], "--n")])
+def test_numeric_options_out_of_range_are_usage_errors(args, option, tmp_path):
+    result = runner.invoke(app, args, env={"COLUMNS": "200", "CAASPP_BOOK_ROOT": str(tmp_path)})
+    assert result.exit_code == 2, result.output
+    text = " ".join(result.output.split())
+    assert f"Invalid value for '{option}'" in text and not list(tmp_path.iterdir())  # nothing was run
+
+
+def test_scan_of_a_path_that_does_not_exist_names_it(tmp_path):
+    missing = tmp_path / "no" / "site"
+    result = runner.invoke(app, ["scan", str(missing)], env={"COLUMNS": "200", "CAASPP_BOOK_ROOT": str(tmp_path)})
+    assert result.exit_code == 2
+    assert f"nothing to scan: {missing} not found" in " ".join(result.output.split())

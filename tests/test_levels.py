@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import numpy as np
@@ -198,10 +197,7 @@ def test_classify_frame_matches_classify_on_a_million_rows():
     df["scale_score"] = rng.integers(2300, 2621, n).astype(float)  # inside every SB range
     df.loc[df.index[::50], "scale_score"] = np.nan
     classify_frame(df.iloc[:1000], TABLES)  # warm-up
-    start = time.perf_counter()
-    levels = classify_frame(df, TABLES).to_numpy()
-    elapsed = time.perf_counter() - start
-    assert elapsed < 1.0, f"{elapsed:.2f}s for 1,000,000 rows"
+    levels = classify_frame(df, TABLES).to_numpy()  # its time is a benchmark's (bench/), not a test's
     sample = df.sample(2000, random_state=1)
     for (test, year, grade), part in sample.groupby(["test_id", "year", "grade"]):
         expected = classify(part["scale_score"], find(TABLES, test, year), grade)

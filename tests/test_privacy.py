@@ -78,6 +78,64 @@ def test_scan_flags_student_ids_paths_and_secrets_but_not_cds_codes(tmp_path):
     assert "10-digit" in next(str(f) for f in found if f.kind == "ssid")
 
 
+@pytest.mark.parametrize("name,text", [
+    ("ids.tsv", "entity\t1234567890\tx\n"), ("ids.dat", "a,1234567890,b\n"), ("export", "id: 1234567890.\n"),
+    ("ids.csv", "x,1234567890,y\n"), ("ids.log", "(1234567890)"), ("ids.md", "SSID 1234567890."),
+    ("caret.txt", "A^1234567890.^B\r\n"), ("end", "1234567890")])
+def test_student_ids_are_found_in_any_text_file_and_after_any_delimiter(tmp_path, name, text):
+    write(tmp_path / "site", name, text)
+    assert [(f.path, f.kind) for f in privacy.scan([tmp_path / "site"], tmp_path, 2022, environ={})] == [
+        (f"site/{name}", "ssid")]
+
+
+def test_numbers_that_are_not_student_ids_are_not_flagged(tmp_path):
+    write(tmp_path / "site", "numbers.dat", f"0.1234567890 1234567890.5 12345678901 x1234567890 {DNCUSD} "
+                                            "1,234,567,890 a1234567890b 3,092,716\n")
+    write(tmp_path / "site", "image.png", "\x00\x01 1234567890 binary")  # a NUL: not text
+    assert privacy.scan([tmp_path / "site"], tmp_path, 2022, environ={}) == []
+
+
+CDE_HEADER = ["County Code", "District Code", "School Code", "Test Year", "Total Tested At Entity Level",
+              "Total Tested with Scores at Reporting Level", "Students Enrolled", "Students Tested",
+              "Students with Scores", "Mean Scale Score", "Percentage Standard Met and Above"]
+
+
+@pytest.mark.parametrize("column", ["Total Tested At Entity Level", "Total Tested with Scores at Reporting Level",
+                                    "Students Enrolled", "Students Tested", "Students with Scores"])
+def test_small_counts_under_cdes_own_column_names_are_flagged(column):
+    row = {h: "40" for h in CDE_HEADER} | {"County Code": "08", "District Code": "61820", "School Code": "0000000",
+                                           "Test Year": "2022", "Mean Scale Score": "2400.1",
+                                           "Percentage Standard Met and Above": "*", column: "2"}
+    found = findings([[row[h] for h in CDE_HEADER]], CDE_HEADER)
+    kind = "with_scores" if "Scores" in column else "enrolled" if "Enrolled" in column else "tested"
+    assert found[0] == f"{kind} 2 < 4 (year 2022) in row ['08', '61820', '0000000']"
+    # the row's own students with scores decide whether its results may be shown, not the entity's total
+    assert len(found) == (2 if column == "Students with Scores" else 1), found
+
+
+def test_results_for_too_few_students_under_cdes_names_are_flagged_in_a_caret_file(tmp_path):
+    row = ["08", "61820", "0000000", "2022", "40", "40", "40", "40", "7", "2401.5", "28.57"]
+    write(tmp_path / "site", "sb_ca2022_1.txt", "^".join(CDE_HEADER) + "\r\n" + "^".join(row) + "\r\n")
+    found = privacy.scan([tmp_path / "site"], tmp_path, None, environ={})
+    assert [(f.path, f.kind) for f in found] == [("site/sb_ca2022_1.txt", "small-results")]
+    assert "['Mean Scale Score', 'Percentage Standard Met and Above'] shown for 7" in found[0].detail
+
+
+def test_a_malformed_notebook_or_pdf_is_a_named_finding(tmp_path):
+    write(tmp_path / "site", "broken.ipynb", '{"cells": [')
+    write(tmp_path / "site", "broken.pdf", "%PDF-1.7 not really")
+    write(tmp_path / "site", "fine.html", "<p>ok</p>")
+    found = {(f.path, f.kind): f.detail for f in privacy.scan([tmp_path / "site"], tmp_path, 2022, environ={})}
+    assert set(found) == {("site/broken.ipynb", "unreadable"), ("site/broken.pdf", "unreadable")}
+    assert found[("site/broken.ipynb", "unreadable")].startswith("not a readable notebook")
+    assert found[("site/broken.pdf", "unreadable")].startswith("not a readable PDF")
+
+
+def test_a_single_file_can_be_scanned(tmp_path):
+    path = write(tmp_path, "one.txt", "student 1234567890")
+    assert [(f.path, f.kind) for f in privacy.scan([path], tmp_path, 2022, environ={})] == [("one.txt", "ssid")]
+
+
 def test_scrub_notebook_relativises_papermill_paths(tmp_path):
     root = tmp_path / "project"
     nb = {"cells": [], "metadata": {"papermill": {"input_path": f"{root}/notebooks/lea_report.ipynb",

@@ -93,9 +93,9 @@ def test_impact_example_matches_published_levels_under_official_cuts(dncusd):
 
 
 def test_names_are_escaped_in_markdown_and_html():
-    assert report.md_text("<script>alert(1)</script>") == "&lt;script&gt;alert(1)&lt;/script&gt;"
-    table = pd.DataFrame({"school": ["<b>x</b>"], "tested": ["12"]})
-    assert "&lt;b&gt;x&lt;/b&gt;" in report.html_table(table).data
+    assert report.md_text("<script>alert(1)</script>") == "\\<script\\>alert(1)\\</script\\>"
+    table = pd.DataFrame({"school": ["<b>x</b>\x00\x1b[1m"], "tested": ["12"]})
+    assert "<td>&lt;b&gt;x&lt;/b&gt; [1m</td>" in report.html_table(table).data  # control characters: a space
 
 
 def test_csvs_have_plain_numbers_and_stars(dncusd, tmp_path):
@@ -149,3 +149,17 @@ def test_matched_grade_sets_grade_g_beside_grade_g_minus_1_a_year_earlier(sample
 def test_by_group_sets_the_lea_beside_county_and_state(dncusd):
     table = report.by_group(dncusd).set_index(["test", "student_group"])
     assert table.loc[("ELA", "All Students")].tolist() == ["1748", "27.86", "29.61", "47.06"]
+
+
+def test_the_trend_legend_shows_names_as_text(dncusd):
+    """Matplotlib reads `$…$` as mathtext (a bad one fails the chart, and so the LEA's page) and hides a label
+    that starts with `_`: names in the legend are escaped, and a long one is cut."""
+    from dataclasses import replace
+
+    from helpers.report import charts
+
+    piece = replace(dncusd, name="$\\undefined$ and $x^2$", county_name="_hidden " + "y" * 100)
+    fig = charts.trend(piece)
+    assert charts.png(fig).startswith(b"\x89PNG")
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert labels == ["\\$\\undefined\\$ and \\$x^2\\$", " _hidden " + "y" * 51 + "…", "State"]

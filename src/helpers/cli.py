@@ -50,6 +50,13 @@ def _terminated(_signum: int, _frame: object) -> None:
     raise Terminated()
 
 
+def positive(value: float) -> float:
+    """An option that must be more than 0 (typer's `min=` admits its bound)."""
+    if value <= 0:
+        raise typer.BadParameter(f"must be more than 0, not {value:g}")
+    return value
+
+
 @app.command(epilog="Examples: `caaspp-book ingest data/sample` · "
                     "`caaspp-book ingest data/raw/sb_ca2023_all_csv_v1.txt data/raw/sb_ca2023entities_csv.txt`")
 def ingest(
@@ -123,14 +130,16 @@ def tables(
 def run(
     lea: Optional[list[str]] = typer.Option(None, "--lea", help="Only this LEA's 14-digit CDS code (repeatable)."),
     year: Optional[int] = typer.Option(None, help="Test year (default: the latest in the store)."),
-    jobs: int = typer.Option(os.cpu_count() or 1, help="Notebooks executed at once (processes and dask backends)."),
+    jobs: int = typer.Option(os.cpu_count() or 1, min=1,
+                             help="Notebooks executed at once (processes and dask backends)."),
     backend: str = typer.Option("processes", help="processes (worker processes here), serial (this process) or "
                                                   "dask (dask.distributed: --scheduler, or a LocalCluster)."),
     scheduler: Optional[str] = typer.Option(None, help="Dask scheduler address of an existing cluster (workers "
                                                        "need this project at the same path)."),
-    timeout: float = typer.Option(600, help="Seconds an LEA may take (wall clock; also the limit of any cell)."),
+    timeout: float = typer.Option(600, callback=positive,
+                                  help="Seconds an LEA may take (wall clock; also the limit of any cell)."),
     force: bool = typer.Option(False, "--force", help="Run every LEA, changed or not."),
-    allow_failures: int = typer.Option(0, help="Exit 0 when at most this many LEAs failed."),
+    allow_failures: int = typer.Option(0, min=0, help="Exit 0 when at most this many LEAs failed."),
     fresh_kernels: bool = typer.Option(False, "--fresh-kernels", help="A new kernel per LEA instead of one "
                                                                       "reset kernel per worker."),
     store: Path = typer.Option(None, help="Store folder (default data/processed/store)."),
@@ -224,7 +233,7 @@ def build(
 @app.command(epilog="Examples: `caaspp-book pdf` · `caaspp-book pdf --jobs 4` · `caaspp-book pdf --force` · "
                     "`caaspp-book pdf --lea 08618200000000`")
 def pdf(
-    jobs: int = typer.Option(2, help="Pages printed at once (one Chromium, several tabs)."),
+    jobs: int = typer.Option(2, min=1, help="Pages printed at once (one Chromium, several tabs)."),
     force: bool = typer.Option(False, "--force", help="Print every PDF, changed or not."),
     lea: Optional[list[str]] = typer.Option(None, "--lea", help="Only this LEA's PDF (repeatable; the whole "
                                                                 "report is then not printed)."),
@@ -312,11 +321,14 @@ def publish(
 
 
 @app.command(epilog="Examples: `caaspp-book scan` · `caaspp-book scan _build/html/book`")
-def scan(paths: Optional[list[Path]] = typer.Argument(None, help="Folders to scan (default: _build/html and "
-                                                                  "_build/pdf).")) -> None:
+def scan(paths: Optional[list[Path]] = typer.Argument(None, help="Folders or files to scan (default: "
+                                                                  "_build/html and _build/pdf).")) -> None:
     """Privacy scan of built files: small counts and results, student-ID shapes, machine paths, secrets."""
     from helpers.publish import privacy
 
+    missing = [str(path) for path in paths or () if not path.exists()]
+    if missing:
+        fail(f"nothing to scan: {', '.join(missing)} not found")
     p = default_paths()
     try:
         findings = privacy.scan_build(p, paths or [p.html, p.pdf])
@@ -357,7 +369,7 @@ def synth_students(
 @synth.command("capa", epilog="Example: `caaspp-book synth capa --out data/interim/capa.parquet`")
 def synth_capa(out: Path = typer.Option(..., help="Parquet file to write."),
                seed: int = typer.Option(0, help="Random seed."),
-               n: int = typer.Option(2000, help="Students per subject and CAPA level.")) -> None:
+               n: int = typer.Option(2000, min=1, help="Students per subject and CAPA level.")) -> None:
     """CAPA raw-score records (levels I–V) for the cut-score impact example."""
     from helpers.synth.capa import capa_students
 
@@ -374,7 +386,7 @@ def synth_statewide(
     entities: Path = typer.Option(None, help="Entities file (default: the vendored 2023 statewide file)."),
     year: int = typer.Option(2023), seed: int = typer.Option(0),
     groups: Optional[str] = typer.Option(None, help="Comma-separated student group IDs (default: all)."),
-    max_entities: Optional[int] = typer.Option(None, help="Only the first N entities (for quick runs)."),
+    max_entities: Optional[int] = typer.Option(None, min=1, help="Only the first N entities (for quick runs)."),
 ) -> None:
     """Research-file-shaped results for every entity in an entities file: SB ELA/math and CAST."""
     from helpers.synth import statewide as sw

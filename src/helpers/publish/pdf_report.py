@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 from bs4 import BeautifulSoup
 
+from helpers.core import text as literal
 from helpers.core.manifest import LeaRecord
 from helpers.ingest.store import TYPE_LABELS
 from helpers.report import page_tables as report
@@ -56,14 +57,14 @@ def lea_summary(record: LeaRecord, root: Path) -> str:
     notebook = root / record.notebook
     csv = notebook.with_name(f"{notebook.stem}.summary.csv")
     table = pd.read_csv(csv, dtype=str, keep_default_na=False)
-    esc = html.escape
+    esc = literal.html  # names as literal text (control characters as a space)
     rows = [("CDS code", record.cds), ("Type", TYPE_LABELS.get(record.type_id, str(record.type_id))),
             ("County", record.county_name), ("Test year", school_year(record.year)),
             ("Data SHA-256", record.data_sha256)]
     facts = "".join(f"<tr><th>{esc(k)}</th><td>{esc(str(v))}</td></tr>" for k, v in rows)
-    body = report.display(table).to_html(index=False, border=0, classes="caaspp-table", escape=True)
+    body = report.table_html(report.display(table))
     note = esc(report.footnote(record.year).replace("`", ""))
-    return (f'<section class="lea-summary"><h2>{esc(record.name)} ({record.cds})</h2>'
+    return (f'<section class="lea-summary"><h2>{esc(record.name)} ({esc(record.cds)})</h2>'
             f'<table class="lea-facts">{facts}</table><h3>All Grades summary</h3>{body}<p>{note}</p></section>')
 
 

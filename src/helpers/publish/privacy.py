@@ -1,5 +1,9 @@
 """Privacy scan of built output: small counts and results in published tables, student-ID shapes, paths of
-the build machine and secrets from the environment. Used by `build`, `pdf`, `publish`, `scan` and tests."""
+the build machine and secrets from the environment. Used by `build`, `pdf`, `publish`, `scan` and tests.
+
+Every file is read: PDFs as their text, any other file without NUL bytes as text whatever its extension,
+and its tables (HTML, notebook outputs, delimited text with a header row) are judged under the book's column
+names, its labels and CDE's own (helpers.ingest.layouts). A file that cannot be read is a finding too."""
 
 from __future__ import annotations
 
@@ -17,16 +21,38 @@ from typing import Iterable, Iterator
 from bs4 import BeautifulSoup
 
 from helpers.core import params
+from helpers.ingest import layouts
 from helpers.report import page_tables as report
 
-COUNTS = {"enrolled": "enrolled", "tested": "tested", "with_scores": "with_scores"}
-COUNTS |= {report.LABELS[k]: k for k in COUNTS}
-RESULTS = {c for c in report.LEVEL_COLS + ("mean_scale_score",)} | {f"pct_level_{k}" for k in range(1, 6)}
-RESULTS |= {report.LABELS[c] for c in report.LEVEL_COLS + ("mean_scale_score",)}
-YEARS = {"year", "Year"}
-TEXT_SUFFIXES = {".html", ".htm", ".csv", ".ipynb", ".json", ".js", ".txt", ".md", ".css", ".svg", ".xml",
-                 ".yml", ".yaml", ".buildinfo"}
-SSID = re.compile(r"(?<![\w.,:/-])\d{10}(?![\w.,-])")
+# column name → kind of count: the book's names, its labels and CDE's (entity-level totals count the same)
+CDE_COUNTS = {"total_enrollment_entity": "enrolled", "total_tested_entity": "tested",
+              "total_with_scores_entity": "with_scores", "enrolled": "enrolled", "tested": "tested",
+              "with_scores": "with_scores"}
+RESULT_KEYS = set(report.LEVEL_COLS + ("mean_scale_score", "mean_percent_correct")) | {
+    f"pct_level_{k}" for k in range(1, 6)}
+KINDS = ("enrolled", "tested", "with_scores")
+COUNTS = {k: k for k in KINDS} | {report.LABELS[k]: k for k in KINDS}
+COUNTS |= {cde: CDE_COUNTS[key] for cde, key in layouts.RESULTS_ALIASES.items() if key in CDE_COUNTS}
+RESULTS = RESULT_KEYS | {report.LABELS[c] for c in report.LEVEL_COLS + ("mean_scale_score",)}
+RESULTS |= {cde for cde, key in layouts.RESULTS_ALIASES.items() if key in RESULT_KEYS}
+ENTITY_TOTALS = {cde for cde, key in layouts.RESULTS_ALIASES.items() if key.endswith("_entity")}
+YEARS = {"year", "Year", "Test Year"}
+
+
+def _key(name: str) -> str:
+    """A column name as matched: case and runs of white space do not matter."""
+    return " ".join(name.split()).casefold()
+
+
+_COUNTS = {_key(n): kind for n, kind in COUNTS.items()}
+_RESULTS, _ENTITY_TOTALS, _YEARS = ({_key(n) for n in names} for names in (RESULTS, ENTITY_TOTALS, YEARS))
+DELIMITERS = (",", "\t", "^", "|", ";")
+# ten digits not inside a longer run of digits or letters, nor a decimal's part ("0.1234567890"): a CSV cell,
+# a word, followed by punctuation or not
+SSID = re.compile(r"(?<![\w])(?<!\d\.)\d{10}(?![\w])(?!\.\d)")
+SNIFF = 8192  # bytes read to tell text from binary (a NUL byte)
+HEADER_CHARS = 65536  # a header row is shorter
+CODE = {".js", ".css", ".map"}  # scripts, styles and their source maps
 MACHINE_PATHS = re.compile(r"(?<![\w.:/~-])/(?:tmp|root|home|Users|var/folders|private/var)/[\w.-]+")
 SECRET_NAME = re.compile(r"TOKEN|SECRET|KEY|PASSWORD|PASSWD|CREDENTIAL", re.I)
 MIN_SECRET = 8
@@ -57,10 +83,11 @@ def table_findings(header: list[str], rows: Iterable[list[str]], year: int | Non
     """Counts in 1..min_count−1 and results shown for fewer than min_results students with scores.
     The row's year column decides the rule, else `year`; without either nothing is judged."""
     names = [h.strip() for h in header]
-    counts = {i: COUNTS[n] for i, n in enumerate(names) if n in COUNTS}
-    results = [i for i, n in enumerate(names) if n in RESULTS]
-    year_col = next((i for i, n in enumerate(names) if n in YEARS), None)
-    with_scores = next((i for i, c in counts.items() if c == "with_scores"), None)
+    counts = {i: _COUNTS[_key(n)] for i, n in enumerate(names) if _key(n) in _COUNTS}
+    results = [i for i, n in enumerate(names) if _key(n) in _RESULTS]
+    year_col = next((i for i, n in enumerate(names) if _key(n) in _YEARS), None)
+    scored = [i for i, c in counts.items() if c == "with_scores"]  # the row's own count judges its results
+    with_scores = next((i for i in scored if _key(names[i]) not in _ENTITY_TOTALS), scored[0] if scored else None)
     out = []
     if not counts and not results:
         return out
@@ -95,9 +122,22 @@ def html_tables(html: str) -> Iterator[tuple[list[str], list[list[str]]]]:
         yield header, [r for r in rows if r]
 
 
-def csv_table(text: str) -> tuple[list[str], list[list[str]]]:
-    rows = list(csv.reader(io.StringIO(text)))
+def csv_table(text: str, delimiter: str = ",") -> tuple[list[str], list[list[str]]]:
+    rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
     return (rows[0], rows[1:]) if rows else ([], [])
+
+
+def delimited_table(text: str) -> tuple[list[str], list[list[str]]] | None:
+    """Text whose first line is a header row (`,`, tab, `^`, `|` or `;`) naming a count or result column,
+    as a table; else None."""
+    first = text[:HEADER_CHARS].split("\n", 1)[0].rstrip("\r")
+    if len(first) == HEADER_CHARS:  # no header row (a minified file, one long line)
+        return None
+    for delimiter in DELIMITERS:
+        header = next(csv.reader([first], delimiter=delimiter), [])
+        if len(header) > 1 and any(_key(h) in _COUNTS or _key(h) in _RESULTS for h in header):
+            return csv_table(text, delimiter)
+    return None
 
 
 # ---------------------------------------------------------------- text
@@ -138,9 +178,15 @@ def code_fragments(codes: Iterable[str]) -> set[str]:
     return {c[i:i + 10] for c in codes for i in range(len(c) - 9)}
 
 
+class Unreadable(Exception):
+    """A file the scan cannot read (a malformed PDF or notebook, an over-long CSV field)."""
+
+
 def pdf_text(path: Path) -> str:
-    return subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True,
-                          check=True).stdout
+    done = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise Unreadable(f"not a readable PDF: {(done.stderr.strip().splitlines() or ['pdftotext failed'])[0]}")
+    return done.stdout
 
 
 # ---------------------------------------------------------------- scan
@@ -148,15 +194,26 @@ def pdf_text(path: Path) -> str:
 
 def scan(folders: Iterable[Path], root: Path, year: int | None, known_codes: Iterable[str] = (),
          environ: dict[str, str] | None = None) -> list[Finding]:
-    """Every file under `folders`: tables (HTML, CSV, notebook outputs) and text (also PDF text)."""
+    """Every file under `folders` (or a file given itself): tables (HTML, CSV and other delimited text,
+    notebook outputs) and text (also PDF text)."""
     known = code_fragments(known_codes)
     paths, secret = machine_paths(root), secrets(environ)
     found: list[Finding] = []
-    for folder in folders:
-        for path in sorted(p for p in Path(folder).rglob("*") if p.is_file()):
-            rel = path.relative_to(Path(folder).parent).as_posix()
-            found += [Finding(rel, k, d) for k, d in file_findings(path, year, known, paths, secret)]
+    for folder in map(Path, folders):
+        files = [folder] if folder.is_file() else sorted(p for p in folder.rglob("*") if p.is_file())
+        for path in files:
+            rel = path.relative_to(folder.parent).as_posix()
+            try:
+                found += [Finding(rel, k, d) for k, d in file_findings(path, year, known, paths, secret)]
+            except Unreadable as exc:
+                found.append(Finding(rel, "unreadable", str(exc)))
     return found
+
+
+def is_text(path: Path) -> bool:
+    """No NUL byte in the first SNIFF bytes (images, fonts, archives have them; text does not)."""
+    with path.open("rb") as f:
+        return b"\0" not in f.read(SNIFF)
 
 
 def file_findings(path: Path, year: int | None, known: set[str], paths: list[str],
@@ -164,28 +221,39 @@ def file_findings(path: Path, year: int | None, known: set[str], paths: list[str
     suffix = path.suffix.lower()
     if suffix == ".pdf":  # its tables are the built HTML pages printed, judged there (tests/test_site.py)
         return text_findings(pdf_text(path), known, paths, secret)
-    if suffix not in TEXT_SUFFIXES:
+    if not is_text(path):
         return []
     text = path.read_text(encoding="utf-8", errors="replace")
-    vendored = "_static" in path.parts and suffix in {".js", ".css"}  # theme code: no data, numbers galore
+    vendored = "_static" in path.parts and suffix in CODE  # theme code: no data, numbers galore
     out = text_findings(text, known, paths, secret, ids=not vendored)
-    tables: list[tuple[list[str], list[list[str]]]] = []
-    if suffix in {".html", ".htm"}:
-        tables = list(html_tables(text))
-    elif suffix == ".csv":
-        tables = [csv_table(text)]
-    elif suffix == ".ipynb":
-        tables = [t for html in notebook_html(text) for t in html_tables(html)]
-    for header, rows in tables:
+    for header, rows in tables_of(text, suffix):
         out += [("small-count" if d.split()[0] in COUNTS.values() else "small-results", d)
                 for d in table_findings(header, rows, year)]
     return out
 
 
+def tables_of(text: str, suffix: str) -> list[tuple[list[str], list[list[str]]]]:
+    """The tables in a text file: HTML tables, a notebook's HTML outputs' tables, or delimited text."""
+    if suffix in {".html", ".htm"}:
+        return list(html_tables(text))
+    if suffix == ".ipynb":
+        return [t for html in notebook_html(text) for t in html_tables(html)]
+    if suffix in CODE or suffix in {".json", ".svg", ".xml"}:
+        return []
+    try:
+        table = delimited_table(text)
+    except csv.Error as exc:
+        raise Unreadable(f"not readable as delimited text: {exc}") from exc
+    return [table] if table else []
+
+
 def notebook_html(text: str) -> list[str]:
-    nb = json.loads(text)
-    return ["".join(o.get("data", {}).get("text/html", "")) for c in nb.get("cells", [])
-            for o in c.get("outputs", []) if "text/html" in o.get("data", {})]
+    try:
+        nb = json.loads(text)
+        return ["".join(o.get("data", {}).get("text/html", "")) for c in nb.get("cells", [])
+                for o in c.get("outputs", []) if "text/html" in o.get("data", {})]
+    except (ValueError, AttributeError, TypeError) as exc:
+        raise Unreadable(f"not a readable notebook: {exc}") from exc
 
 
 # ---------------------------------------------------------------- scrubbing

@@ -9,6 +9,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from helpers.core import params
+from helpers.core.text import plain
 from helpers.ingest.store import LeaSlice
 from helpers.report import page_tables as report
 
@@ -88,6 +89,22 @@ def mark_pandemic_years(ax, years: list[int]) -> None:
         ax.text(LOW_PARTICIPATION, 98, "low\nparticipation", ha="center", va="top", fontsize=6, color="#555555")
 
 
+LABEL_CHARS = 60  # a longer name is cut in a legend (the data table under the chart has it whole)
+
+
+def chart_text(text: str) -> str:
+    """Text from a file as literal chart text: `$` escaped (Matplotlib reads `$…$` as mathtext, and fails on
+    a bad one), not hidden by a leading `_` (Matplotlib's mark of an unlisted legend entry)."""
+    shown = plain(text).strip()
+    return (" " if shown.startswith("_") else "") + shown.replace("$", r"\$")
+
+
+def legend_label(name: str) -> str:
+    """A name as literal legend text (`chart_text`), at most LABEL_CHARS long."""
+    shown = plain(name).strip()
+    return chart_text(shown if len(shown) <= LABEL_CHARS else shown[:LABEL_CHARS - 1] + "…")
+
+
 TREND_STYLE = {"lea": ("#0072B2", "-", "o"), "county": ("#009E73", "--", "s"), "state": ("#555555", ":", "^")}
 
 
@@ -97,8 +114,8 @@ def trend(piece: LeaSlice) -> Figure:
     tests = sorted(t["test_id"].unique()) if len(t) else []
     fig = Figure(figsize=(4.2 * max(len(tests), 1), 3.2), dpi=96)
     axes = fig.subplots(1, max(len(tests), 1), squeeze=False)
-    names = {piece.cds: ("lea", piece.name), piece.cds[:2] + "0" * 12: ("county", piece.county_name),
-             "0" * 14: ("state", "State")}
+    names = {piece.cds: ("lea", legend_label(piece.name)),
+             piece.cds[:2] + "0" * 12: ("county", legend_label(piece.county_name)), "0" * 14: ("state", "State")}
     years = sorted(t["year"].unique()) if len(t) else []
     for ax, test_id in zip(axes[0], tests):
         for cds, (role, label) in names.items():

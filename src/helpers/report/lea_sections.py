@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from helpers.core import params
+from helpers.core import text as literal
 from helpers.report import lea_charts, outputs
 from helpers.report import page_tables as report
 from helpers.report.page_tables import NO_DATA, md_text
@@ -218,7 +219,7 @@ def write_csvs(book: Book, out_dir: str | Path) -> list[Path]:
 
 def header(book: Book) -> list:
     status = "preliminary (subject to change)" if book.release == "preliminary" else "final"
-    text = (f"| | |\n|---|---|\n| LEA | {md_text(book.name)} |\n| CDS code | {book.cds} |\n"
+    text = (f"| | |\n|---|---|\n| LEA | {md_text(book.name)} |\n| CDS code | {md_text(book.cds)} |\n"
             f"| Test year | {book.year - 1}–{str(book.year)[2:]} (spring {book.year}) |\n"
             f"| Release status | {status} |\n| Public results beside | "
             f"{'yes (research file of ' + str(book.year) + ')' if book.has_published else 'not available'} |\n")
@@ -248,8 +249,8 @@ def groups(book: Book) -> list:
     parts = []
     for (name, cds), rows in table.groupby(["school", "cds"], sort=False):
         body = report.html_table(rows.drop(columns=["school", "cds"])).data
-        parts.append(f'<details class="caaspp-data"><summary>{md_text(name)} ({cds}): {len(rows)} rows'
-                     f"</summary>{body}</details>")
+        parts.append(f'<details class="caaspp-data"><summary>{literal.html(name)} ({literal.html(cds)}): '
+                     f"{len(rows)} rows</summary>{body}</details>")
     return [_html("".join(parts) + outputs.csv_link(book.stem, "groups")), _md(report.footnote(book.year))]
 
 

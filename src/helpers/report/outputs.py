@@ -12,6 +12,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from helpers.core import params
+from helpers.core import text as literal
 from helpers.ingest.store import LeaSlice
 from helpers.report import charts
 from helpers.report import page_tables as report
@@ -45,8 +46,8 @@ class Captions:
 
 
 def _text(s: object) -> str:
-    """Escaped text on one line."""
-    return html.escape(" ".join(str(s).split()), quote=True)
+    """Literal HTML text on one line (helpers.core.text.html)."""
+    return literal.html(s)
 
 
 def captioned(table_html: str, caption: str | None) -> str:
@@ -65,8 +66,8 @@ def table(frame: pd.DataFrame, stem: str, name: str, caption: str | None = None)
     from IPython.display import HTML
 
     if frame.empty:
-        text = html.escape(" ".join(f"{caption or ''} None for this LEA.".split()))
-        return HTML(f'<p class="caaspp-empty">{text}</p>')
+        empty = " ".join(f"{caption or ''} None for this LEA.".split())
+        return HTML(f'<p class="caaspp-empty">{_text(empty)}</p>')
     return HTML(captioned(report.html_table(frame).data, caption) + csv_link(stem, name))
 
 
@@ -83,7 +84,7 @@ def figure_html(png: bytes, alt: str, caption: str, data: pd.DataFrame, stem: st
     CSV (`csv_name(stem, name)`, written by `report.write_csvs(chart_tables(...), ...)`) under it."""
     width, height = png_size(png)
     src = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
-    numbers = data.to_html(index=False, border=0, classes="caaspp-table", escape=True)
+    numbers = report.table_html(data)
     link = csv_link(stem, name) if stem is not None and name is not None else ""
     return (f'<figure class="caaspp-figure"><img src="{src}" alt="{_text(alt)}" width="{width}" height="{height}" '
             f'style="max-width: 100%; height: auto;"><figcaption>{_text(caption)}</figcaption></figure>'

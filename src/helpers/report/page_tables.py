@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-import html
 from pathlib import Path
 
 import pandas as pd
 
 from helpers.core import params
+from helpers.core.text import (
+    md as md_text,  # input text as literal Markdown; pages import it from here
+)
+from helpers.core.text import plain
 from helpers.ingest.store import LeaSlice
 
 LEVEL_COLS = ("pct_level_4", "pct_level_3", "pct_met_and_above", "pct_level_2", "pct_level_1")
@@ -221,11 +224,18 @@ def display(table: pd.DataFrame) -> pd.DataFrame:
     return shown.rename(columns=LABELS)
 
 
+def table_html(frame: pd.DataFrame) -> str:
+    """A table as HTML of literal text (escaped; control characters shown as spaces), no index column."""
+    shown = frame.map(lambda v: plain(v) if isinstance(v, str) else v)
+    shown.columns = [plain(c) for c in frame.columns]
+    return shown.to_html(index=False, border=0, classes="caaspp-table", escape=True)
+
+
 def html_table(table: pd.DataFrame):
-    """The page's table as HTML (escaped text, no index column)."""
+    """The page's table as HTML (`display`'s text, literal)."""
     from IPython.display import HTML
 
-    return HTML(display(table).to_html(index=False, border=0, classes="caaspp-table", escape=True))
+    return HTML(table_html(display(table)))
 
 
 def write_csvs(tables_: dict[str, pd.DataFrame], out_dir: Path | str, stem: str) -> list[Path]:
@@ -244,14 +254,10 @@ def write_csvs(tables_: dict[str, pd.DataFrame], out_dir: Path | str, stem: str)
     return written
 
 
-def md_text(text: str) -> str:
-    """Entity names as literal text in Markdown (no HTML, no table breaks)."""
-    return html.escape(str(text)).replace("|", "&#124;").replace("*", "&#42;").replace("_", "&#95;")
-
-
 def header_md(piece: LeaSlice, data_sha256: str) -> str:
     """Who the page is about, as a list (not a table: every table on a page has a CSV, these facts need none)."""
-    return (f"- **LEA:** {md_text(piece.name)}\n- **CDS code:** {piece.cds}\n- **Type:** {piece.type_label}\n"
+    return (f"- **LEA:** {md_text(piece.name)}\n- **CDS code:** {md_text(piece.cds)}\n"
+            f"- **Type:** {md_text(piece.type_label)}\n"
             f"- **County:** {md_text(piece.county_name)}\n"
             f"- **Test year:** {piece.year - 1}–{str(piece.year)[2:]} (spring {piece.year})\n"
             f"- **Data SHA-256:** `{data_sha256}`\n")

@@ -162,7 +162,7 @@ def finish(nb, job: LeaJob, config: RunConfig) -> None:
             cell.metadata.get("papermill", {}).pop(key, None)
         cell.metadata.pop("execution", None)
     title = next(c for c in nb.cells if c.cell_type == "markdown")
-    title.source = f"# {report.md_text(job.name)} ({job.cds})"
+    title.source = f"# {report.md_text(job.name)} ({report.md_text(job.cds)})"
     meta = nb.metadata.get("papermill", {})
     for key in TIMING_KEYS:
         meta.pop(key, None)

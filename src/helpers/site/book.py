@@ -17,6 +17,7 @@ import yaml
 
 from helpers.core import cuts as cutting
 from helpers.core import manifest, stable_write
+from helpers.core import text as literal
 from helpers.core.manifest import LeaRecord
 from helpers.core.paths import Paths
 from helpers.ingest import store as stores
@@ -49,10 +50,10 @@ FILTER = ('<input class="caaspp-lea-filter" type="search" hidden placeholder="Fi
 def _lea_table(records: list[LeaRecord], name: str, caption: str, page_dir: Path, root: Path,
                county: bool = False) -> list[str]:
     """A MyST table of LEAs (name linked to its report when built) with a client-side filter box
-    (book/_static/caaspp-filter.js)."""
+    (book/_static/caaspp-filter.js); `caption` is literal text."""
     head = ["LEA", "CDS code", "Type"] + (["County"] if county else []) + ["Report"]
-    lines = [FILTER.format(label=f"Filter the table {caption}", table=name),
-             f":::{{table}} {caption}", f":name: {name}", ":class: caaspp-lea-table", "",
+    lines = [FILTER.format(label=literal.html(f"Filter the table {caption}"), table=name),
+             f":::{{table}} {md_text(caption)}", f":name: {name}", ":class: caaspp-lea-table", "",
              "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     plain = []
     for r in records:
@@ -121,8 +122,9 @@ def write_county_pages(records: list[LeaRecord], root: Path, leas_dir: Path) -> 
     for code, name, group in counties:
         page = leas_dir / code / "index.md"
         n_built = sum(r.built for r in group)
-        title = md_text(name if name.endswith("County") else f"{name} County")
-        lines = [f"# {title}\n", f"LEA reports for {title}: {_n(len(group), 'LEA')}, {n_built:,} with a report.\n"]
+        title = name if name.endswith("County") else f"{name} County"
+        lines = [f"# {md_text(title)}\n",
+                 f"LEA reports for {md_text(title)}: {_n(len(group), 'LEA')}, {n_built:,} with a report.\n"]
         lines += _lea_table(group, f"tab-leas-{code}", f"LEAs of {title}", page.parent, root)
         stable_write.write_if_changed(page, "\n".join(lines))
         written.append(page)

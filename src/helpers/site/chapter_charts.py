@@ -7,7 +7,7 @@ from matplotlib.figure import Figure
 
 from helpers.core import params
 from helpers.core.cuts import CutTable
-from helpers.report.charts import LEVEL_COLOURS, mark_pandemic_years
+from helpers.report.charts import LEVEL_COLOURS, chart_text, mark_pandemic_years
 
 # Tests are told apart by line style and marker as well as colour (lines, never the bars levels are drawn as).
 TEST_STYLE = {1: ("#000000", "-", "o"), 2: ("#009E73", "--", "s"), 17: ("#CC79A7", ":", "^")}
@@ -37,13 +37,13 @@ def scale_ranges(table: CutTable) -> Figure:
         edges = (g.loss, *g.cuts, g.hoss + 1)
         for k, (code, name) in enumerate(zip(table.level_codes, table.level_names)):
             ax.barh(row, edges[k + 1] - edges[k], left=edges[k], color=LEVEL_COLOURS[code], height=0.7,
-                    label=name if row == 0 else None)
+                    label=chart_text(name) if row == 0 else None)
     unit = "Level" if table.score_kind == "raw" else "Grade"  # CAPA: test levels I–V
     ax.set_yticks(range(len(grades)), [f"{unit} {g}" for g in grades], fontsize=8)
     ax.invert_yaxis()
     ax.set_xlabel(f"{'Raw' if table.score_kind == 'raw' else 'Scale'} score", fontsize=8)
     ax.tick_params(axis="x", labelsize=8)
-    ax.set_title(f"{table_label(table)}, {table.years_text}", fontsize=10)
+    ax.set_title(chart_text(f"{table_label(table)}, {table.years_text}"), fontsize=10)  # a cut file's text
     fig.legend(loc="lower center", ncol=len(table.level_codes), frameon=False, fontsize=8 if len(grades) > 3 else 7)
     fig.tight_layout(rect=(0, 0.12, 1, 1))
     return fig

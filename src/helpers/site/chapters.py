@@ -115,7 +115,7 @@ def _cut_section(t: CutTable, fig_dir: Path) -> list[str]:
         out.append(f"{md_text(t.note)}\n")
     out.append(myst.table(cut_table(t), f"{flag}Cut scores of {md_text(t.id)} ({t.status}), by {unit}.",
                           myst.label("tab-cuts", t.id)))
-    out.append(f"Source: {md_text(t.source)}\n")
+    out.append(f"Source: {myst.linked(t.source)}\n")
     name = myst.label("fig-ranges", t.id)
     path = _save(lambda: cc.scale_ranges(t), t, fig_dir, name)
     caption = f"{flag}Score ranges of the performance levels by {unit}, {md_text(t.id)} ({t.status})."
@@ -225,7 +225,8 @@ def levels_note(cut_tables: list[CutTable] = ()) -> str:
     capa = next((t.level_names for t in cut_tables if t.family == "capa"), ())
     name = lambda levels, k: levels[k - 1] if k <= len(levels) else ""  # noqa: E731
     frame = pd.DataFrame([{"Level": k, "Smarter Balanced and CAST": name(sb, k), "CAAs": name(caa, k),
-                           "CAPA": name(capa, k), "Colour": f"`{colour}`"} for k, colour in charts.LEVEL_COLOURS.items()])
+                           "CAPA": name(capa, k), "Colour": myst.Code(colour)}
+                          for k, colour in charts.LEVEL_COLOURS.items()])
     text = myst.table(frame, "The colour of each performance level in every chart of the book (Okabe–Ito "
                       "colour-blind-safe palette).", "tab-level-colours")
     for colour in charts.LEVEL_COLOURS.values():  # a swatch before each code; the CSV keeps the code alone

@@ -1,5 +1,10 @@
 """MyST building blocks for generated chapters: numbered tables and figures, collapsible data tables, and
-each table's CSV with a download link under it (while `csv_files` is active)."""
+each table's CSV with a download link under it (while `csv_files` is active).
+
+Every text given to these functions is literal (helpers.core.text), except the `caption` of `table`,
+`figure` and `chart`, which is Markdown the caller built with `md_text` around any input text. A table cell
+is literal text, or a `Code` (code spans) or `Linked` (text whose http(s) URLs are links) made by this
+program."""
 
 from __future__ import annotations
 
@@ -13,33 +18,80 @@ from typing import Iterator
 import pandas as pd
 
 from helpers.core import stable_write
+from helpers.core import text as literal
 from helpers.report.page_tables import md_text
 
 CSV_LINK = "Download this table (CSV)"
 
 
+def code_span(text: str) -> str:
+    """`text` as one Markdown code span (shown verbatim in a table cell too: `|` escaped for the table)."""
+    body = literal.plain(text).replace("|", "\\|")
+    fence = "`" * (max((len(run) for run in re.findall(r"`+", body)), default=0) + 1)
+    pad = " " if body.startswith(("`", " ")) or body.endswith(("`", " ")) else ""
+    return f"{fence}{pad}{body}{pad}{fence}"
+
+
+class Code:
+    """A cell of code spans (a column name, a hash, header names), joined by ', ' on the page and in its CSV."""
+
+    __slots__ = ("parts",)
+
+    def __init__(self, *parts: object) -> None:
+        self.parts = tuple(str(p) for p in parts)
+
+    def markdown(self) -> str:
+        return ", ".join(code_span(p) for p in self.parts)
+
+    def __str__(self) -> str:
+        return ", ".join(self.parts)
+
+
+URL = re.compile(r"https?://[^\s<>\"`|\\]*[^\s<>\"`|\\.,;:!?)\]}']")
+
+
+def linked(text: object) -> str:
+    """`text` as literal Markdown, with each http(s) URL in it an autolink (`<https://…>`)."""
+    shown, out, end = literal.plain(text), [], 0
+    for m in URL.finditer(shown):
+        out += [md_text(shown[end:m.start()]), f"<{m.group(0)}>"]
+        end = m.end()
+    return "".join(out + [md_text(shown[end:])])
+
+
+@dataclass(frozen=True)
+class Linked:
+    """A cell of literal text whose http(s) URLs are links (a cut table's source)."""
+
+    text: str
+
+    def markdown(self) -> str:
+        return linked(self.text)
+
+    def __str__(self) -> str:
+        return self.text
+
+
 def md_table(frame: pd.DataFrame, index: bool = False) -> str:
-    """A Markdown pipe table (cells escaped; blanks for missing values)."""
+    """A Markdown pipe table of literal cells (and program-made `Code`/`Linked` cells); blanks for missing
+    values."""
     if index:
         frame = frame.reset_index()
-    head = [_md_cell(cell_text(c)) for c in frame.columns]
+    head = [_md_cell(c) for c in frame.columns]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for row in frame.itertuples(index=False):
-        lines.append("| " + " | ".join(_md_cell(cell_text(v)) for v in row) + " |")
+        lines.append("| " + " | ".join(_md_cell(v) for v in row) + " |")
     return "\n".join(lines) + "\n"
 
 
-CODE = re.compile(r"`[^`|<>&]*`")
-
-
-def _md_cell(text: str) -> str:
-    """Literal text, except a cell that is one code span (a column name, a hash): entities are not decoded
-    inside code, so escaping it would show `&#95;` on the page."""
-    return text if CODE.fullmatch(text) else md_text(text)
+def _md_cell(value: object) -> str:
+    return value.markdown() if isinstance(value, (Code, Linked)) else md_text(cell_text(value))
 
 
 def cell_text(value) -> str:
     """A cell or column name as shown: blank for missing, `:g` for floats, column tuples joined by ' · '."""
+    if isinstance(value, (Code, Linked)):
+        return str(value)
     if isinstance(value, tuple):
         return " · ".join(str(c) for c in value if str(c))
     if value is None or (not isinstance(value, str) and pd.isna(value)):
@@ -75,11 +127,11 @@ def csv_files(folder: Path, srcdir: Path) -> Iterator[None]:
 
 
 def _plain(frame: pd.DataFrame, index: bool) -> pd.DataFrame:
-    """The table as shown, without Markdown code marks: the CSV's cells are the page's cells."""
+    """The table as shown (code spans as their text): the CSV's cells are the page's cells."""
     if index:
         frame = frame.reset_index()
-    out = frame.map(lambda v: re.sub(r"`([^`]*)`", r"\1", cell_text(v)))
-    out.columns = [re.sub(r"`([^`]*)`", r"\1", c) for c in (cell_text(c) for c in frame.columns)]
+    out = frame.map(cell_text)
+    out.columns = [cell_text(c) for c in frame.columns]
     return out
 
 
@@ -107,7 +159,7 @@ def _one_line(text: str) -> str:
 
 
 def table(frame: pd.DataFrame, caption: str, name: str, index: bool = False, numbers: bool = False) -> str:
-    """A numbered table with a caption (`caption` is Markdown: escape entity names with md_text);
+    """A numbered table with a caption (`caption` is Markdown: escape input text in it with md_text);
     `numbers`: the compact style of the LEA pages' result tables."""
     style = ":class: caaspp-table\n" if numbers else ""
     # a colon fence: a backtick fence's info string (the caption) may not contain backticks
@@ -116,13 +168,14 @@ def table(frame: pd.DataFrame, caption: str, name: str, index: bool = False, num
 
 
 def figure(path: str, caption: str, alt: str, name: str) -> str:
-    """A numbered figure with a caption and alt text; `path` is relative to the including chapter."""
-    return (f"```{{figure}} {path}\n:name: {name}\n:alt: {_one_line(alt)}\n:width: 100%\n\n"
+    """A numbered figure with a caption (Markdown) and alt text (literal); `path` is relative to the including
+    chapter."""
+    return (f"```{{figure}} {path}\n:name: {name}\n:alt: {literal.option(_one_line(alt))}\n:width: 100%\n\n"
             f"{_one_line(caption)}\n```\n")
 
 
 def dropdown(title: str, body: str) -> str:
-    """A collapsible block (sphinx-design), closed by default: the numbers behind a chart."""
+    """A collapsible block (sphinx-design), closed by default: the numbers behind a chart (`title`: Markdown)."""
     return f":::{{dropdown}} {_one_line(title)}\n\n{body}\n:::\n"
 
 
@@ -133,4 +186,5 @@ def chart(path: str, caption: str, alt: str, name: str, data: pd.DataFrame) -> s
 
 
 def heading(level: int, text: str) -> str:
+    """A heading whose text is literal."""
     return f"{'#' * level} {md_text(text)}\n"

@@ -29,7 +29,7 @@ def sources_table(sources: pd.DataFrame) -> pd.DataFrame:
     rejected = frame["rows_rejected"] if "rows_rejected" in frame else 0
     return pd.DataFrame({"File": frame["file"], "Kind": frame["kind"], "Layout era": frame["era"],
                          "Version": frame["file"].map(version_suffix), "Rows read": frame["rows_read"],
-                         "Rows rejected": rejected, "SHA-256": frame["sha256"].map(lambda s: f"`{s}`")})
+                         "Rows rejected": rejected, "SHA-256": frame["sha256"].map(myst.Code)})
 
 
 def sources_page(sources: pd.DataFrame, name: str = "tab-sources") -> str:
@@ -41,7 +41,7 @@ def sources_page(sources: pd.DataFrame, name: str = "tab-sources") -> str:
 def eras_page() -> str:
     """Every layout era the reader recognises, with the header names that identify it (helpers.ingest.layouts)."""
     rows = [{"Kind": kind, "Era": e.id, "Layout": e.label, "Recognised by the header names":
-             ", ".join(f"`{n}`" for n in e.requires)}
+             myst.Code(*e.requires)}
             for kind, eras in (("research file", layouts.RESULT_ERAS), ("entities file", layouts.ENTITY_ERAS))
             for e in eras]
     return myst.table(pd.DataFrame(rows), "Layout eras of CAASPP research and entities files, in the order they "
@@ -52,8 +52,8 @@ def eras_page() -> str:
 def cut_register_page(tables: list, alternatives: list = ()) -> str:
     """Every cut table in params/ (official, illustrative and the impact tables' alternatives) with its
     status and source; the values are in the assessments chapter."""
-    rows = [{"Cut table": f"`{t.id}`", "Test": str(t.test_id), "Subject": t.subject, "Years": t.years_text,
-             "Cut set": t.cut_set, "Status": t.status, "Source": " ".join(str(t.source).split())}
+    rows = [{"Cut table": myst.Code(t.id), "Test": str(t.test_id), "Subject": t.subject, "Years": t.years_text,
+             "Cut set": t.cut_set, "Status": t.status, "Source": myst.Linked(" ".join(str(t.source).split()))}
             for t in [*tables, *alternatives]]
     return myst.table(pd.DataFrame(rows), "Cut tables in params/cuts/ and params/alt_cuts/: status and source "
                       "(values by grade in the Assessments chapter).", "tab-cut-register")
@@ -87,11 +87,13 @@ def counting_page() -> str:
 
     doc = counting.load()
     labels = {k: t.label for k, t in tests().items()}
-    indicators = pd.DataFrame([{"Include Indicator": f"`{code}`", "Tested": "yes" if v.tested else "no",
+    indicators = pd.DataFrame([{"Include Indicator": myst.Code(code),
+                                "Tested": "yes" if v.tested else "no",
                                 "With scores": "yes" if v.with_scores else "no", "Meaning (source)": v.meaning}
                                for code, v in doc.include_indicator.items()])
     applies = lambda tests: "all" if tests is None else ", ".join(labels.get(t, f"test {t}") for t in tests)  # noqa: E731
-    conditions = pd.DataFrame([{"Condition code": f"`{code}`", "Include Indicator": f"`{v.include_indicator}`",
+    conditions = pd.DataFrame([{"Condition code": myst.Code(code),
+                                "Include Indicator": myst.Code(v.include_indicator),
                                 "Tests": applies(v.tests), "Meaning": v.meaning}
                                for code, v in doc.condition_codes.items()])
     sources = pd.DataFrame([{"Source": k, "Document": v} for k, v in doc.sources.items()])
@@ -120,7 +122,7 @@ def columns_page() -> str:
         name = "LEA page tables (`<cds>-<name>.<table>.csv` beside each notebook)" if table == "lea_page" \
             else f"`{table}.csv`"
         out.append(f"### {name}\n")
-        frame = pd.DataFrame({"Column": [f"`{c}`" for c in cols], "Meaning": list(cols.values())})
+        frame = pd.DataFrame({"Column": [myst.Code(c) for c in cols], "Meaning": list(cols.values())})
         out.append(myst.table(frame, f"Columns of {name}.", myst.label("tab-columns", table)))
     return "\n".join(out)
 

@@ -1,25 +1,54 @@
-"""Sphinx extension loaded by the book (`_config.yml`: `sphinx.extra_extensions`): theme fixes.
+"""Sphinx extension loaded by the book (`_config.yml`: `sphinx.config.extensions`): titles as literal text.
 
-sphinx-book-theme puts the page title into its print header as raw text (`{{ pagetitle }}` from
-`title.astext()`), so an entity named `<script>…</script>` would run as a script on its page. The title
-and the book title are escaped here, after the theme has set them.
+- sphinx-book-theme puts the page title into its print header as raw text (`{{ pagetitle }}` from
+  `title.astext()`), and pydata-sphinx-theme the book's title into its navbar (`{{ docstitle }}`), so an
+  entity named `<script>…</script>` (an LEA page; an LEA-mode book's title) would run as a script. These
+  template values are escaped here, after the theme has set them, as `Markup` so that a template's own `|e`
+  does not escape them twice.
+- Sphinx 7's search page shows each section title of the search index's `alltitles` as HTML (searchtools.js
+  `_displayItem`: `innerHTML`), from the title's plain text: a title `<img src=x onerror=…>` would run when
+  searched for. Each page's section titles are escaped as the page is indexed (Sphinx 8.2 escapes them in
+  searchtools.js instead: sphinx-doc/sphinx#13356, so newer versions are left alone).
 """
 
 from __future__ import annotations
 
 import html
+from typing import Any
 
+import sphinx
+from markupsafe import Markup
 from sphinx.application import Sphinx
 
-TEXT_KEYS = ("pagetitle", "root_title")
+TEXT_KEYS = ("pagetitle", "root_title", "docstitle", "shorttitle")
+SEARCH_ESCAPES_TITLES = (8, 2)  # the Sphinx version whose searchtools.js escapes titles itself
 
 
 def escape_titles(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
     for key in TEXT_KEYS:
-        if isinstance(context.get(key), str):
-            context[key] = html.escape(context[key])
+        value = context.get(key)
+        if isinstance(value, str) and not isinstance(value, Markup):
+            context[key] = Markup(html.escape(value))
+
+
+def escape_search_titles(app: Sphinx) -> None:
+    """Wrap the HTML builder's `index_page` so that the page's section titles enter the index escaped
+    (pages kept from an earlier build were escaped when they were indexed)."""
+    builder: Any = app.builder
+    index_page = getattr(builder, "index_page", None)
+    if index_page is None or sphinx.version_info[:2] >= SEARCH_ESCAPES_TITLES:
+        return
+
+    def escaped_index_page(pagename: str, doctree, title: str) -> None:
+        index_page(pagename, doctree, title)
+        titles = builder.indexer._all_titles if builder.indexer is not None else {}
+        if pagename in titles:
+            titles[pagename] = [(html.escape(text), anchor) for text, anchor in titles[pagename]]
+
+    builder.index_page = escaped_index_page
 
 
 def setup(app: Sphinx) -> dict:
     app.connect("html-page-context", escape_titles, priority=900)  # after the theme's handlers (500, 501)
+    app.connect("builder-inited", escape_search_titles)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

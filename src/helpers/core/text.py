@@ -1,0 +1,52 @@
+"""Text from input files (entity and school names, codes, file names, messages) as literal text on a page.
+
+Input text is data, never markup: it reaches a page only through one of these functions.
+
+- `plain`: the shown form. Control characters and line or paragraph separators (Unicode Cc, Zl, Zp: NUL,
+  tab, line feed, DEL, C1 controls, U+2028, U+2029) become spaces and a run of spaces is one space (as
+  HTML shows it); every other character, right-to-left marks included, is kept.
+- `md`: for Markdown/MyST source (a heading, a table cell, a caption, a list item or paragraph line).
+  ASCII punctuation is backslash-escaped (CommonMark: an escaped character is literal text), so no link,
+  image, emphasis, raw HTML, entity, role (`{x}`), directive fence (``` ``` ```, `:::`), math (`$`),
+  comment, block break or substitution (`{{ }}`) can start. Kept as they are: `, . ; ? ' " / @ - + % : ( )`,
+  which are markup only at the start of a line (a list item `-`, `+`, `1.`, `1)`; a comment `%`; a colon
+  fence `:::`; a target `(x)=`), where they are escaped; leading and trailing spaces are dropped (an
+  indented line would be code; HTML does not show them).
+- `html`: for raw HTML (element text and attribute values): `plain` with `&<>"'` as character references.
+- `option`: for a MyST directive option value: a double-quoted string, which the option parser reads
+  verbatim.
+"""
+
+from __future__ import annotations
+
+import html as _html
+import json
+import re
+import string
+
+_KEPT = ",.;?'\"/@-+%:()"  # never markup inside a line
+_ESCAPE = {ord(c): "\\" + c for c in string.punctuation if c not in _KEPT}
+# where a kept character would start a block at a line's start ("1. x", "1) x", "- x", "---", "+ x", "% x",
+# ":::", "(x)="): a backslash goes there
+_LINE_START = re.compile(r"^(?:\d+(?=[.)](?: |$))|(?=[-+](?:[ -]|$))|(?=[%:(]))")
+_BREAKING = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029 ]+")
+
+
+def plain(text: object) -> str:
+    """`text` as shown: control characters and line/paragraph separators are spaces, a run of them one."""
+    return _BREAKING.sub(" ", str(text))
+
+
+def md(text: object) -> str:
+    """`text` as literal Markdown/MyST inline text (ASCII punctuation backslash-escaped)."""
+    return _LINE_START.sub(lambda m: m.group(0) + "\\", plain(text).strip(" ").translate(_ESCAPE), count=1)
+
+
+def html(text: object) -> str:
+    """`text` as literal HTML text or attribute value."""
+    return _html.escape(plain(text), quote=True)
+
+
+def option(text: object) -> str:
+    """`text` (on one line) as the value of a MyST directive option (`:alt: <value>`)."""
+    return json.dumps(plain(text), ensure_ascii=False)
