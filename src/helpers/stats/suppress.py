@@ -62,7 +62,7 @@ results are then protected with the same passes, starting from the primary cells
 number with scores is hidden. Rows already marked ``suppressed`` in the input (a research file's
 ``*``) stay hidden and keep their reason, so suppressing twice changes nothing.
 
-**Guarantee.** In every constraint, for the results and for each count, the number of hidden cells
+**Guarantee** (complementary policy). In every constraint, for the results and for each count, the number of hidden cells
 is zero or at least two: no hidden value is a total minus published values, or a sum of published
 values, within one relation.
 
@@ -78,8 +78,8 @@ optimal (fewest students hidden) pattern, and the cell it picks may itself be sm
 relations above, among rows present in the table, are protected; a relation that is not modelled (groups
 in no relation of ``params/student_groups.yml``) is not. Counties and the state tie a whole year's table
 together, so the complementary policy on published rows is computed on the whole table at once, not in
-the bounded-memory chunks of the default. Where a
-total exceeds the sum of its children (students reported only at the district level) the relation
+the bounded-memory chunks of the default. Where a total exceeds the sum of its children (students
+reported only at the district level; a state whose other counties are not in the data) the relation
 is treated as exact, which can only hide more.
 """
 
