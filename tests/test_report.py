@@ -68,8 +68,9 @@ def test_publish_shows_zero_and_no_data():
     assert out.loc[0].tolist() == ["20", "0", "0", "–"]
 
 
-def test_small_school_is_starred_and_its_complement_too(dncusd):
-    """2017: Margaret Keating Elementary is hidden by complementary suppression in some grades."""
+def test_no_result_for_fewer_than_eleven_students_is_shown(dncusd):
+    """Every result for 1–10 students with scores is starred (by the research file itself: see
+    test_suppression_policy for what the default policy shows)."""
     rows = dncusd.rows
     assert not rows[(rows["with_scores"] > 0) & (rows["with_scores"] < 11) & ~rows["suppressed"]].size
 

@@ -27,9 +27,9 @@ from .site_build import (
 
 pytestmark = pytest.mark.slow
 COE = "08100820000000"  # Del Norte County Office of Education
-# ELA/math grades 4 and 5 of the COE: complementary suppression (its locally funded charter Castle Rock, inside
-# the COE's totals, has its grades 4 and 5 hidden too)
-COE_HIDDEN_MEANS = ("2377.8", "2385.7", "2369.2", "2379.9")
+# ELA/math grades 4 and 5 of the COE: public in CDE's 2022 file, so shown by the default (published) policy;
+# hidden under --suppression complementary (tests/test_suppression_policy.py)
+COE_PUBLISHED_MEANS = ("2377.8", "2385.7", "2369.2", "2379.9")
 CHAPTER_ORDER = ["book/intro", "book/assessments", "book/methods", "book/statewide", "book/impact",
                  "book/data_quality", "book/leas/index", "book/leas/08/index", "book/run_status"]
 
@@ -179,13 +179,16 @@ def test_privacy_scan_of_site_and_pdfs_is_clean(site):
         assert str(site.root) not in text and '"input_path": "notebooks/lea_report.ipynb"' in text
 
 
-def test_hidden_values_are_not_published(site):
+def test_values_are_shown_as_cde_published_them(site):
     html = lea_page(site, COE).read_text(encoding="utf-8")
     text = "\n".join(pdf_pages(lea_pdf(site, COE)))
-    for value in COE_HIDDEN_MEANS:
-        assert value not in html and value not in text
+    for value in COE_PUBLISHED_MEANS:
+        assert value in html and value in text
     row = next(line for line in text.splitlines() if re.match(r"\s*ELA\s+Grade 4\b", line))
-    assert "*" in row
+    assert "2377.8" in row and "*" not in row
+    assert "exactly as CDE published it" in html
+    methods = (site.html / "book" / "methods.html").read_text(encoding="utf-8")
+    assert "Policy of this book: values as published" in methods
 
 
 # ---------------------------------------------------------------- PDFs

@@ -389,3 +389,168 @@ def test_the_result_does_not_depend_on_row_order(frame, rnd):
                 if s or c}
 
     assert hidden(S.suppress(frame.iloc[order], PARTS)) == hidden(S.suppress(frame, PARTS))
+
+
+# ---------------------------------------------------------------- policies; counties and the state
+
+
+def test_the_published_policy_hides_only_the_file_and_the_rule():
+    # Male 8 (primary) would take Female with it under the complementary policy; as published, Female stays
+    frame = make([{"student_group_id": 1, "ws": 40}, {"student_group_id": 3, "ws": 8},
+                  {"student_group_id": 4, "ws": 32}, {"student_group_id": 31, "ws": 20}])
+    frame["suppressed"] = [False, False, False, True]  # the file starred group 31
+    frame["suppression"] = ["", "", "", "file"]
+    out = S.suppress(frame, GENDER, policy=S.PUBLISHED)
+    assert out["suppression"].tolist() == ["", "primary", "", "file"]
+    assert out.loc[2, "mean_scale_score"] == 2432.0 and out.loc[2, "pct_level_4"] == frame.loc[2, "pct_level_4"]
+    assert out["suppression_policy"].tolist() == ["published"] * 4
+    assert S.suppress(frame, GENDER)["suppression"].tolist() == ["", "primary", "complementary", "file"]
+
+
+def test_the_published_policy_refuses_computed_rows():
+    frame = make([{"ws": 40}]).assign(source="computed")
+    with pytest.raises(ValueError, match="computed numbers need complementary"):
+        S.suppress(frame, [], policy=S.PUBLISHED)
+    with pytest.raises(ValueError, match="unknown suppression policy"):
+        S.suppress(frame, [], policy="none")
+
+
+def test_a_county_office_is_not_its_county_minus_its_district():
+    # county 50 = district 40 + county office 10 (one grade, All Students): the office's 10 hides another LEA
+    county, coe, district = "08000000000000", "08100820000000", "08618200000000"
+    frame = make([{"cds": county, "lea_cds": None, "type_id": 5, "ws": 50},
+                  {"cds": coe, "lea_cds": coe, "ws": 10}, {"cds": district, "lea_cds": district, "ws": 40},
+                  {"cds": "0" * 14, "lea_cds": None, "type_id": 4, "ws": 50}])
+    out = S.suppress(frame, [])
+    assert hidden_keys(out) == {(coe, 5, 1): "primary", (district, 5, 1): "complementary"}
+    assert {(c.total, frozenset(c.children)) for c in S.constraints(frame, [])} == {
+        (0, frozenset({1, 2})), (3, frozenset({0}))}
+
+
+def test_the_state_is_the_sum_of_its_counties():
+    frame = make([{"cds": "0" * 14, "lea_cds": None, "type_id": 4, "ws": 45},
+                  {"cds": "01000000000000", "lea_cds": None, "type_id": 5, "ws": 5},
+                  {"cds": "08000000000000", "lea_cds": None, "type_id": 5, "ws": 40}])
+    out = S.suppress(frame, [])
+    assert out["suppression"].tolist() == ["", "primary", "complementary"]  # the other county, not the state
+    assert S.suppress(frame, [], policy=S.PUBLISHED)["suppression"].tolist() == ["", "primary", ""]
+
+
+SEXES = {1: (0, 1), 3: (0,), 4: (1,)}  # All Students = Male + Female
+
+
+def unit_rows(cds: str, lea_cds: str | None, type_id: int, lv: np.ndarray, ex: np.ndarray, grades: list[int],
+              year: int) -> list[dict]:
+    """An entity's rows from its counts (grade, sex, level) and extra tested/enrolled (grade, sex, 2)."""
+    rows = []
+    for gi, grade in [(i, g) for i, g in enumerate(grades)] + [(None, 13)]:
+        lvg = lv.sum(axis=0) if gi is None else lv[gi]
+        exg = ex.sum(axis=0) if gi is None else ex[gi]
+        for group, sexes in SEXES.items():
+            cl = lvg[list(sexes)].sum(axis=0)
+            ws = int(cl.sum())
+            tested = ws + int(exg[list(sexes), 0].sum())
+            rows.append({"year": year, "cds": cds, "lea_cds": lea_cds, "type_id": type_id, "test_id": 1,
+                         "grade": grade, "student_group_id": group, "enrolled": tested + int(exg[list(sexes), 1].sum()),
+                         "tested": tested, "with_scores": ws, "mean_scale_score": 2400.0 + ws,
+                         **{f"count_level_{k + 1}": int(cl[k]) for k in range(LEVELS)},
+                         **{f"pct_level_{k + 1}": round(100 * cl[k] / ws, 2) if ws else np.nan for k in range(LEVELS)}})
+    return rows
+
+
+@st.composite
+def state_tables(draw):
+    """A state of 1–2 counties, each of 1–3 LEAs: districts (their county office among them) of 1–3 schools,
+    some of them locally funded charters, and direct-funded charters (type 9) carrying a district's code."""
+    year = draw(st.sampled_from([2018, 2022]))
+    grades = sorted(draw(st.lists(st.sampled_from([3, 4, 5]), min_size=1, max_size=2, unique=True)))
+    small = st.sampled_from([0, 0, 1, 1, 2, 3, 5, 8])
+
+    def counts(shape):
+        return draw(hnp.arrays(np.int64, shape, elements=small))
+
+    rows, counties = [], []
+    for c in range(draw(st.integers(1, 2))):
+        cc = f"{c + 1:02d}"
+        county_lv, county_ex = 0, 0
+        leas = draw(st.lists(st.tuples(st.sampled_from([6, 6, 9]), st.integers(1, 3)), min_size=1, max_size=3))
+        for li, (kind, n) in enumerate(leas):
+            district = f"{cc}{10000 + li:05d}0000000"
+            if kind == 9:  # one unit, its own LEA, with the code of the county's first district
+                cds = f"{cc}10000{9000000 + li:07d}"
+                lv, ex = counts((len(grades), 2, LEVELS)), counts((len(grades), 2, 2))
+                rows += unit_rows(cds, cds, 9, lv, ex, grades, year)
+            else:
+                lv = counts((n, len(grades), 2, LEVELS))
+                ex = counts((n, len(grades), 2, 2))
+                for k in range(n):
+                    cds = f"{district[:7]}{k + 1:07d}"
+                    local = draw(st.booleans())
+                    rows += unit_rows(cds, cds if local else district, 10 if local else 7, lv[k], ex[k], grades, year)
+                lv, ex = lv.sum(axis=0), ex.sum(axis=0)
+                rows += unit_rows(district, district, 6, lv, ex, grades, year)
+            county_lv, county_ex = county_lv + lv, county_ex + ex
+        rows += unit_rows(f"{cc}{'0' * 12}", None, 5, county_lv, county_ex, grades, year)
+        counties.append((county_lv, county_ex))
+    rows += unit_rows("0" * 14, None, 4, sum(c[0] for c in counties), sum(c[1] for c in counties), grades, year)
+    frame = pd.DataFrame(rows)
+    for col in (*COUNTS, *[f"count_level_{k}" for k in range(1, LEVELS + 1)]):
+        frame[col] = frame[col].astype("Int64")
+    return frame
+
+
+def state_relations(frame: pd.DataFrame) -> list[tuple[int, list[int]]]:
+    """Written from the generator (not the module): a district = its schools and locally funded charters
+    (same 7-digit code, types 7 and 10); a county = its districts and direct-funded charters (same county
+    code, types 6 and 9); the state = the counties; All Grades = the grades; All Students = Male + Female."""
+    typ = dict(zip(frame["cds"], frame["type_id"]))
+    idx = {k: i for i, k in enumerate(zip(frame["cds"], frame["grade"], frame["student_group_id"]))}
+    members = {6: lambda c, d: c != d and c[:7] == d[:7] and typ[c] in (7, 10),
+               5: lambda c, d: c[:2] == d[:2] and typ[c] in (6, 9), 4: lambda c, d: typ[c] == 5}
+    out = []
+    for (cds, grade, group), i in idx.items():
+        if typ[cds] in members:
+            out.append((i, [j for (c, g, s), j in idx.items() if g == grade and s == group and members[typ[cds]](c, cds)]))
+        if grade == 13:
+            out.append((i, [j for (c, g, s), j in idx.items() if c == cds and g < 13 and s == group]))
+        if group == 1:
+            out.append((i, [idx[(cds, grade, s)] for s in (3, 4)]))
+    return [(t, kids) for t, kids in out if kids]
+
+
+@FAST
+@given(state_tables())
+def test_complementary_keeps_its_promise_across_counties_and_the_state(frame):
+    out = S.suppress(frame, [[3, 4]])
+    hidden = {"results": out["suppressed"].to_numpy()}
+    hidden |= {c: out["counts_hidden"].str.split("|").apply(lambda cs, c=c: c in cs).to_numpy() for c in COUNTS}
+    rels = state_relations(frame)
+    for name, mask in hidden.items():
+        assert all(int(mask[[t, *kids]].sum()) != 1 for t, kids in rels), name
+    leaks = []
+    for col in (*COUNTS, *[f"count_level_{k}" for k in range(1, LEVELS + 1)]):
+        shown = out[col].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+        truth = frame[col].to_numpy(dtype=float)
+        for total, kids in rels:
+            missing = [c for c in (total, *kids) if np.isnan(shown[c])]
+            if len(missing) == 1:
+                (cell,) = missing
+                guess = sum(shown[k] for k in kids) if cell == total else \
+                    shown[total] - sum(shown[k] for k in kids if k != cell)
+                leaks += [(col, cell, guess)] if guess == truth[cell] else []
+    assert not leaks
+
+
+@FAST
+@given(state_tables())
+def test_the_published_policy_changes_only_what_the_rule_hides(frame):
+    out = S.suppress(frame, [[3, 4]], policy=S.PUBLISHED)
+    rule = ((frame["with_scores"] > 0) & (frame["with_scores"] < 11)).to_numpy(dtype=bool)
+    assert (out["suppressed"].to_numpy() == rule).all()
+    kept = ~rule
+    for col in ("mean_scale_score", "pct_level_1", "count_level_4"):
+        pd.testing.assert_series_equal(out.loc[kept, col], frame.loc[kept, col])
+    min_count = 11 if frame["year"].iloc[0] == 2018 else 4
+    for col in COUNTS:
+        small = ((frame[col] > 0) & (frame[col] < min_count)).to_numpy(dtype=bool)
+        assert out[col].isna().to_numpy().tolist() == small.tolist()

@@ -60,7 +60,9 @@ def test_nothing_below_the_threshold_is_published(computed):
     shown = lv[~lv["suppressed"]]
     assert not ((shown["with_scores"] > 0) & (shown["with_scores"] < 11)).any()
     assert lv.loc[lv["suppressed"], "pct_met_and_above"].isna().all()
-    assert (lv["suppression"] == "complementary").sum() > 0
+    # by default the published rows hide what the research files hid and nothing more (no complementary cells)
+    assert lv["suppression"].value_counts().to_dict() == {"": 776, "file": 130}
+    assert set(lv["suppression_policy"]) == {"published"}
 
 
 def test_reconciliation_is_within_rounding_on_the_real_files(computed):

@@ -76,7 +76,8 @@ def ingest(
 
 
 @app.command(epilog="Examples: `caaspp-book tables` · `caaspp-book tables --lea 08618200000000 --year 2022 "
-                    "--out /tmp/dncusd` · `caaspp-book tables --alt-cuts my_cuts.yml`")
+                    "--out /tmp/dncusd` · `caaspp-book tables --alt-cuts my_cuts.yml` · "
+                    "`caaspp-book tables --suppression complementary`")
 def tables(
     lea: Optional[str] = typer.Option(None, "--lea", help="Only this LEA (14-digit CDS): itself and its schools "
                                       "(needs --out)."),
@@ -89,6 +90,10 @@ def tables(
     custom: Optional[Path] = typer.Option(None, "--custom", help="Custom aggregate spec (YAML, see params/custom/); "
                                           "needs --students. Written as the `custom` table."),
     store: Path = typer.Option(None, help="Store folder (default data/processed/store)."),
+    suppression: str = typer.Option("published", "--suppression", help="Published rows: `published` (CDE's "
+                                    "values as published, its `*` kept) or `complementary` (also hide every value "
+                                    "that would let a hidden one be worked out by subtraction). Computed rows: "
+                                    "always complementary."),
 ) -> None:
     """Compute every LEA's tables in one pass: levels, reconciliation, trends, impact (CSV + Parquet)."""
     from helpers.ingest import student_file
@@ -96,6 +101,8 @@ def tables(
     from helpers.stats import custom as customs
     from helpers.synth import impact_example
 
+    if suppression not in ("published", "complementary"):
+        fail(f"--suppression must be published or complementary, not {suppression!r}")
     p = default_paths()
     if (lea or year) and (out is None or out.resolve() == p.tables.resolve()):
         fail("--lea and --year write only part of the tables: give --out DIR, another folder. The project's "
@@ -109,12 +116,13 @@ def tables(
                 console.print(message, highlight=False)
         if custom is not None and frame is None:
             fail("--custom needs --students (the records to aggregate)")
-        if frame is None:  # the store alone: in chunks, in bounded memory
-            rows = chunked.build(store or p.store, out or p.tables, impact_example.inputs(), alt_cuts, lea, year)
+        if frame is None:  # the store alone: in chunks, in bounded memory (whole under complementary)
+            rows = chunked.build(store or p.store, out or p.tables, impact_example.inputs(), alt_cuts, lea, year,
+                                 policy=suppression)
             console.print(f"wrote {2 * len(rows)} files to {out or p.tables}: "
                           + ", ".join(f"{k} {v:,} rows" for k, v in rows.items()))
             return
-        computed = contract.compute(store or p.store, impact_example.inputs(), alt_cuts, frame)
+        computed = contract.compute(store or p.store, impact_example.inputs(), alt_cuts, frame, suppression)
         if custom is not None:
             computed["custom"] = customs.compute(frame, custom)
         written = contract.write(computed, out or p.tables, lea, year)

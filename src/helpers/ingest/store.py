@@ -80,8 +80,32 @@ class LeaSlice:
     def type_label(self) -> str:
         return TYPE_LABELS.get(self.type_id, str(self.type_id))
 
+    @property
+    def suppression_policy(self) -> str:
+        """The suppression policy of the slice's rows (see helpers.stats.suppress)."""
+        return rows_policy(self.rows)
+
     def part(self, role: str) -> pd.DataFrame:
         return self.rows[self.rows["role"] == role]
+
+
+def rows_policy(rows: pd.DataFrame) -> str:
+    """The one suppression policy of levels rows: `published` or `complementary` (tables written before
+    policies were recorded were all complementary)."""
+    if "suppression_policy" not in rows or rows.empty:
+        return "complementary"
+    found = set(rows["suppression_policy"].dropna().astype(str))
+    if len(found) != 1:
+        raise ValueError(f"rows under more than one suppression policy: {sorted(found)}")
+    return found.pop()
+
+
+def suppression_policy(tables_dir: Path | str) -> str:
+    """The suppression policy `caaspp-book tables` applied to the published rows of `tables_dir`."""
+    levels = table(tables_dir, "levels")
+    if "suppression_policy" not in pq.read_schema(Path(tables_dir) / "levels.parquet").names:
+        return "complementary"
+    return rows_policy(query(f"SELECT DISTINCT suppression_policy FROM {levels} WHERE source = 'published'"))
 
 
 def _slice_sql(source: str) -> str:

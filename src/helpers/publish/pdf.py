@@ -19,6 +19,7 @@ from typing import Callable
 from helpers.core import digests, manifest, stable_write
 from helpers.core.errors import Refusal
 from helpers.core.paths import Paths
+from helpers.ingest import store as stores
 from helpers.publish import pdf_report
 from helpers.site import book, release
 
@@ -273,7 +274,8 @@ def report_job(p: Paths, records: list[manifest.LeaRecord], status: str, css: st
     title = "CAASPP results — technical report"
     line = ("Release status: PRELIMINARY — " + release.BANNER.split(" — ")[1]) if status == "preliminary" \
         else "Release status: final."
-    doc = pdf_report.document(p.html, book.CHAPTERS, records, p.root, title, line, css)
+    policy = stores.suppression_policy(p.tables) if (p.tables / "levels.parquet").exists() else "complementary"
+    doc = pdf_report.document(p.html, book.CHAPTERS, records, p.root, title, line, css, policy)
     work = p.pdf_work / "report.html"
     work.parent.mkdir(parents=True, exist_ok=True)
     work.write_text(doc, encoding="utf-8")

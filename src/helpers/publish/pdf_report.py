@@ -52,7 +52,7 @@ def stylesheets(page: Path) -> list[str]:
     return [link["href"] for link in head.find_all("link", rel="stylesheet")]
 
 
-def lea_summary(record: LeaRecord, root: Path) -> str:
+def lea_summary(record: LeaRecord, root: Path, policy: str = "complementary") -> str:
     """One LEA on one page: who it is and its All Grades results beside its county and the state."""
     notebook = root / record.notebook
     csv = notebook.with_name(f"{notebook.stem}.summary.csv")
@@ -63,7 +63,7 @@ def lea_summary(record: LeaRecord, root: Path) -> str:
             ("Data SHA-256", record.data_sha256)]
     facts = "".join(f"<tr><th>{esc(k)}</th><td>{esc(str(v))}</td></tr>" for k, v in rows)
     body = report.table_html(report.display(table))
-    note = esc(report.footnote(record.year).replace("`", ""))
+    note = esc(report.footnote(record.year, policy).replace("`", ""))
     return (f'<section class="lea-summary"><h2>{esc(record.name)} ({esc(record.cds)})</h2>'
             f'<table class="lea-facts">{facts}</table><h3>All Grades summary</h3>{body}<p>{note}</p></section>')
 
@@ -92,8 +92,9 @@ def contents(entries: list[tuple[str, str]]) -> str:
 
 
 def document(html_dir: Path, chapters: tuple[str, ...], records: list[LeaRecord], root: Path, title: str,
-             release_line: str, css: str) -> str:
-    """The printable document; relative links resolve against the chapters' folder (a <base> element).
+             release_line: str, css: str, policy: str = "complementary") -> str:
+    """The printable document; relative links resolve against the chapters' folder (a <base> element);
+    `policy`: the suppression policy of the tables the LEA pages were made from.
     Its contents list is numbered in the site's chapter order and has empty page slots (see `start_pages`)."""
     pages = html_dir / "book"
     front = [pages / f"{name}.html" for name in (*FRONT, *chapters)]
@@ -115,7 +116,7 @@ def document(html_dir: Path, chapters: tuple[str, ...], records: list[LeaRecord]
         parts.append('<div class="report-chapter"><h1>LEA summaries</h1><p>One page per LEA: its All Grades '
                      "results beside its county and the state. The full pages are in the site and in one PDF "
                      "per LEA.</p></div>")
-        parts += [lea_summary(r, root) for r in ok]
+        parts += [lea_summary(r, root, policy) for r in ok]
     parts += [f'<div class="report-chapter">{article(p)}</div>' for p in back]
     return (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
             f'<base href="{pages.resolve().as_uri()}/"><title>{html.escape(title)}</title>{links}'

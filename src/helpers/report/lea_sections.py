@@ -285,7 +285,8 @@ def comparison(book: Book) -> list:
     counts = c["status"].value_counts()
     summary = ", ".join(f"{int(counts.get(k, 0))} {k}" for k in ("same", "differs", "suppressed"))
     return [_md(f"{len(c)} rows are in both ({summary})."),
-            outputs.table(comparison_table(book), book.stem, "comparison"), _md(report.footnote(book.year)),
+            outputs.table(comparison_table(book), book.stem, "comparison"),
+            _md(report.footnote(book.year) + " The public results are shown as CDE published them (its `*` kept)."),
             _md("**The research file's own check** (its All Grades rows recomputed from its grade rows):"),
             outputs.table(reconciliation_table(book), book.stem, "reconciliation")]
 

@@ -12,6 +12,7 @@ from helpers.core.text import (
 )
 from helpers.core.text import plain
 from helpers.ingest.store import LeaSlice
+from helpers.stats import suppress
 
 LEVEL_COLS = ("pct_level_4", "pct_level_3", "pct_met_and_above", "pct_level_2", "pct_level_1")
 COUNT_COLS = ("enrolled", "tested", "with_scores")
@@ -40,7 +41,8 @@ LABELS = {
 
 def publish(rows: pd.DataFrame, result_cols: tuple[str, ...]) -> pd.DataFrame:
     """Counts and results as display text: '*' wherever the levels table hid a value (the research
-    file's own '*', the year's primary rule and complementary suppression: see helpers.stats.suppress)."""
+    file's own '*', the year's primary rule and, under the complementary policy, complementary
+    suppression: see helpers.stats.suppress)."""
     out = pd.DataFrame(index=rows.index)
     hidden_counts = rows["counts_hidden"].fillna("").str.split("|")
     for col in COUNT_COLS:
@@ -62,11 +64,18 @@ def cells(values: pd.Series, hide: pd.Series, fmt: str) -> pd.Series:
     return _text(values, hide, fmt)
 
 
-def footnote(year: int) -> str:
+def footnote(year: int, policy: str = suppress.COMPLEMENTARY) -> str:
+    """The note under a table: what `*` hides under the suppression `policy` the table's rows had."""
     rule = params.suppression_rule(year)
+    if policy == suppress.PUBLISHED:
+        return (f"`*` hidden by CDE in its research file, as CDE publishes no count below {rule.min_count} and "
+                f"no result for fewer than {rule.min_results} students with scores (its rule for {year}); every "
+                f"other value is shown exactly as CDE published it (see Methods). "
+                f"`{NO_DATA}` no students tested or no data.")
     return (f"`*` suppressed to protect student privacy: counts below {rule.min_count} and results for "
             f"fewer than {rule.min_results} students with scores are not shown (CDE rule for {year}), nor "
-            f"any value that would let a hidden one be worked out from a total by subtraction (see Methods). "
+            f"any value that would let a hidden one be worked out by subtraction from a total (a district, "
+            f"county or the state; All Grades; All Students) (see Methods). "
             f"`{NO_DATA}` no students tested or no data.")
 
 

@@ -223,7 +223,7 @@ def generate_pages(p: Paths, release_status: str = "final") -> None:
     pages.write(gen / "change_log.md",
                 changelog.change_log_page(cut_tables, [int(y) for y in data["years"]["year"]]))
     pages.write(gen / "columns.md", pages.columns_page())
-    pages.write(gen / "suppression.md", pages.suppression_page())
+    pages.write(gen / "suppression.md", pages.suppression_page(stores.suppression_policy(p.tables)))
     pages.write(gen / "counting.md", pages.counting_page())
     pages.write(gen / "data_quality.md",
                 pages.data_quality_page(data["reconciliation"], sources, data["suppression"]))

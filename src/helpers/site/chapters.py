@@ -12,6 +12,7 @@ from matplotlib.figure import Figure
 
 from helpers.core import params, stable_write
 from helpers.core.cuts import CutTable
+from helpers.ingest import store as stores
 from helpers.report import charts
 from helpers.report import page_tables as report
 from helpers.report.page_tables import md_text
@@ -185,7 +186,7 @@ def entity_section(cds: str, name: str, year: int, rows: pd.DataFrame, trend: pd
     out = [myst.heading(2, name),
            myst.table(grade_table(rows), f"{safe}: results by test and grade, spring {year}.",
                       myst.label("tab", cds, year), numbers=True),
-           report.footnote(year) + "\n"]
+           report.footnote(year, stores.rows_policy(rows)) + "\n"]
     shown = _published(rows[rows["grade"] == 13])
     if len(shown):
         fig = myst.label("fig", cds, "levels")

@@ -59,8 +59,29 @@ def cut_register_page(tables: list, alternatives: list = ()) -> str:
                       "(values by grade in the Assessments chapter).", "tab-cut-register")
 
 
-def suppression_page() -> str:
-    """The rules by year (from params/suppression.yml) and the algorithm (helpers.stats.suppress's docstring)."""
+POLICY_TEXT = {
+    "published": (
+        "**Policy of this book: values as published.** The tables show every value of CDE's research files "
+        "exactly as CDE published it (same rounding) and hide exactly what CDE hid: each `*` of a file is kept, "
+        "and the rules below are applied on top (CDE publishes no value they forbid, so on CDE's files they "
+        "hide nothing more). No complementary suppression is added to these numbers: they are public in CDE's "
+        "own files, so hiding them would protect no one and make the book disagree with the official source. "
+        "Numbers the book computes itself (from student records: LEA mode, custom aggregates) always get the "
+        "complementary suppression described below; a public book can ask for it on the published rows too "
+        "(`caaspp-book tables --suppression complementary`).\n"),
+    "complementary": (
+        "**Policy of this book: complementary suppression.** Besides each file's `*` and the rules below, "
+        "every value that would let a hidden one be worked out by subtraction within one relation (schools in "
+        "their district, districts and direct-funded charters in their county, counties in the state, grades "
+        "in All Grades, groups in All Students) is hidden too, as described below "
+        "(`caaspp-book tables --suppression complementary`). Some of the values hidden this way are public in "
+        "CDE's own files.\n"),
+}
+
+
+def suppression_page(policy: str = "complementary") -> str:
+    """The policy applied (`published` or `complementary`, see helpers.stats.suppress), the rules by year (from
+    params/suppression.yml) and the algorithm (helpers.stats.suppress's docstring)."""
     from helpers.core import params
     from helpers.stats import suppress
 
@@ -69,6 +90,7 @@ def suppression_page() -> str:
                            "SB areas shown from": r.min_area,
                            "CAST/CAA domains shown from": r.min_domain} for r in params.suppression_rules()])
     return "\n".join([
+        POLICY_TEXT[policy],
         "A count below the year's threshold, and any result for fewer than the year's minimum number of "
         "students with scores, is shown as `*`. The rules are data in `params/suppression.yml`, with their "
         "sources. They are applied on top of each file's own `*`, so a value below the threshold is never "
@@ -172,7 +194,7 @@ def data_quality_page(reconciliation: pd.DataFrame, sources: pd.DataFrame, suppr
         "\n## Suppression\n",
         "Rows of the levels table by year and reason (`file`: the research file's own `*`; `primary`: fewer "
         "than the year's minimum students with scores; `complementary`: hidden so that no other row reveals "
-        "a suppressed one; `shown`: nothing hidden).\n",
+        "a suppressed one, for computed numbers and under the complementary policy; `shown`: nothing hidden).\n",
         myst.table(supp, "Rows of the levels table by test year and suppression reason.", "tab-suppression-counts"),
     ])
 

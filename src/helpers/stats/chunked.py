@@ -7,7 +7,9 @@ years, trends (one entity's years). So the results are read one year × run of d
 each chunk's tables are pickled to a scratch folder, and each table is then written as CSV and Parquet
 chunk by chunk, with the dtypes the whole table would have had (pandas' common dtype of the chunks: a
 column is nullable, float or object in the whole table when it is in any chunk) and the row groups
-`DataFrame.to_parquet` would have written. Stores this does not hold for are computed whole.
+`DataFrame.to_parquet` would have written. Stores this does not hold for are computed whole, and so are
+tables under the `complementary` suppression policy: its relations (county = its LEAs, state = the
+counties) span every district code of a year.
 """
 
 from __future__ import annotations
@@ -229,14 +231,15 @@ def _flush(writer: pq.ParquetWriter, buffer: list[pa.Table], final: bool) -> lis
 
 
 def build(store: Path, out: Path, impact: contract.ImpactInputs, alt_cuts: Path | None = None,
-          lea: str | None = None, year: int | None = None, target: int = TARGET_ROWS) -> dict[str, int]:
-    """Write every table of `store` to `out` (as contract.write(contract.compute(store, impact), out, lea,
-    year)); return each table's row count."""
-    chunks = plan(store, target)
+          lea: str | None = None, year: int | None = None, target: int = TARGET_ROWS,
+          policy: str = suppress.PUBLISHED) -> dict[str, int]:
+    """Write every table of `store` to `out` (as contract.write(contract.compute(store, impact, policy=policy),
+    out, lea, year)); return each table's row count."""
+    chunks = plan(store, target) if policy == suppress.PUBLISHED else None
     columns = _columns(store) if chunks else []
     retyped = _retyped(store, columns) if chunks else None
     if chunks is None or retyped is None:
-        computed = contract.compute(store, impact, alt_cuts)
+        computed = contract.compute(store, impact, alt_cuts, policy=policy)
         contract.write(computed, out, lea, year)
         return {name: len(contract.select(frame, lea, year)) for name, frame in computed.items()}
     with atomic.replacing(out, "tables", contract.legacy(contract.TABLES)) as tmp:
@@ -259,7 +262,7 @@ def _build(store: Path, chunks: list[Chunk], columns: list[str], retyped: dict[s
     trend_input: dict[int, list[Path]] = {}
     for i, chunk in enumerate(chunks):
         results = read_chunk(store, chunk, columns, retyped)
-        lv = suppress.suppress(tables.published_levels(results))
+        lv = suppress.suppress(tables.published_levels(results), policy=suppress.PUBLISHED)
         levels.add(lv, contract.select(lv, *where))
         path = scratch / f"trend-input-{i:05d}.pkl"
         lv[TREND_COLUMNS].to_pickle(path)

@@ -31,10 +31,12 @@ COLUMNS: dict[str, dict[str, str]] = {
         "sem_mean": "standard error of the mean: SD / √(with scores) (computed rows)",
         **_LEVELS,
         "pct_met_and_above": "% at or above the 'met' level (Standard Met + Exceeded)",
-        "suppressed": "true where results are hidden (fewer than the year's minimum with scores, or "
-                      "complementary suppression)",
+        "suppressed": "true where results are hidden (the research file's *, fewer than the year's minimum "
+                      "with scores, or complementary suppression)",
         "counts_hidden": "count columns hidden under the year's rule, separated by |",
         "suppression": "why results are hidden: primary, complementary or file (the research file's *)",
+        "suppression_policy": "published (CDE's values as published, its * kept) or complementary (also hidden "
+                              "where a value would reveal a hidden one by subtraction; always for computed rows)",
         "source": "published (research file) or computed (student records)",
     },
     "reconciliation": KEYS | {

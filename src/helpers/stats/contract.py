@@ -36,9 +36,10 @@ def read_results(store: Path) -> pd.DataFrame:
 
 
 def levels(results: pd.DataFrame, students: pd.DataFrame | None = None,
-           entities: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Published rows (and computed rows from student records), with suppression applied."""
-    parts = [suppress.suppress(tables.published_levels(results))] if len(results) else []
+           entities: pd.DataFrame | None = None, policy: str = suppress.PUBLISHED) -> pd.DataFrame:
+    """Published rows under suppression `policy` (default: as CDE published them) and computed rows from
+    student records (always primary and complementary suppression)."""
+    parts = [suppress.suppress(tables.published_levels(results), policy=policy)] if len(results) else []
     if students is not None:  # suppressed on its own: its totals are not the published ones
         own = tables.computed_levels(students, entities=entities)
         own = own[own["type_id"].isin([6, 7, 9, 10])]  # one LEA's students are not its county or the state
@@ -85,11 +86,11 @@ def example_lea(results: pd.DataFrame, year: int) -> str:
 
 
 def compute(store: Path, impact: ImpactInputs, alt_cuts: Path | None = None,
-            students: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
-    """Every table, for every LEA, in one pass."""
+            students: pd.DataFrame | None = None, policy: str = suppress.PUBLISHED) -> dict[str, pd.DataFrame]:
+    """Every table, for every LEA, in one pass; `policy`: the suppression of the published rows."""
     results = read_results(store)
     entities = stores.query(f"SELECT * FROM {stores.table(store, 'entities')}")
-    lv = levels(results, students, entities)
+    lv = levels(results, students, entities, policy)
     year = int(results["year"].max())
     example = impact_table(store, example_lea(results, year), year, impact, alt_cuts)
     return {"levels": lv, "reconciliation": tables.reconcile(results),

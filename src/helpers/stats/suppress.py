@@ -1,5 +1,14 @@
 """Primary and complementary suppression of published tables.
 
+**Two policies.** Numbers read from CDE's public research files (rows with ``source == "published"``) are
+public already: by default (policy ``published``) they are shown exactly as CDE published them, with every
+``*`` of the file kept and the year's primary rule below applied on top (CDE never publishes a value it
+forbids, so on real files this hides nothing more); no complementary suppression is added, since hiding a
+public number protects no one. Numbers the book computes itself (from student records: LEA mode, custom
+aggregates) always get primary *and* complementary suppression (policy ``complementary``), and a public
+book can ask for it on the published rows too (``caaspp-book tables --suppression complementary``). Each
+row of the levels table records the policy applied to it (``suppression_policy``).
+
 Published tables are tidy frames, one row ("cell") per year × entity (``cds``) × test × grade ×
 student group, with three counts (``enrolled``, ``tested``, ``with_scores``) and the results (mean
 scale score, percentage and number of students at each level). Small cells are hidden in two steps.
@@ -9,13 +18,16 @@ a cell are hidden when fewer than ``min_results`` students have scores (0 < with
 min_results) or when the number with scores is missing, and each count is hidden when it is below
 ``min_count`` (0 < count < min_count). A zero is not hidden by these rules: it describes no student.
 
-**Why that is not enough.** The same students are counted at several levels of a table, and three
+**Why that is not enough.** The same students are counted at several levels of a table, and four
 additive relations hold exactly for the students with scores, for every count and for the number of
 students at every level (= students with scores × % at the level):
 
 * a district (type 6) is the sum of its schools (type 7) and of the locally funded charters (type 10)
   whose code lies in it, for each year, test, grade and student group (a locally funded charter is part
   of its district although this book also reports it as an LEA; a direct-funded charter, type 9, is not);
+* a county (type 5) is the sum of its LEAs: its districts, the county office of education among them
+  (type 6), and its direct-funded charters (type 9), which CDE treats as districts; and the state (type 4)
+  is the sum of the counties;
 * All Grades (grade 13) is the sum of the single grades (3–8 and 11 for Smarter Balanced; 5, 8 and
   10–12 for science); for science, All High School (grade 14) is grades 10 + 11 + 12, and so All
   Grades is also grades 5 + 8 + All High School;
@@ -50,7 +62,7 @@ results are then protected with the same passes, starting from the primary cells
 number with scores is hidden. Rows already marked ``suppressed`` in the input (a research file's
 ``*``) stay hidden and keep their reason, so suppressing twice changes nothing.
 
-**Guarantee.** In every constraint, for the results and for each count, the number of hidden cells
+**Guarantee** (complementary policy). In every constraint, for the results and for each count, the number of hidden cells
 is zero or at least two: no hidden value is a total minus published values, or a sum of published
 values, within one relation.
 
@@ -63,9 +75,11 @@ Nor does it protect against intervals: two hidden cells in a relation are known 
 published difference, so each lies between zero and that difference. (2) "Hide the smallest other
 cell" is a local heuristic: it keeps the information loss of each step small, but it is not an
 optimal (fewest students hidden) pattern, and the cell it picks may itself be small. (3) Only the
-relations above, among rows present in the table, are protected; a relation that is not modelled
-(counties and the state as sums of LEAs; groups in no relation of ``params/student_groups.yml``) is not. Where a
-total exceeds the sum of its children (students reported only at the district level) the relation
+relations above, among rows present in the table, are protected; a relation that is not modelled (groups
+in no relation of ``params/student_groups.yml``) is not. Counties and the state tie a whole year's table
+together, so the complementary policy on published rows is computed on the whole table at once, not in
+the bounded-memory chunks of the default. Where a total exceeds the sum of its children (students
+reported only at the district level; a state whose other counties are not in the data) the relation
 is treated as exact, which can only hide more.
 """
 
@@ -88,12 +102,20 @@ ALL_STUDENTS = 1
 ALL_GRADES = 13
 ALL_HIGH_SCHOOL = 14
 HIGH_SCHOOL_GRADES = (10, 11, 12)
+STATE_TYPE = 4
+COUNTY_TYPE = 5
 LEA_TYPE = 6
 SCHOOL_TYPE = 7
+DIRECT_CHARTER_TYPE = 9  # an LEA of its county, not a school of its district
 LOCAL_CHARTER_TYPE = 10  # a school of its district, though this book also reports it as its own LEA
+STATE_CDS = "0" * 14
+
+PUBLISHED = "published"  # CDE's values as published: the file's `*` and the primary rule, nothing more
+COMPLEMENTARY = "complementary"  # primary and complementary suppression (always for computed numbers)
+POLICIES = (PUBLISHED, COMPLEMENTARY)
 
 # the kinds of relation (part of a constraint's identity)
-_SCHOOLS, _GRADES, _GROUPS = 0, 1, 2
+_SCHOOLS, _GRADES, _GROUPS, _COUNTIES, _STATE = 0, 1, 2, 3, 4
 
 
 def _unique(values: np.ndarray) -> np.ndarray:
@@ -251,9 +273,12 @@ class _Keys:
                 self.code[col], self.size[col], self.value[col] = codes.astype(np.int64), len(uniques), values
         cds = [c for c in ("cds", "lea_cds") if c in frame]
         columns = {c: frame[c].astype(object) for c in cds}
-        if "cds" in frame:  # the district a code belongs to (a locally funded charter's district)
-            columns["district"] = frame["cds"].astype(object).str[:7] + "0" * 7
-            cds = [*cds, "district"]
+        if "cds" in frame:  # the district a code belongs to (a locally funded charter's district), its county
+            code = frame["cds"].astype(object)
+            columns["district"] = code.str[:7] + "0" * 7
+            columns["county"] = code.str[:2] + "0" * 12
+            columns["state"] = pd.Series(STATE_CDS, index=frame.index, dtype=object)
+            cds = [*cds, "district", "county", "state"]
         if cds:
             both = pd.concat([columns[c] for c in cds], ignore_index=True)
             codes, uniques = pd.factorize(both.where(both.notna(), None), sort=True)
@@ -328,6 +353,15 @@ def incidence(frame: pd.DataFrame, partitions: Sequence[Partition] | None = None
         charter = typ == LOCAL_CHARTER_TYPE
         child_key = np.where(charter, k.combined(["district", *rest]), k.combined(["lea_cds", *rest]))
         add(_match(k.combined(["cds", *rest]), same & (typ == LEA_TYPE), school | charter, child_key), _SCHOOLS)
+
+    # districts (county offices among them) and direct-funded charters → their county; counties → the state
+    if k.has("type_id", "cds", "county", "state", "grade", "student_group_id"):
+        typ = k.value["type_id"]
+        rest = [c for c in ("year", "test_id", "grade", "student_group_id") if c in k.code]
+        own = k.combined(["cds", *rest])
+        lea = np.isin(typ, (LEA_TYPE, DIRECT_CHARTER_TYPE))
+        add(_match(own, typ == COUNTY_TYPE, lea, k.combined(["county", *rest])), _COUNTIES)
+        add(_match(own, typ == STATE_TYPE, typ == COUNTY_TYPE, k.combined(["state", *rest])), _STATE)
 
     # single grades → All Grades; 10–12 → All High School; grades 5 and 8 + All High School → All Grades
     if k.has("grade", "student_group_id"):
@@ -472,18 +506,25 @@ def _hide(out: pd.DataFrame, col: str, mask: np.ndarray) -> None:
     out[col] = s.mask(pd.Series(mask, index=out.index))
 
 
-def suppress(frame: pd.DataFrame, partitions: Sequence[Partition] | None = None) -> pd.DataFrame:
-    """The table with small cells hidden (primary) and the cells that would reveal them (complementary).
+def suppress(frame: pd.DataFrame, partitions: Sequence[Partition] | None = None,
+             policy: str = COMPLEMENTARY) -> pd.DataFrame:
+    """The table with small cells hidden (primary) and, under the `complementary` policy, the cells that
+    would reveal them; under `published` (only for rows read from research files) the primary cells alone.
 
     Adds (or replaces) `suppressed` (results hidden), `suppression` ("primary", "complementary", a
-    reason kept from the input such as "file", or "") and `counts_hidden` (the count columns hidden,
-    separated by |); sets the results (mean_scale_score, sd_scale_score, sem_mean, pct_*,
-    count_level_*) to NA where suppressed and each hidden count to NA. `partitions`: lists of
+    reason kept from the input such as "file", or ""), `counts_hidden` (the count columns hidden,
+    separated by |) and `suppression_policy`; sets the results (mean_scale_score, sd_scale_score, sem_mean,
+    pct_*, count_level_*) to NA where suppressed and each hidden count to NA. `partitions`: lists of
     student groups that add up to All Students (default: params/student_groups.yml)."""
+    _check_policy(frame, policy)
     out = frame.copy()
     keys = _Keys(frame)
-    inc = incidence(frame, partitions, keys)
+    inc = incidence(frame, partitions, keys) if policy == COMPLEMENTARY else None
     rank = keys.rank()
+
+    def close(start: np.ndarray, size: np.ndarray) -> np.ndarray:
+        return start if inc is None else _fixed_point(inc, start, size, rank)
+
     min_count = _thresholds(frame, "min_count")
     earlier = _text(frame, "counts_hidden")
 
@@ -494,16 +535,16 @@ def suppress(frame: pd.DataFrame, partitions: Sequence[Partition] | None = None)
             continue
         values = _values(frame, col)
         start = _small(values, min_count)
-        if col == "with_scores" and "tested" in hidden:
+        if col == "with_scores" and "tested" in hidden and inc is not None:
             start |= hidden["tested"]
-        hidden[col] = _fixed_point(inc, start, values, rank)
+        hidden[col] = close(start, values)
         newly[col] = hidden[col] & ~np.isnan(values)
 
     with_scores = _values(frame, "with_scores")
     flagged = _flag(frame, "suppressed")
     rule = _small(with_scores, _thresholds(frame, "min_results"))
     ws_hidden = hidden.get("with_scores", np.zeros(len(frame), dtype=bool))
-    suppressed = _fixed_point(inc, rule | ws_hidden | flagged, with_scores, rank)
+    suppressed = close(rule | ws_hidden | flagged, with_scores)
 
     before = _text(frame, "suppression")
     kept = flagged & (before != "")
@@ -521,4 +562,14 @@ def suppress(frame: pd.DataFrame, partitions: Sequence[Partition] | None = None)
     out["suppressed"] = suppressed
     out["suppression"] = pd.Series(reason.astype(object), index=out.index).astype(str)
     out["counts_hidden"] = pd.Series(labels[code], index=out.index).astype(str)
+    out["suppression_policy"] = pd.Series(policy, index=out.index, dtype=str)
     return out
+
+
+def _check_policy(frame: pd.DataFrame, policy: str) -> None:
+    """`published` is for CDE's own numbers only: a computed row always gets complementary suppression."""
+    if policy not in POLICIES:
+        raise ValueError(f"unknown suppression policy {policy!r}: one of {', '.join(POLICIES)}")
+    if policy == PUBLISHED and "source" in frame and (frame["source"].astype(str) != "published").any():
+        raise ValueError("the published policy applies only to rows read from research files "
+                         "(source == 'published'): computed numbers need complementary suppression")
