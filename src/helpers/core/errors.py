@@ -6,7 +6,7 @@ from pathlib import Path
 
 
 class InputError(ValueError):
-    """Bad input: names the file, the 1-based line (when known) and the field (when known)."""
+    """Bad input: names the file (its path as given), the 1-based line (when known) and the field (when known)."""
 
     def __init__(self, path: str | Path, message: str, line: int | None = None, field: str | None = None):
         self.path = str(path)
@@ -16,7 +16,7 @@ class InputError(ValueError):
         super().__init__(self.render())
 
     def render(self) -> str:
-        where = Path(self.path).name
+        where = self.path  # as the user gave it (relative or absolute), so two files of one name differ
         if self.line is not None:
             where += f", line {self.line}"
         if self.field is not None:
