@@ -10,12 +10,15 @@ import zipfile
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 import pytest
 from typer.testing import CliRunner
 
 from helpers.cli import app
 from helpers.core.errors import InputError
-from helpers.ingest import build, text
+from helpers.ingest import build, findings, text
+from helpers.ingest.research import ResultPart
+from helpers.site import pages
 
 from .conftest import SAMPLE
 
@@ -142,10 +145,6 @@ def test_levels_that_do_not_add_up_are_findings_and_tables_runs(tmp_path):
 
 def test_whole_number_years_allow_their_rounding(tmp_path):
     """Before 2016–17 percentages are whole numbers: four levels summing to 99 or 101 is rounding."""
-    from helpers.ingest import findings
-    from helpers.ingest.research import ResultPart
-    import pyarrow as pa
-
     def part(year: int, levels: list[float], above: float) -> ResultPart:
         cols = {"year": pa.chunked_array([[year]]), "pct_met_and_above": pa.chunked_array([[above]])}
         cols |= {f"pct_level_{k}": pa.chunked_array([[v]]) for k, v in enumerate(levels, 1)}
@@ -321,8 +320,6 @@ def test_source_names_of_files_and_members():
 
 
 def test_the_data_quality_page_lists_the_findings(tmp_path):
-    from helpers.site import pages
-
     store = tmp_path / "store"
     build.ingest([levels_off(tmp_path), ENT2022], store)
     found = pd.read_parquet(store / "findings.parquet")
@@ -335,3 +332,9 @@ def test_the_data_quality_page_lists_the_findings(tmp_path):
     assert "The first 2 of 2 findings:" in page
     assert "| levels&#95;off.txt | 5 | Percentage Standard Not Met | levels&#95;sum |" in page  # _ escaped
     assert "No findings." in pages.data_quality_page(empty, sources, suppression, found.iloc[:0])
+
+
+def test_a_gzipped_member_of_a_zip_is_unpacked_too(tmp_path):
+    archive = zipped(tmp_path / "gz.zip", {"sb.txt.gz": gzip.compress(SB2022.read_bytes())})
+    got = build.build([archive, ENT2022])
+    assert (len(got["results"]), set(got["results"]["source_file"])) == (204, {"gz.zip!sb.txt.gz"})

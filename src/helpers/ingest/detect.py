@@ -46,8 +46,8 @@ def read_rows(path: Path) -> tuple[str, ResultPart | pd.DataFrame, Source]:
     data, sha, size = file.data, file.sha256, file.size
     if HEADERLESS_SUBGROUPS.match(header_line(data)):
         frame = read_headerless_subgroups(path, data)
-        return "student_groups", frame, Source(source_name(path), sha, "student_groups", "2015–2019 headerless lookup",
-                                               ",", len(frame), size)
+        return "student_groups", frame, Source(source_name(path), sha, "student_groups",
+                                               "2015–2019 headerless lookup", ",", len(frame), size)
     delim, names = split_header(path, data)
     if student_file.is_student_file(names):  # TOMS Student Score Data File: SSID dropped, bad records reported
         frame, report = student_file.read(path, decoded=file)

@@ -18,10 +18,12 @@ COLUMNS = ["file", "line", "field", "check", "message"]
 # two decimals from 2016–17 (facts §4a), whole numbers before
 TOLERANCE = {2: (0.02, 0.06), 0: (1.5, 2.0)}
 LEVELS = ["pct_level_1", "pct_level_2", "pct_level_3", "pct_level_4"]
-UNKNOWN = {"test_id": ("Test Id", "unknown_test", "Test ID {} is not in params/tests.yml: its rows get no "
-                                                  "test name or level names"),
-           "student_group_id": ("Student Group ID", "unknown_student_group",
-                                "Student Group ID {} is in no student-group lookup nor params/student_groups.yml")}
+UNKNOWN = {
+    "test_id": ("Test Id", "unknown_test",
+                "Test ID {} is not in params/tests.yml: its rows get no test name or level names"),
+    "student_group_id": ("Student Group ID", "unknown_student_group",
+                         "Student Group ID {} is in no student-group lookup nor params/student_groups.yml"),
+}
 
 
 def empty() -> pd.DataFrame:
@@ -72,10 +74,9 @@ def unknown_ids(parts: Iterable[ResultPart], groups: Iterable[int] = ()) -> pd.D
     known = {"test_id": set(params.tests()), "student_group_id": set(params.group_names()) | set(groups)}
     out = []
     for part in parts:
+        lines = part.lines()
         for col, (field, check, message) in UNKNOWN.items():
-            ids = part.columns[col].to_numpy(zero_copy_only=False)
-            values, first = np.unique(ids, return_index=True)
-            lines = part.lines()
+            values, first = np.unique(part.columns[col].to_numpy(zero_copy_only=False), return_index=True)
             out += [{"file": source_name(part.path), "line": int(lines[i]), "field": field, "check": check,
                      "message": message.format(int(v))} for v, i in zip(values, first) if int(v) not in known[col]]
     return pd.DataFrame(out, columns=COLUMNS)

@@ -1,9 +1,10 @@
 """A CDE file's bytes as UTF-8 text, its header and its rows as text columns; shared by every reader.
 
 Encoding policy: gzip and zip members are unpacked as a stream, refused when they expand more than
-MAX_RATIO times or beyond MAX_UNPACKED bytes (a gzip bomb); a UTF-8 byte-order mark is dropped; valid UTF-8 is read as UTF-8,
-anything else as Windows-1252 (CDE files: ñ, the en dash in "Ever–EL"); UTF-16 is refused with a
-message saying so; lines ended by CR alone (classic Mac) are read as lines.
+MAX_RATIO times or beyond $CAASPP_BOOK_MAX_UNPACKED bytes (a compression bomb); a UTF-8 byte-order mark
+is dropped; valid UTF-8 is read as UTF-8, anything else as Windows-1252 (CDE files: ñ, the en dash in
+"Ever–EL"); UTF-16 is refused with a message saying so; lines ended by CR alone (classic Mac) are read as
+lines. Empty lines are skipped but counted: line numbers in messages are the file's.
 """
 
 from __future__ import annotations
@@ -82,13 +83,7 @@ def zip_members(path: Path) -> list[str]:
 def read_raw(path: Path) -> bytes:
     """A file's bytes: a zip member's or a gzip's unpacked as a bounded stream, any other file's as they are."""
     archive, member = split_member(path)
-    if member is not None:
-        try:
-            with zipfile.ZipFile(archive) as zf, zf.open(member) as stream:
-                return unpack(path, stream, zf.getinfo(member).compress_size)
-        except (OSError, KeyError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
-            raise InputError(path, f"cannot unzip: {exc}") from None
-    raw = path.read_bytes()
+    raw = path.read_bytes() if member is None else unzip(path, archive, member)
     if not raw.startswith(GZIP_MAGIC):
         return raw
     try:
@@ -96,6 +91,15 @@ def read_raw(path: Path) -> bytes:
             return unpack(path, stream, len(raw))
     except (OSError, EOFError, zlib.error) as exc:
         raise InputError(path, f"cannot gunzip: {exc}") from None
+
+
+def unzip(path: Path, archive: Path, member: str) -> bytes:
+    """One member of a zip archive, unpacked as a bounded stream."""
+    try:
+        with zipfile.ZipFile(archive) as zf, zf.open(member) as stream:
+            return unpack(path, stream, zf.getinfo(member).compress_size)
+    except (OSError, KeyError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
+        raise InputError(path, f"cannot unzip: {exc}") from None
 
 
 def max_unpacked() -> int:
