@@ -338,3 +338,10 @@ def test_a_gzipped_member_of_a_zip_is_unpacked_too(tmp_path):
     archive = zipped(tmp_path / "gz.zip", {"sb.txt.gz": gzip.compress(SB2022.read_bytes())})
     got = build.build([archive, ENT2022])
     assert (len(got["results"]), set(got["results"]["source_file"])) == (204, {"gz.zip!sb.txt.gz"})
+
+
+def test_only_ingest_names_the_path_as_given():
+    """Other readers (params, cut tables, a Student Score Data File read alone) keep the base name."""
+    err = InputError("params/tests.yml", "bad", 3, "tests")
+    assert str(err) == "tests.yml, line 3, field 'tests': bad"
+    assert str(InputError("params/tests.yml", "bad", 3, as_given=True)) == "params/tests.yml, line 3: bad"

@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from helpers.core import atomic
-from helpers.core.errors import InputError
+from helpers.core.errors import InputError, paths_as_given
 from helpers.ingest import findings as finding
 from helpers.ingest import student_file
 from helpers.ingest.detect import Source, read_rows
@@ -82,7 +82,13 @@ class Store:
 
 
 def read_store(paths: list[Path]) -> Store:
-    """Read every file, then join research rows to their entities and check them."""
+    """Read every file, then join research rows to their entities and check them; an error names the file
+    by its path as given."""
+    with paths_as_given():
+        return _read_store(paths)
+
+
+def _read_store(paths: list[Path]) -> Store:
     parts: dict[str, list] = {k: [] for k in STORE_TABLES}
     sources: list[Source] = []
     files, skipped = find_inputs(paths)
@@ -175,9 +181,10 @@ def ingest(paths: list[Path], store_dir: Path, require_results: bool = True) -> 
     store = read_store(paths)
     has_results = store.results is not None and len(store.results) > 0
     if require_results and not has_results:
-        raise InputError(paths[0] if paths else store_dir, "no research (results) file among the inputs")
+        raise InputError(paths[0] if paths else store_dir, "no research (results) file among the inputs",
+                         as_given=True)
     if not has_results and store.tables["students"].empty:
         raise InputError(paths[0] if paths else store_dir, "no research file and no Student Score Data File "
-                         "records among the inputs: nothing to report")
+                         "records among the inputs: nothing to report", as_given=True)
     write(store, store_dir)
     return StoreTables(store_dir, store.tables, store.skipped)
