@@ -47,7 +47,8 @@ IDS = [c[0].removesuffix(".txt") for c in CASES]
 
 
 def expected(name: str, line: int, field: str | None, reason: str) -> str:
-    return f"{name}, line {line}" + (f", field '{field}'" if field else "") + f": {reason}"
+    """The message as rendered: the path as given (here BAD / name), line, field, reason."""
+    return f"{BAD / name}, line {line}" + (f", field '{field}'" if field else "") + f": {reason}"
 
 
 def inputs(name: str) -> list[Path]:
@@ -76,7 +77,7 @@ def test_error_names_file_line_field_and_reason(name, line, field, reason):
         ingest.build(inputs(name))
     err = caught.value
     assert str(err) == expected(name, line, field, reason)
-    assert (Path(err.path).name, err.line, err.field, err.reason) == (name, line, field, reason)
+    assert (err.path, err.line, err.field, err.reason) == (str(BAD / name), line, field, reason)
 
 
 @pytest.mark.parametrize("name, line, field, reason", CASES, ids=IDS)

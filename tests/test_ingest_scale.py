@@ -102,9 +102,9 @@ def text_column(values: list[str], header: str = "Students Tested") -> Text:
 
 @pytest.mark.parametrize("values, whole, want", [
     (["12", "*", "", "0"], True, [12, None, None, 0]),  # plain digits: Arrow's cast
-    ([" 7 ", "+5", "1e3", "12.0", "*"], True, [7, 5, 1000, 12, None]),  # anything else: pandas' parser, as before
+    ([" 7 ", "+5", "12.0", "*"], True, [7, 5, 12, None]),  # anything else: pandas' parser, as before
     (["42.36", "5.", ".5", "100", "*", ""], False, [42.36, 5.0, 0.5, 100.0, None, None]),
-    (["1.5e1", " 3.25", "-0"], False, [15.0, 3.25, 0.0]),
+    ([" 3.25", "-0"], False, [3.25, 0.0]),  # exponents are errors (test_ingest_strict)
 ])
 def test_numbers_read_as_pandas_reads_them(values, whole, want):
     typed, star = numeric(text_column(values), "tested", whole=whole, lo=0, hi=None if whole else 100)

@@ -14,7 +14,6 @@ from helpers.ingest import store as stores
 from helpers.report import page_tables as report
 from helpers.site import pages
 from helpers.stats import contract, suppress
-from helpers.synth import impact_example
 
 KEYS = ["year", "cds", "test_id", "grade", "student_group_id"]
 VALUES = ["enrolled", "tested", "with_scores", "mean_scale_score", "pct_level_1", "pct_level_2", "pct_level_3",

@@ -94,7 +94,7 @@ def test_utf16_is_refused_naming_the_file(tmp_path, codec, how):
     path = write(tmp_path / "utf16.txt", data)
     with pytest.raises(InputError) as caught:
         build.build([path])
-    assert str(caught.value) == f"utf16.txt: {UTF16.format(how=how)}"
+    assert str(caught.value) == f"{path}: {UTF16.format(how=how)}"  # ingest names the path as given
     assert caught.value.path == str(path)
 
 

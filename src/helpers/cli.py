@@ -65,12 +65,17 @@ def ingest(
 ) -> None:
     """Read CAASPP files of every layout era into the Parquet store (replaced atomically)."""
     from helpers.ingest import build as ingesting
+    from helpers.ingest import findings
 
     target = store or default_paths().store
     try:
         tables = ingesting.ingest(paths, target)
     except (InputError, Refusal) as exc:
         fail(str(exc))
+    for path, why in tables.skipped:
+        console.print(f"skipped {path}: {why}", highlight=False)
+    for message in findings.warnings(tables["findings"]):
+        console.print(f"[yellow]warning:[/] {message}", highlight=False)
     src = tables["sources"]
     console.print(f"ingested {len(src)} files, {tables.rows('results'):,} result rows → {target}")
 

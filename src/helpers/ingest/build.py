@@ -9,7 +9,7 @@ per row, and the store's results table is written in row groups.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -17,27 +17,59 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from helpers.core import atomic
-from helpers.core.errors import InputError
+from helpers.core.errors import InputError, paths_as_given
+from helpers.ingest import findings as finding
 from helpers.ingest import student_file
 from helpers.ingest.detect import Source, read_rows
 from helpers.ingest.entities import Entities, entities_of
 from helpers.ingest.results import Results, combine
 from helpers.ingest.schema import KEY, RESULT_DTYPES, STORE_TABLES, arrow_schema
+from helpers.ingest.text import MEMBER, source_name, zip_members
 
 SUFFIXES = (".txt", ".csv", ".txt.gz", ".csv.gz")
+ZIP = ".zip"
+NOT_DATA = "not a .txt or .csv file (plain, .gz or in a .zip)"
 
 
 def expand(paths: list[Path]) -> list[Path]:
-    """Files given, and the *.txt / *.csv files (gzipped or not) under any folder given, in a stable order."""
+    """Files given, the *.txt / *.csv files (gzipped or not) under any folder given, and the such members
+    of each zip archive (as archive.zip!member), in a stable order."""
+    return find_inputs(paths)[0]
+
+
+def find_inputs(paths: list[Path]) -> tuple[list[Path], list[tuple[str, str]]]:
+    """(files to read as in `expand`, [(path, why)] of the files in a folder or archive that are skipped)."""
     out: list[Path] = []
+    skipped: list[tuple[str, str]] = []
     for p in paths:
         if p.is_dir():
-            out += sorted(q for q in p.rglob("*") if q.name.lower().endswith(SUFFIXES) and q.is_file())
+            for q in sorted(q for q in p.rglob("*") if q.is_file()):
+                if q.name.lower().endswith(ZIP):
+                    out += members(q, skipped)
+                elif q.name.lower().endswith(SUFFIXES):
+                    out.append(q)
+                else:
+                    skipped.append((str(q), NOT_DATA))
         elif p.exists():
-            out.append(p)
+            out += members(p, skipped) if p.name.lower().endswith(ZIP) else [p]
         else:
             raise InputError(p, "no such file or folder")
-    return sorted(set(out), key=lambda q: (q.name, str(q)))
+    return sorted(set(out), key=lambda q: (source_name(q), str(q))), skipped
+
+
+def members(archive: Path, skipped: list[tuple[str, str]]) -> list[Path]:
+    """A zip archive's CAASPP files as archive.zip!member paths; the other members go to `skipped`."""
+    out = []
+    for name in zip_members(archive):
+        path = f"{archive}{MEMBER}{name}"
+        base = name.rsplit("/", 1)[-1]
+        if name.startswith("__MACOSX/") or base.startswith("._"):
+            skipped.append((path, "macOS metadata, not data"))
+        elif base.lower().endswith(SUFFIXES):
+            out.append(Path(path))
+        else:
+            skipped.append((path, NOT_DATA))
+    return out
 
 
 @dataclass
@@ -45,22 +77,34 @@ class Store:
     """Every table of the store: research rows in Arrow, the small tables in pandas."""
 
     results: Results | None  # None: no research file among the inputs
-    tables: dict[str, pd.DataFrame]  # entities, student_groups, tests, sources
+    tables: dict[str, pd.DataFrame]  # entities, student_groups, tests, sources, students, findings
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, why) of files not read
 
 
 def read_store(paths: list[Path]) -> Store:
-    """Read every file, then join research rows to their entities and check them."""
+    """Read every file, then join research rows to their entities and check them; an error names the file
+    by its path as given."""
+    with paths_as_given():
+        return _read_store(paths)
+
+
+def _read_store(paths: list[Path]) -> Store:
     parts: dict[str, list] = {k: [] for k in STORE_TABLES}
     sources: list[Source] = []
-    for path in expand(paths):
+    files, skipped = find_inputs(paths)
+    for path in files:
         kind, rows, source = read_rows(path)
         pa.default_memory_pool().release_unused()  # the file's text is freed: give its memory back
         sources.append(source)
         if kind != "results":
-            rows["source_file"] = path.name
+            rows["source_file"] = source.file
         if kind == "students":
             parts["student_issues"].append(rows.attrs.pop("issues"))
+        if kind == "results":
+            parts["findings"].append(finding.level_sums(rows))
         parts[kind].append(rows)
+    groups = [int(g) for f in parts["student_groups"] for g in f["student_group_id"].dropna()]
+    parts["findings"].append(finding.unknown_ids(parts["results"], groups))
     entities = entities_of(parts["entities"])
     results = combine(parts["results"], Entities.of(entities)) if parts["results"] else None
     return Store(results, {
@@ -70,7 +114,8 @@ def read_store(paths: list[Path]) -> Store:
         "students": _concat(parts["students"], student_file.COLUMNS + ["source_file"]),
         "student_issues": _concat(parts["student_issues"], ["file", "line", "field", "reason", "severity"]),
         "sources": pd.DataFrame([asdict(s) for s in sources], columns=list(Source.__dataclass_fields__)),
-    })
+        "findings": _concat([f for f in parts["findings"] if len(f)], finding.COLUMNS).astype({"line": "int64"}),
+    }, skipped)
 
 
 def _concat(frames: list[pd.DataFrame], cols: list[str]) -> pd.DataFrame:
@@ -92,8 +137,8 @@ class StoreTables(Mapping[str, pd.DataFrame]):
     """The tables `ingest` wrote. `results` (millions of rows for a statewide year) is read back from the
     store when first asked for; the others are in memory."""
 
-    def __init__(self, store_dir: Path, tables: dict[str, pd.DataFrame]):
-        self.store_dir, self._tables = store_dir, dict(tables)
+    def __init__(self, store_dir: Path, tables: dict[str, pd.DataFrame], skipped: list[tuple[str, str]] = ()):
+        self.store_dir, self._tables, self.skipped = store_dir, dict(tables), list(skipped)
 
     def __getitem__(self, name: str) -> pd.DataFrame:
         if name == "results" and name not in self._tables:
@@ -136,9 +181,10 @@ def ingest(paths: list[Path], store_dir: Path, require_results: bool = True) -> 
     store = read_store(paths)
     has_results = store.results is not None and len(store.results) > 0
     if require_results and not has_results:
-        raise InputError(paths[0] if paths else store_dir, "no research (results) file among the inputs")
+        raise InputError(paths[0] if paths else store_dir, "no research (results) file among the inputs",
+                         as_given=True)
     if not has_results and store.tables["students"].empty:
         raise InputError(paths[0] if paths else store_dir, "no research file and no Student Score Data File "
-                         "records among the inputs: nothing to report")
+                         "records among the inputs: nothing to report", as_given=True)
     write(store, store_dir)
-    return StoreTables(store_dir, store.tables)
+    return StoreTables(store_dir, store.tables, store.skipped)

@@ -20,7 +20,14 @@ from helpers.ingest.lookups import (
     read_tests,
 )
 from helpers.ingest.research import ResultPart, read_results
-from helpers.ingest.text import header_line, parse_rows, read_text, split_header
+from helpers.ingest.text import (
+    blank_lines,
+    header_line,
+    parse_rows,
+    read_text,
+    source_name,
+    split_header,
+)
 
 HEADERLESS_SUBGROUPS = re.compile(r'^"\d{3}", ?\d+, ?"')
 
@@ -51,22 +58,23 @@ def read_rows(path: Path) -> tuple[str, ResultPart | pd.DataFrame, Source]:
     data, sha, size = file.data, file.sha256, file.size
     if HEADERLESS_SUBGROUPS.match(header_line(data)):
         frame = read_headerless_subgroups(path, data)
-        return "student_groups", frame, Source(path.name, sha, "student_groups", "2015–2019 headerless lookup",
-                                               ",", len(frame), size)
+        return "student_groups", frame, Source(source_name(path), sha, "student_groups",
+                                               "2015–2019 headerless lookup", ",", len(frame), size)
     delim, names = split_header(path, data)
     if student_file.is_student_file(names):  # TOMS Student Score Data File: SSID dropped, bad records reported
         frame, report = student_file.read(path, decoded=file)
         frame.attrs["issues"] = report.to_frame()
-        return "students", frame, Source(path.name, sha, "students", report.label, delim, report.records, size,
+        return "students", frame, Source(source_name(path), sha, "students", report.label, delim, report.records, size,
                                          report.excluded)
     del file
     columns = parse_rows(path, data, delim, names)
+    blanks = blank_lines(data)
     del data  # the text lives on in `columns`
     kind, era, aliases, reader = classify(path, names, delim)
-    text = canonical(path, names, columns, aliases)
+    text = canonical(path, names, columns, aliases, blanks=blanks)
     del columns  # `text` alone holds the columns: readers free each one once typed
     rows = reader(text)
-    return kind, rows, Source(path.name, sha, kind, era, delim, len(rows), size)
+    return kind, rows, Source(source_name(path), sha, kind, era, delim, len(rows), size)
 
 
 def classify(path: Path, names: list[str], delim: str = "^") -> tuple[str, str, dict[str, str], Callable]:

@@ -85,13 +85,13 @@ class Entities:
             have = sorted(set(self.frame["year"].astype(int))) if len(self.frame) else []
             why = (f"entity {dashed(cds[i].as_py())} is not in the {y} entities file"
                    if y in have else f"no entities file for test year {y} was given")
-            raise InputError(part.path, why, part.first_line + i, "School Code" if y in have else "Test Year")
+            raise InputError(part.path, why, part.line(i), "School Code" if y in have else "Test Year")
         own = part.columns.get("type_id")
         if own is not None:
             i = first_true(pc.and_(pc.is_valid(own), pc.not_equal(own, type_id)))
             if i is not None:
                 raise InputError(part.path, f"Type ID {own[i].as_py()} disagrees with the entities file "
-                                 f"({type_id[i].as_py()}) for {dashed(cds[i].as_py())}", part.first_line + i,
+                                 f"({type_id[i].as_py()}) for {dashed(cds[i].as_py())}", part.line(i),
                                  "Type ID")
         return index
 

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -14,20 +14,29 @@ import pyarrow.compute as pc
 
 from helpers.core.errors import InputError
 from helpers.ingest.schema import CODE_WIDTHS
+from helpers.ingest.text import NO_BLANKS, real_lines
 
+DECIMAL = r"[+-]?(?:\d+\.?\d*|\.\d+)"  # a number written out in digits: no exponent, inf or nan
+LARGEST = 2**53  # a count beyond this is not a count (and would overflow or lose digits)
 PLAIN_DIGITS = 15  # characters: below 2**53, so pandas (via float64 when a column has "*") and Arrow agree
 STAR, NO_TEXT = pa.scalar("*"), pa.scalar(None, pa.string())
 
 
 @dataclass
 class Text:
-    """One file's rows as text columns under canonical names; row i is on line `first_line + i`."""
+    """One file's rows as text columns under canonical names; row i is on line `first_line + i`, plus the
+    blank lines before it."""
 
     path: Path
     columns: dict[str, pa.ChunkedArray]
     header: dict[str, str]  # canonical name → the header's spelling
     first_line: int
     rows: int
+    blanks: np.ndarray = field(default_factory=lambda: NO_BLANKS)  # empty lines the parser skipped
+
+    def line(self, i: int) -> int:
+        """The file's line number of row i."""
+        return real_lines(self.first_line + i, self.blanks)
 
     def field(self, col: str) -> str:
         return self.header.get(col, col)
@@ -37,10 +46,10 @@ class Text:
         i = first_true(mask)
         if i is not None:
             value = values[i].as_py() if isinstance(values, (pa.Array, pa.ChunkedArray)) else values.iloc[i]
-            raise InputError(self.path, message(value), self.first_line + i, field)
+            raise InputError(self.path, message(value), self.line(i), field)
 
     def source_lines(self) -> np.ndarray:
-        return np.arange(self.first_line, self.first_line + self.rows, dtype=np.int64)
+        return real_lines(np.arange(self.first_line, self.first_line + self.rows, dtype=np.int64), self.blanks)
 
 
 def first_true(mask) -> int | None:
@@ -52,7 +61,7 @@ def first_true(mask) -> int | None:
 
 
 def canonical(path: Path, names: list[str], columns: list[pa.ChunkedArray], aliases: dict[str, str],
-              first_line: int = 2) -> Text:
+              first_line: int = 2, blanks: np.ndarray = NO_BLANKS) -> Text:
     """Rename header names to canonical ones; an unknown or repeated name is an error."""
     seen: dict[str, str] = {}
     for name in names:
@@ -63,7 +72,7 @@ def canonical(path: Path, names: list[str], columns: list[pa.ChunkedArray], alia
             raise InputError(path, f"column repeats '{seen[key]}'", 1, name)
         seen[key] = name
     rows = len(columns[0]) if columns else 0
-    return Text(path, {aliases[n]: c for n, c in zip(names, columns)}, seen, first_line, rows)
+    return Text(path, {aliases[n]: c for n, c in zip(names, columns)}, seen, first_line, rows, blanks)
 
 
 def numeric(text: Text, col: str, *, whole: bool, lo: float | None = None,
@@ -112,12 +121,19 @@ def _plain_number(given: pa.ChunkedArray, whole: bool) -> pa.ChunkedArray | None
 def _parsed_number(text: Text, col: str, trimmed: pa.ChunkedArray, star: pa.ChunkedArray, whole: bool,
                    lo: float | None, hi: float | None) -> pa.ChunkedArray:
     """pandas' number parser for values that are not plain digits (signs, exponents, other scripts' digits,
-    words): the values and the errors are the ones it has always given."""
+    words): the values and the errors are the ones it has always given, and exponents (1e3), inf and nan
+    and counts too large to be counts are errors."""
     strings, starred = trimmed.to_pandas(), star.to_numpy(zero_copy_only=False)
     blank = (strings == "").to_numpy()
     values = pd.to_numeric(strings.mask(starred | blank), errors="coerce")
-    field = text.field(col)
-    text.check(~starred & ~blank & values.isna().to_numpy(), field, lambda v: f"not a number: {v!r}", strings)
+    field, given = text.field(col), ~starred & ~blank
+    written = strings.str.fullmatch(DECIMAL).fillna(False).to_numpy(dtype=bool)
+    text.check(given & values.isna().to_numpy(), field, lambda v: f"not a number: {v!r}", strings)
+    text.check(given & ~written, field, lambda v: f"not a number written in digits (no exponent, inf or nan): "
+                                                  f"{v!r}", strings)
+    if whole:
+        text.check(given & (values.abs() >= LARGEST).fillna(False).to_numpy(dtype=bool), field,
+                   lambda v: f"too large for a count: {v!r}", strings)
     if whole:
         text.check(values.notna() & (values % 1 != 0), field, lambda v: f"not a whole number: {v!r}", strings)
     if lo is not None:

@@ -4,7 +4,7 @@ patterns (each distinct pattern spelled out once)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +23,7 @@ from helpers.ingest.schema import (
     is_count,
     is_pct,
 )
+from helpers.ingest.text import NO_BLANKS, real_lines
 
 
 @dataclass
@@ -34,14 +35,23 @@ class ResultPart:
     pattern: pa.Array  # per row: its index in `patterns`
     patterns: pa.Table  # suppressed_fields and the three flags, one row per distinct set of '*' fields
     first_line: int = 2
+    blanks: np.ndarray = field(default_factory=lambda: NO_BLANKS)  # empty lines the parser skipped
 
     def __len__(self) -> int:
         return len(self.pattern)
 
+    def line(self, i: int) -> int:
+        """The file's line number of row i."""
+        return real_lines(self.first_line + i, self.blanks)
+
+    def lines(self) -> np.ndarray:
+        """The file's line number of every row."""
+        return real_lines(np.arange(self.first_line, self.first_line + len(self), dtype=np.int64), self.blanks)
+
     def to_pandas(self) -> pd.DataFrame:
         """The rows as `read_file` gives them: typed, before the entity join."""
         cds = self.columns["cds"]
-        cols: dict[str, object] = {"cds": cds, "source_line": np.arange(self.first_line, self.first_line + len(self))}
+        cols: dict[str, object] = {"cds": cds, "source_line": self.lines()}
         for (c, width), start in zip(CODE_WIDTHS.items(), (0, 2, 7)):
             cols[c] = pc.utf8_slice_codeunits(cds, start, start + width)
         cols["type_id"] = self.columns.get("type_id", pa.nulls(len(self), pa.int64()))
@@ -66,7 +76,7 @@ def read_results(text: Text) -> ResultPart:
             cols[col], stars[col] = numeric(text, col, whole=is_count(col), lo=0, hi=100 if is_pct(col) else None)
             del text.columns[col]  # free the text as soon as it is typed
     pattern, patterns = suppression_patterns(stars, text.rows)
-    return ResultPart(text.path, cols, pattern, patterns, text.first_line)
+    return ResultPart(text.path, cols, pattern, patterns, text.first_line, text.blanks)
 
 
 def suppression_patterns(stars: dict[str, pa.ChunkedArray], rows: int) -> tuple[pa.Array, pa.Table]:

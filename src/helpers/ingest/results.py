@@ -16,6 +16,7 @@ from helpers.ingest import layouts
 from helpers.ingest.entities import Entities, dashed
 from helpers.ingest.research import ResultPart, row_columns, take_rows
 from helpers.ingest.schema import KEY, RESULT_DTYPES, arrow_table, is_count, series
+from helpers.ingest.text import source_name
 
 ROW_GROUP = 1 << 19  # rows per Parquet row group: each is assembled in memory before it is written
 
@@ -56,7 +57,8 @@ def combine(parts: list[ResultPart], entities: Entities) -> Results:
     found = [entities.find(p) for p in parts]
     offsets = np.cumsum([0] + [len(p.patterns) for p in parts])
     per_part = [_part_rows(p, i, e, int(o)) for i, (p, e, o) in enumerate(zip(parts, found, offsets))]
-    files = pa.array([p.path.name for p in parts], pa.large_string())
+    files = pa.array([source_name(p.path) for p in parts], pa.large_string())
+    paths = [str(p.path) for p in parts]
     patterns = pa.concat_tables([p.patterns for p in parts])
     parts.clear()
     del found
@@ -66,7 +68,7 @@ def combine(parts: list[ResultPart], entities: Entities) -> Results:
     # one contiguous column at a time, each file's chunks dropped as soon as they are copied
     rows = {c: _contiguous([r.pop(c) if c in r else _nulls(c, len(r["source_line"])) for r in per_part]) for c in names}
     order = pc.sort_indices(pa.table({k: rows[k] for k in KEY}), sort_keys=[(k, "ascending") for k in KEY])
-    check_unique(rows, order, files)
+    check_unique(rows, order, files, paths)
     del rows["cds"]  # the entity's
     return Results(rows, order, entities.table, patterns, files)
 
@@ -79,7 +81,7 @@ def _part_rows(part: ResultPart, i: int, entity: pa.ChunkedArray, offset: int) -
     rows.pop("type_id", None)  # the entity's Type ID (checked against this one) is the store's
     return rows | {"entity": entity, "pattern": pc.add(part.pattern, pa.scalar(offset, pa.int32())),
                    "file": pa.array(np.full(n, i, dtype=np.int32)),
-                   "source_line": pa.array(np.arange(part.first_line, part.first_line + n))}
+                   "source_line": pa.array(part.lines())}
 
 
 def _nulls(col: str, n: int) -> pa.Array:
@@ -91,8 +93,9 @@ def _contiguous(values: list) -> pa.Array:
     return pa.concat_arrays(chunks) if chunks else pa.array([], values[0].type)
 
 
-def check_unique(rows: dict[str, pa.Array], order: pa.Array, files: pa.Array) -> None:
-    """Two rows with one KEY are an error naming both, the later one (by file and line) as the place."""
+def check_unique(rows: dict[str, pa.Array], order: pa.Array, files: pa.Array, paths: list[str]) -> None:
+    """Two rows with one KEY are an error naming both, the later one (by file and line, its path as given)
+    as the place."""
     if len(order) < 2:
         return
     same = None
@@ -106,10 +109,11 @@ def check_unique(rows: dict[str, pa.Array], order: pa.Array, files: pa.Array) ->
     at = pa.array(np.sort(order.to_numpy()[np.union1d(pairs, pairs + 1)]))  # in the order the files were read
     dup = pd.DataFrame({k: series(rows[k].take(at)) for k in KEY})
     dup["source_file"] = files.take(rows["file"].take(at)).to_pandas()
+    dup["path"] = [paths[i] for i in rows["file"].take(at).to_pylist()]
     dup["source_line"] = rows["source_line"].take(at).to_numpy()
     dup = dup.sort_values(["source_file", "source_line"])
     first, second = dup.iloc[0], dup[dup[KEY].eq(dup.iloc[0][KEY]).all(axis=1)].iloc[1]
-    raise InputError(second["source_file"], f"duplicate key (year {first['year']}, {dashed(first['cds'])}, "
+    raise InputError(second["path"], f"duplicate key (year {first['year']}, {dashed(first['cds'])}, "
                      f"test {first['test_id']}, group {first['student_group_id']}, grade {first['grade']}) "
                      f"already on line {first['source_line']} of {first['source_file']}",
                      int(second["source_line"]), "Grade")

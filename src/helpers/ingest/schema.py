@@ -11,7 +11,8 @@ import pyarrow as pa
 
 from helpers.ingest import layouts
 
-STORE_TABLES = ("results", "entities", "student_groups", "tests", "sources", "students", "student_issues")
+STORE_TABLES = ("results", "entities", "student_groups", "tests", "sources", "students", "student_issues",
+                "findings")
 KEY = ["year", "cds", "test_id", "test_type", "student_group_id", "grade"]
 KEY_INTS = ("year", "student_group_id", "grade", "test_id", "type_id")
 CODE_WIDTHS = {"county_code": 2, "district_code": 5, "school_code": 7}

@@ -32,7 +32,7 @@ from helpers.core.errors import InputError
 from helpers.core.paths import default_paths
 from helpers.core.yamldoc import At, ParamsModel, Text
 from helpers.ingest import counting
-from helpers.ingest.text import FileText, header_line, read_text
+from helpers.ingest.text import FileText, header_line, read_text, source_name
 
 NO_SCORE_LEVEL = 9  # achievement level of a record without a score (S9 field 150)
 FLAGS = ("sed", "disability", "migrant", "homeless", "foster", "military")
@@ -272,7 +272,7 @@ def read(path: str | Path, year: int | None = None, tables: Sequence[cutting.Cut
     _warnings(out, dia, issues, tables)
     keep = ~issues.bad_rows()
     bad, warn, nbad, nwarn = issues.build()
-    report = ReadReport(path.name, dia.name, dia.label, encoding, year, year_from, records, int(keep.sum()),
+    report = ReadReport(source_name(path), dia.name, dia.label, encoding, year, year_from, records, int(keep.sum()),
                         bad, warn, nbad, nwarn, unchecked)
     return out.loc[keep, COLUMNS].reset_index(drop=True), report
 

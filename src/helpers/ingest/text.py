@@ -1,8 +1,10 @@
 """A CDE file's bytes as UTF-8 text, its header and its rows as text columns; shared by every reader.
 
-Encoding policy: gzip is unpacked; a UTF-8 byte-order mark is dropped; valid UTF-8 is read as UTF-8,
-anything else as Windows-1252 (CDE files: ñ, the en dash in "Ever–EL"); UTF-16 is refused with a
-message saying so; lines ended by CR alone (classic Mac) are read as lines.
+Encoding policy: gzip and zip members are unpacked as a stream, refused when they expand more than
+MAX_RATIO times or beyond $CAASPP_BOOK_MAX_UNPACKED bytes (a compression bomb); a UTF-8 byte-order mark
+is dropped; valid UTF-8 is read as UTF-8, anything else as Windows-1252 (CDE files: ñ, the en dash in
+"Ever–EL"); UTF-16 is refused with a message saying so; lines ended by CR alone (classic Mac) are read as
+lines. Empty lines are skipped but counted: line numbers in messages are the file's.
 """
 
 from __future__ import annotations
@@ -10,11 +12,16 @@ from __future__ import annotations
 import codecs
 import gzip
 import hashlib
+import io
+import os
+import zipfile
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
@@ -26,6 +33,11 @@ UTF16_BOMS = {codecs.BOM_UTF16_LE: "FF FE", codecs.BOM_UTF16_BE: "FE FF"}
 ENCODING = "cp1252"  # what is not UTF-8: CDE files are Windows-1252 (ñ, the en dash in "Ever–EL")
 TRANSCODE_BLOCK = 1 << 24
 SNIFF = 4096  # bytes looked at for UTF-16 without a byte-order mark
+MEMBER = "!"  # a zip member's path: archive.zip!member.txt
+MAX_RATIO = 200  # an archive may expand at most this many times ...
+RATIO_FLOOR = 1 << 20  # ... unless it unpacks to at most this many bytes
+MAX_UNPACKED_ENV = "CAASPP_BOOK_MAX_UNPACKED"  # bytes a compressed file may unpack to (default 8 GiB)
+UNPACK_BLOCK = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -39,15 +51,76 @@ class FileText:
 
 
 def read_text(path: Path) -> FileText:
-    """The file's text (gunzipped if gzip) under the encoding policy above."""
-    raw = path.read_bytes()
-    if raw.startswith(GZIP_MAGIC):
-        try:
-            raw = gzip.decompress(raw)
-        except (OSError, EOFError, zlib.error) as exc:
-            raise InputError(path, f"cannot gunzip: {exc}") from None
+    """The file's text (gunzipped if gzip; a zip member if `path` is archive.zip!member) under the encoding
+    policy above."""
+    raw = read_raw(path)
     data, encoding = decode(path, raw)
     return FileText(data, encoding, hashlib.sha256(raw).hexdigest(), len(raw))
+
+
+def split_member(path: Path | str) -> tuple[Path, str | None]:
+    """(archive, member) of archive.zip!member; (path, None) for any other path."""
+    text = str(path)
+    at = text.lower().find(".zip" + MEMBER)
+    return (Path(text), None) if at < 0 else (Path(text[:at + 4]), text[at + 5:])
+
+
+def source_name(path: Path | str) -> str:
+    """The name a file goes by in the store: its base name, or archive.zip!member for a zip member."""
+    archive, member = split_member(path)
+    return archive.name if member is None else f"{archive.name}{MEMBER}{member}"
+
+
+def zip_members(path: Path) -> list[str]:
+    """The names of a zip archive's files (not its folders), in the archive's order."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return [i.filename for i in archive.infolist() if not i.is_dir()]
+    except (OSError, zipfile.BadZipFile) as exc:
+        raise InputError(path, f"cannot read the zip archive: {exc}") from None
+
+
+def read_raw(path: Path) -> bytes:
+    """A file's bytes: a zip member's or a gzip's unpacked as a bounded stream, any other file's as they are."""
+    archive, member = split_member(path)
+    raw = path.read_bytes() if member is None else unzip(path, archive, member)
+    if not raw.startswith(GZIP_MAGIC):
+        return raw
+    try:
+        with gzip.GzipFile(fileobj=io.BytesIO(raw)) as stream:
+            return unpack(path, stream, len(raw))
+    except (OSError, EOFError, zlib.error) as exc:
+        raise InputError(path, f"cannot gunzip: {exc}") from None
+
+
+def unzip(path: Path, archive: Path, member: str) -> bytes:
+    """One member of a zip archive, unpacked as a bounded stream."""
+    try:
+        with zipfile.ZipFile(archive) as zf, zf.open(member) as stream:
+            return unpack(path, stream, zf.getinfo(member).compress_size)
+    except (OSError, KeyError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
+        raise InputError(path, f"cannot unzip: {exc}") from None
+
+
+def max_unpacked() -> int:
+    """Bytes a compressed file may unpack to: $CAASPP_BOOK_MAX_UNPACKED, else 8 GiB."""
+    value = os.environ.get(MAX_UNPACKED_ENV, "")
+    return int(value) if value.isdigit() else 8 << 30
+
+
+def unpack(path: Path, stream: BinaryIO, packed: int) -> bytes:
+    """Read a decompressing stream block by block; stop with an error once it passes either bound."""
+    cap = max_unpacked()
+    limit = min(cap, max(MAX_RATIO * packed, RATIO_FLOOR))
+    blocks, size = [], 0
+    while block := stream.read(UNPACK_BLOCK):
+        size += len(block)
+        if size > limit:
+            why = (f"more than {cap:,} bytes (${MAX_UNPACKED_ENV})" if limit == cap
+                   else f"more than {MAX_RATIO}× its {packed:,} compressed bytes")
+            raise InputError(path, f"refused: it unpacks to {why}; a compression bomb or a damaged archive")
+        blocks.append(block)
+    return b"".join(blocks)
 
 
 def decode(path: Path, raw: bytes) -> tuple[bytes, str]:
@@ -121,10 +194,36 @@ def split_header(path: Path, data: bytes) -> tuple[str, list[str]]:
     return delim, [n.strip().strip('"').strip() for n in first.split(delim)]
 
 
+NO_BLANKS = np.zeros(0, dtype=np.int64)
+
+
+def blank_lines(data: bytes) -> np.ndarray:
+    """The 1-based numbers of the empty lines after the first (the parser skips them), in order."""
+    if b"\n\n" not in data and b"\n\r\n" not in data:
+        return NO_BLANKS
+    raw = np.frombuffer(data, dtype=np.uint8)
+    starts = np.flatnonzero(raw == 10)[:-1] + 1  # where lines 2, 3, … begin (the last \n ends the file)
+    starts = starts[starts < len(raw)]
+    first = raw[starts]
+    second = raw[np.minimum(starts + 1, len(raw) - 1)]
+    empty = (first == 10) | ((first == 13) & (second == 10))
+    return np.flatnonzero(empty).astype(np.int64) + 2
+
+
+def real_lines(lines, blanks: np.ndarray):
+    """Line numbers counted without the blank lines (as the parser counts) → the file's line numbers."""
+    if not len(blanks):
+        return lines
+    shifted = np.asarray(lines) + np.searchsorted(blanks - np.arange(len(blanks)), lines, side="right")
+    return int(shifted) if np.ndim(shifted) == 0 else shifted
+
+
 def parse_rows(path: Path, data: bytes, delim: str, names: list[str], skip_header: bool = True) -> list[pa.ChunkedArray]:
     """Parse every row as text with pyarrow; a row with the wrong field count is an error naming its line and
-    the first header field it lacks (or, for a row too long, the header's last field)."""
+    the first header field it lacks (or, for a row too long, the header's last field). A quoted file that ends
+    inside a quoted value (cut short) is an error naming its last line."""
     width = len(names)
+    check_closed_quotes(path, data)
     try:
         return _parse(data, delim, width, skip_header, threads=True)
     except pa.ArrowInvalid:
@@ -138,8 +237,20 @@ def parse_rows(path: Path, data: bytes, delim: str, names: list[str], skip_heade
             found = bad[0].actual_columns
             field, what = (names[found], "missing") if found < width else (names[-1], "more fields after it")
             raise InputError(path, f"{what}: expected {bad[0].expected_columns} fields ('{delim}'-delimited, "
-                             f"as the header), found {found}", bad[0].number, field) from None
+                             f"as the header), found {found}", real_lines(bad[0].number, blank_lines(data)),
+                             field) from None
         raise InputError(path, f"cannot parse: {exc}") from None
+
+
+def check_closed_quotes(path: Path, data: bytes) -> None:
+    """A file whose quotes do not pair up was cut inside a quoted value (the parser would read the rest as
+    that value, or stop early): an error naming the line of the quote left open."""
+    if b'"' not in data or data.count(b'"') % 2 == 0:
+        return
+    line = next(n for n, text in enumerate(data.split(b"\n"), 1) if text.count(b'"') % 2)
+    last = line == data.rstrip(b"\r\n").count(b"\n") + 1
+    cut = ": the file ends inside it (cut short?)" if last and not data.endswith(b"\n") else ""
+    raise InputError(path, f"a quoted value is not closed{cut}", line)
 
 
 def _parse(data: bytes, delim: str, width: int, skip_header: bool, threads: bool,

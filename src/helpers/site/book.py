@@ -199,6 +199,12 @@ def page_data(tables_dir: Path) -> dict[str, pd.DataFrame]:
     }
 
 
+def read_findings(store: Path) -> pd.DataFrame | None:
+    """The store's data-quality findings (None for a store written before it had them)."""
+    path = store / "findings.parquet"
+    return pd.read_parquet(path) if path.exists() else None
+
+
 def generate_pages(p: Paths, release_status: str = "final") -> None:
     """Every data-dependent page: release, sources, assessments and cut tables (with charts), suppression,
     columns, state and county summary (with charts), data quality, impact, run status and change log."""
@@ -226,7 +232,7 @@ def generate_pages(p: Paths, release_status: str = "final") -> None:
     pages.write(gen / "suppression.md", pages.suppression_page(stores.suppression_policy(p.tables)))
     pages.write(gen / "counting.md", pages.counting_page())
     pages.write(gen / "data_quality.md",
-                pages.data_quality_page(data["reconciliation"], sources, data["suppression"]))
+                pages.data_quality_page(data["reconciliation"], sources, data["suppression"], read_findings(p.store)))
     pages.write(gen / "impact.md", pages.impact_page(data["impact"], {r.cds: r.name for r in records}))
 
 

@@ -162,9 +162,33 @@ def _reconciliation(frame: pd.DataFrame) -> pd.DataFrame:
     return frame[RECONCILIATION_COLUMNS].rename(columns=RECONCILIATION_LABELS)
 
 
-def data_quality_page(reconciliation: pd.DataFrame, sources: pd.DataFrame, suppression: pd.DataFrame) -> str:
-    """Reconciliation of All Grades rows, rows read per source, and suppression counts (`suppression`: rows
-    of the levels table by year and reason, columns year, reason, rows)."""
+FINDINGS_SHOWN = 50
+FINDING_LABELS = {"file": "File", "line": "Line", "field": "Field", "check": "Check", "message": "Finding"}
+
+
+def findings_section(findings: pd.DataFrame | None) -> list[str]:
+    """The ingest's findings: counts by file and check, and the first rows of each."""
+    if findings is None:
+        return []
+    head = ["\n## Findings in the research files\n",
+            "Rows ingest read but flags: level percentages that do not add up beyond rounding (Exceeded + Met "
+            "vs Met and Above: 0.02 points, the four levels vs 100: 0.06 points; 1.5 and 2 points for the "
+            "whole numbers before 2016–17), and Test or Student Group IDs the book has no name for (once per "
+            "file, at the first line).\n"]
+    if findings.empty:
+        return head + ["No findings.\n"]
+    counts = findings.groupby(["file", "check"]).size().reset_index(name="rows").rename(
+        columns={"file": "File", "check": "Check", "rows": "Rows"})
+    shown = findings.sort_values(["file", "line"]).head(FINDINGS_SHOWN).rename(columns=FINDING_LABELS)
+    return head + [myst.table(counts, "Findings by file and check.", "tab-findings-counts"),
+                   f"\nThe first {len(shown)} of {len(findings)} findings:\n",
+                   myst.table(shown, "Findings, by file and line.", "tab-findings")]
+
+
+def data_quality_page(reconciliation: pd.DataFrame, sources: pd.DataFrame, suppression: pd.DataFrame,
+                      findings: pd.DataFrame | None = None) -> str:
+    """Reconciliation of All Grades rows, rows read per source, ingest's findings and suppression counts
+    (`suppression`: rows of the levels table by year and reason, columns year, reason, rows)."""
     status = reconciliation["status"].value_counts().rename_axis("Status").reset_index(name="All Grades rows")
     checks = reconciliation[reconciliation["status"].str.startswith("check")]
     worst = reconciliation[reconciliation["status"] == "ok"].nlargest(10, "max_abs_diff", keep="first")
@@ -191,6 +215,7 @@ def data_quality_page(reconciliation: pd.DataFrame, sources: pd.DataFrame, suppr
         "error naming the file, line and field, so every file listed here was read in full (0 rows "
         "rejected). Only a Student Score Data File (LEA mode) has records excluded one by one.\n",
         sources_page(sources, "tab-sources-quality"),
+        *findings_section(findings),
         "\n## Suppression\n",
         "Rows of the levels table by year and reason (`file`: the research file's own `*`; `primary`: fewer "
         "than the year's minimum students with scores; `complementary`: hidden so that no other row reveals "
