@@ -20,6 +20,7 @@ from helpers.ingest import build as ingest
 from helpers.lea_mode import book as lea_mode
 from helpers.publish import export as publishing
 from helpers.publish import privacy
+from helpers.report import lea_sections
 from helpers.site import release
 from helpers.stats import lea_tables
 from helpers.synth.students import (
@@ -138,6 +139,28 @@ def test_each_dialect_gives_the_same_tables(students, tmp_path):
     own = got["camel"]["levels"]
     assert set(own.loc[own["source"] == "computed", "type_id"]) <= {6, 7, 9, 10}  # no county or state rows
     assert got["spaced"]["measures"].empty and not got["camel"]["measures"].empty  # spaced has no Lexile field
+
+
+def test_records_of_other_leas_are_counted_and_listed_by_kind(students, tmp_path):
+    other = students.head(20).assign(lea_cds="01611920000000", cds="01611920130229", county_code="01",
+                                     district_code="61192", school_code="0130229")
+    charter = students.iloc[20:23].assign(lea_cds="08618200123456", cds="08618200123456", school_code="0123456")
+    mixed = pd.concat([students.iloc[23:], other, charter], ignore_index=True)
+    path = write_student_file(mixed, tmp_path / "mixed.txt", "camel")
+    lp = lea_mode.lea_paths(Paths(tmp_path / "p"), DNCUSD)
+    lea_mode.ingest(lp, path, [])
+    computed = lea_mode.compute(lp, [])
+    counts = computed["issue_counts"].set_index("kind")["records"].to_dict()
+    assert counts == {"record of another LEA: 01611920000000": 20, "record of another LEA: 08618200123456": 3}
+    issues = computed["issues"]
+    assert issues["line"].tolist() == list(range(len(students) - 23 + 2, len(students) + 2))
+    assert set(issues["field"]) == {"CALPADSDistrictCode"} and set(issues["file"]) == {"mixed.txt"}
+    inputs = computed["inputs"].set_index("kind")
+    assert (inputs.at["students", "rows_read"], inputs.at["students", "kept"]) == (len(mixed), len(mixed) - 23)
+    book = lea_sections.Book(DNCUSD, 2022, "Del Norte", "final", "report", computed)
+    said = lea_sections.data_quality(book)[0].data
+    assert said.startswith(f"{len(mixed):,} records read, {len(mixed) - 23:,} kept, 23 excluded: 0 bad records "
+                           "and 23 records of other LEAs;"), said
 
 
 # ---------------------------------------------------------------- slow: the whole book

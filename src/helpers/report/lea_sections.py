@@ -295,9 +295,10 @@ def data_quality(book: Book) -> list:
     read, kept = int(own["rows_read"].sum()), int(own["kept"].fillna(0).sum())
     counts = book.data["issue_counts"]
     warned = int(counts.loc[counts["severity"] == "warning", "records"].sum()) if len(counts) else 0
-    items = [_md(f"{read:,} records read, {kept:,} kept, {read - kept:,} excluded as bad records; {warned:,} "
-                 "warnings on kept records. Records are identified by file and line only (the SSID is dropped "
-                 "when the file is read).")]
+    other = int(book.data["issues"]["reason"].str.startswith(lea_tables.OTHER_LEA).sum()) if len(counts) else 0
+    items = [_md(f"{read:,} records read, {kept:,} kept, {read - kept:,} excluded: {read - kept - other:,} bad "
+                 f"records and {other:,} records of other LEAs; {warned:,} warnings on kept records. Records are "
+                 "identified by file and line only (the SSID is dropped when the file is read).")]
     if counts.empty:
         return items + [_md("No bad records and no warnings.")]
     return items + [outputs.table(issue_counts_table(book), book.stem, "issue_counts"),
