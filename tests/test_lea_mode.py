@@ -197,24 +197,29 @@ def test_numbers_computed_from_the_synthetic_records_appear(built, students):
     assert len(scored) >= 11
     pct = round(100 * scored["achievement_level"].ge(3).sum() / len(scored) + 1e-9, 2)
     soup = BeautifulSoup((result.paths.html / "report.html").read_text(encoding="utf-8"), "html.parser")
-    lea_block = next(d for d in soup.find_all("details") if f"({DNCUSD})" in d.summary.get_text())
-    rows = [[td.get_text(strip=True) for td in tr.find_all("td")] for tr in lea_block.find_all("tr")]
+    school = BeautifulSoup((result.paths.html / "schools" / f"{DNCUSD}.html").read_text(encoding="utf-8"),
+                           "html.parser")
+    assert school.find("a", href=f"{DNCUSD}.groups.csv") is not None
+    assert (result.paths.html / "schools" / f"{DNCUSD}.groups.csv").exists()
+    rows = [[td.get_text(strip=True) for td in tr.find_all("td")] for tr in school.find("table").find_all("tr")]
     row = next(r for r in rows if r[:3] == ["ELA", "Grade 5", "Socioeconomically disadvantaged"])
     assert f"{pct:.2f}" in row and str(len(scored)) in row
     hidden = next(r for r in rows if r[:3] == ["ELA", "Grade 5", "EL (English learner)"])
     assert set(hidden[3:]) == {"*"}  # complementary suppression (it would reveal a small group by subtraction)
     text = soup.get_text(" ")
     assert "Rudner" in text and "Classification accuracy" in text
-    assert "Grades 6–8 at three schools, English learners" in text  # the custom aggregate
+    custom = BeautifulSoup((result.paths.html / "custom.html").read_text(encoding="utf-8"), "html.parser")
+    assert "Grades 6–8 at three schools, English learners" in custom.get_text(" ")  # the custom aggregate
+    assert (result.paths.html / "custom.custom_grades_6_8_el.csv").exists()
     assert "Lexile" in text and "public results are not available" not in text.lower()
 
 
 @pytest.mark.slow
 def test_suppressed_cells_show_no_value(built):
     _, result, *_ = built
-    soup = BeautifulSoup((result.paths.html / "report.html").read_text(encoding="utf-8"), "html.parser")
+    html = [f.read_text(encoding="utf-8") for f in pages(result)]
     small = 0
-    for table in soup.find_all("table"):
+    for table in BeautifulSoup("".join(html), "html.parser").find_all("table"):
         head = [th.get_text(strip=True) for th in table.find_all("th")]
         if "With scores" not in head or "% Met and Above" not in head:
             continue

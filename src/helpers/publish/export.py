@@ -22,6 +22,14 @@ def pdf_dir(p: Paths) -> Path:
     return p.pdf
 
 
+def refuse_lea_pdfs(p: Paths) -> None:
+    """Refused when an LEA-mode PDF folder (its copy of the book's release record) is among the PDFs."""
+    for record in sorted(pdf_dir(p).rglob(release.RECORD)) if pdf_dir(p).exists() else []:
+        if release.read_record(record.parent).get("mode", "public") != "public":
+            raise Refused(f"{record.parent} holds a confidential LEA-mode PDF (caaspp-book lea): internal use "
+                          "only, never published")
+
+
 def files(p: Paths) -> list[tuple[Path, str]]:
     """(file, name in the output): the site at the top, the PDFs under pdf/."""
     out = [(f, f.relative_to(p.html).as_posix()) for f in sorted(p.html.rglob("*")) if f.is_file()]
@@ -33,10 +41,13 @@ def files(p: Paths) -> list[tuple[Path, str]]:
 def publish(p: Paths, out: Path, allow_preliminary: bool = False, site: Path | None = None) -> Path:
     """Check, then write `out` (a folder, replaced whole, or a .zip); returns `out`. `site`: the built
     site to check (default the project's `_build/html`, the only one that is ever copied)."""
+    if site is not None and not (site / release.RECORD).exists() and (site / "html" / release.RECORD).exists():
+        site = site / "html"  # an LEA-mode build folder (_build/lea/CDS): its site
     try:
         record = release.read_record(site or p.html)
     except FileNotFoundError as exc:
         raise Refused(str(exc)) from None
+    refuse_lea_pdfs(p)
     if record.get("mode", "public") != "public":
         raise Refused(f"{site or p.html} is a confidential LEA-mode build (caaspp-book lea, LEA "
                       f"{record.get('cds', '?')}): internal use only, never published. Publish the public "
