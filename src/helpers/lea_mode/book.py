@@ -248,10 +248,14 @@ def school_list(lp: LeaPaths) -> list[str]:
     return sorted(f"{lea_sections.SCHOOLS}/{f.name}" for f in lp.schools.glob("*.md"))
 
 
-def finish_site(lp: LeaPaths, p: Paths, built: Path, status: str, year: int) -> list[privacy.Finding]:
+def finish_site(lp: LeaPaths, p: Paths, built: Path, status: str, year: int,
+                clean: bool = False) -> list[privacy.Finding]:
     """Copy the built site (the build folder keeps it, for the next incremental build) to the LEA's output
     folder with its CSVs and release record; scrub notebook copies of machine paths; return the privacy
-    scan's findings."""
+    scan's findings. `clean`: the previous site passed the scan, so its files that are unchanged are not
+    scanned again."""
+    before = {f.relative_to(lp.html): f.read_bytes() for f in lp.html.rglob("*") if f.is_file()} \
+        if clean and lp.html.exists() else {}
     lp.out.mkdir(parents=True, exist_ok=True)
     with atomic.replacing(lp.html) as tmp:
         shutil.copytree(built, tmp, dirs_exist_ok=True, ignore=shutil.ignore_patterns(".buildinfo"))
@@ -266,7 +270,9 @@ def finish_site(lp: LeaPaths, p: Paths, built: Path, status: str, year: int) -> 
         release.write_record(tmp, status, sources, 1, mode="lea", cds=lp.cds)
     levels = lea_tables.read(lp.tables, "levels")
     codes = set(levels["cds"]) | set(levels["lea_cds"].dropna())
-    return privacy.scan([lp.html], p.root, year, codes)
+    files = [(f, f.relative_to(lp.out).as_posix()) for f in sorted(lp.html.rglob("*")) if f.is_file()
+             and before.get(f.relative_to(lp.html)) != f.read_bytes()]
+    return privacy.scan_files(files, p.root, year, codes)
 
 
 def _sha(obj: object) -> str:
@@ -319,12 +325,13 @@ def run(p: Paths, student: Path, cds: str, public: Sequence[Path] = (), customs:
               (lp.source / f"{lea_sections.SCHOOLS}.md").exists())
     config = write_sources(lp, p, name, year, status, school_list(lp))
     outcome: dict = {"build": SKIPPED_BUILD, "findings": []}
+    clean = "site" in steps.record  # the last site passed the privacy scan
 
     def site() -> None:
         outcome["build"] = book.jupyter_book(lp.source, config=config)
         built = lp.source_html
         ok = outcome["build"].returncode == 0 and (built / "index.html").exists()
-        outcome["findings"] = finish_site(lp, p, built, status, year) if ok else []
+        outcome["findings"] = finish_site(lp, p, built, status, year, clean) if ok else []
         if not ok or outcome["findings"]:
             raise _Failed()
 

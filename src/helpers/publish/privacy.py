@@ -149,14 +149,17 @@ def pdf_text(path: Path) -> str:
 def scan(folders: Iterable[Path], root: Path, year: int | None, known_codes: Iterable[str] = (),
          environ: dict[str, str] | None = None) -> list[Finding]:
     """Every file under `folders`: tables (HTML, CSV, notebook outputs) and text (also PDF text)."""
+    files = [(path, path.relative_to(Path(folder).parent).as_posix()) for folder in folders
+             for path in sorted(p for p in Path(folder).rglob("*") if p.is_file())]
+    return scan_files(files, root, year, known_codes, environ)
+
+
+def scan_files(files: Iterable[tuple[Path, str]], root: Path, year: int | None, known_codes: Iterable[str] = (),
+               environ: dict[str, str] | None = None) -> list[Finding]:
+    """`scan` of these (file, name in the findings) pairs."""
     known = code_fragments(known_codes)
     paths, secret = machine_paths(root), secrets(environ)
-    found: list[Finding] = []
-    for folder in folders:
-        for path in sorted(p for p in Path(folder).rglob("*") if p.is_file()):
-            rel = path.relative_to(Path(folder).parent).as_posix()
-            found += [Finding(rel, k, d) for k, d in file_findings(path, year, known, paths, secret)]
-    return found
+    return [Finding(rel, k, d) for path, rel in files for k, d in file_findings(path, year, known, paths, secret)]
 
 
 def file_findings(path: Path, year: int | None, known: set[str], paths: list[str],
