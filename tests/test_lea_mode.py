@@ -177,7 +177,8 @@ def test_school_pages_escape_names_and_link_their_csv(students, tmp_path):
         f["cds"] != school, "<b>Evil</b> & Co"))
     book = lea_sections.Book(DNCUSD, 2022, "Del Norte", "final", "report", {**computed, "levels": levels})
     pages = lea_sections.school_pages(book)
-    assert sorted(pages) == sorted(f"schools/{c}.md" for c in levels.loc[levels["source"] == "computed", "cds"].unique())
+    computed_cds = levels.loc[levels["source"] == "computed", "cds"].unique()
+    assert sorted(pages) == sorted(f"schools/{c}.md" for c in computed_cds)
     text, rows = pages[f"schools/{school}.md"]
     assert text.split("\n")[0] == f"# &lt;b&gt;Evil&lt;/b&gt; &amp; Co ({school})"
     assert "<b>Evil" not in text.split("\n", 1)[1]  # the table's cells are escaped (no school column, no raw tag)
@@ -186,6 +187,10 @@ def test_school_pages_escape_names_and_link_their_csv(students, tmp_path):
     assert table_line.count("<tr") == len(rows) + 1  # header + one row per test × grade × group
     index = lea_sections.schools_index(book)
     assert f"](schools/{school}.md) | {school} | {len(rows)} |" in index
+    text, tables_ = lea_sections.custom_page(lea_mode.compute_custom(lp, [CUSTOM]), 2022)
+    assert "\n## Grades 6–8 at three schools, English learners\n" in text and list(tables_) == ["custom_grades_6_8_el"]
+    assert '<a href="custom.custom_grades_6_8_el.csv" download>' in text
+    assert "No custom aggregate was asked for" in lea_sections.custom_page({}, 2022)[0]
 
 
 def test_a_changed_spec_changes_only_the_custom_steps_key(student_file, tmp_path):

@@ -34,7 +34,7 @@ from helpers.core.paths import LeaPaths, Paths
 from helpers.ingest import build as ingesting
 from helpers.ingest import student_file as student_files
 from helpers.publish import privacy
-from helpers.report import lea_sections
+from helpers.report import lea_sections, page_tables
 from helpers.run import lea_data
 from helpers.run.execute import RunConfig, finish
 from helpers.site import book, notebooks, release
@@ -216,14 +216,8 @@ def write_custom(lp: LeaPaths, year: int) -> None:
     lp.source.mkdir(parents=True, exist_ok=True)
     for old in lp.source.glob(f"{lea_sections.CUSTOM}.*.csv"):
         old.unlink()
-    report_tables_csv(tables_, lp.source, lea_sections.CUSTOM)
+    page_tables.write_csvs(tables_, lp.source, lea_sections.CUSTOM)
     stable_write.write_if_changed(lp.source / f"{lea_sections.CUSTOM}.md", text)
-
-
-def report_tables_csv(tables_: dict, folder: Path, stem: str) -> None:
-    from helpers.report import page_tables
-
-    page_tables.write_csvs(tables_, folder, stem)
 
 
 def write_schools(lp: LeaPaths, book_: lea_sections.Book) -> list[str]:
@@ -288,9 +282,11 @@ def input_keys(p: Paths, lp: LeaPaths, student: Path, public: Sequence[Path], cu
     keys = {"ingest": _sha(["ingest", files, code("helpers.ingest.build")])}
     keys["tables"] = _sha(["tables", keys["ingest"], lp.cds, code("helpers.stats.lea_tables")])
     specs = [(s.name, lea_data.file_sha256(s)) for s in customs]
-    keys["custom"] = _sha(["custom", keys["tables"], specs, code("helpers.stats.custom", "helpers.report.lea_sections")])
+    keys["custom"] = _sha(["custom", keys["tables"], specs,
+                           code("helpers.stats.custom", "helpers.report.lea_sections")])
     nb = p.lea_notebook
-    keys["report"] = _sha(["report", keys["tables"], status, lea_data.file_sha256(nb), lea_data.code_digest(nb, p.params)])
+    keys["report"] = _sha(["report", keys["tables"], status, lea_data.file_sha256(nb),
+                           lea_data.code_digest(nb, p.params)])
     keys["schools"] = _sha(["schools", keys["tables"], code("helpers.report.lea_sections")])
     return keys
 

@@ -250,8 +250,8 @@ def school_tables(book: Book) -> list[tuple[str, str, pd.DataFrame]]:
 
 def groups(book: Book) -> list:
     """The report's section: how many rows each school's page has, and the CSV of all of them."""
-    counts = pd.DataFrame([{"School": name, "CDS code": cds, "Rows": len(rows)} for name, cds, rows in school_tables(book)],
-                          columns=["School", "CDS code", "Rows"])
+    counts = pd.DataFrame([{"School": name, "CDS code": cds, "Rows": len(rows)}
+                           for name, cds, rows in school_tables(book)], columns=["School", "CDS code", "Rows"])
     return [_html(report.html_table(counts).data + outputs.csv_link(book.stem, "groups"))]
 
 
@@ -275,7 +275,8 @@ def school_page(name: str, cds: str, rows: pd.DataFrame, year: int) -> str:
 
 def schools_index(book: Book) -> str:
     """The index of the school pages (MyST), linking each."""
-    lines = [f"| [{md_text(name)}]({SCHOOLS}/{cds}.md) | {cds} | {len(rows)} |" for name, cds, rows in school_tables(book)]
+    lines = [f"| [{md_text(name)}]({SCHOOLS}/{cds}.md) | {cds} | {len(rows)} |"
+             for name, cds, rows in school_tables(book)]
     return ("# Results by school, grade and student group\n\n"
             f"One page for {md_text(book.name)} as a whole and one for each of its schools: every test, grade and "
             "student group, computed from the student records with the same suppression as the public reports. "
@@ -303,8 +304,9 @@ def custom_page(frames: dict[str, pd.DataFrame], year: int) -> tuple[str, dict[s
         frame = frames[name]
         title = str(frame["entity_name"].iloc[0]) if len(frame) else name
         tables_[name] = custom_table(frame)
-        parts.append(f"## {md_text(title)}\n\n{_raw(report.html_table(tables_[name]).data)}\n\n"
-                     f"{outputs.csv_link(CUSTOM, name)}\n")
+        body = (f"{_raw(report.html_table(tables_[name]).data)}\n\n{outputs.csv_link(CUSTOM, name)}"
+                if len(frame) else "No student records match this aggregate.")  # write_csvs writes no CSV
+        parts.append(f"## {md_text(title)}\n\n{body}\n")
     return head + "\n".join(parts) + f"\n{report.footnote(year)}\n", tables_
 
 
