@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -19,11 +20,14 @@ from helpers.core.paths import Paths
 from helpers.ingest import build as ingest
 from helpers.lea_mode import book as lea_mode
 from helpers.publish import export as publishing
+from helpers.publish import pdf as pdfs
 from helpers.publish import privacy
+from helpers.report import lea_sections
 from helpers.site import release
 from helpers.stats import lea_tables
 from helpers.synth.students import (
     add_score_details,
+    district,
     students_for_lea,
     write_student_file,
 )
@@ -61,12 +65,13 @@ def html_snapshot() -> dict[str, float]:
 
 
 @pytest.fixture(scope="module")
-def built(student_file: Path, tmp_path_factory) -> tuple[Paths, lea_mode.Result, dict, dict]:
+def built(student_file: Path, tmp_path_factory) -> tuple[Paths, lea_mode.Result, dict, dict, float]:
     """A preliminary LEA-mode book with the public sample and the example custom spec."""
     before = html_snapshot()
     p = scratch(tmp_path_factory.mktemp("lea") / "project")
+    start = time.perf_counter()
     result = lea_mode.run(p, student_file, DNCUSD, [SAMPLE], [CUSTOM], status="preliminary")
-    return p, result, before, html_snapshot()
+    return p, result, before, html_snapshot(), time.perf_counter() - start
 
 
 @pytest.fixture(scope="module")
@@ -140,12 +145,71 @@ def test_each_dialect_gives_the_same_tables(students, tmp_path):
     assert got["spaced"]["measures"].empty and not got["camel"]["measures"].empty  # spaced has no Lexile field
 
 
+def test_records_of_other_leas_are_counted_and_listed_by_kind(students, tmp_path):
+    other = students.head(20).assign(lea_cds="01611920000000", cds="01611920130229", county_code="01",
+                                     district_code="61192", school_code="0130229")
+    charter = students.iloc[20:23].assign(lea_cds="08618200123456", cds="08618200123456", school_code="0123456")
+    mixed = pd.concat([students.iloc[23:], other, charter], ignore_index=True)
+    path = write_student_file(mixed, tmp_path / "mixed.txt", "camel")
+    lp = lea_mode.lea_paths(Paths(tmp_path / "p"), DNCUSD)
+    lea_mode.ingest(lp, path, [])
+    computed = lea_mode.compute(lp, [])
+    counts = computed["issue_counts"].set_index("kind")["records"].to_dict()
+    assert counts == {"record of another LEA: 01611920000000": 20, "record of another LEA: 08618200123456": 3}
+    issues = computed["issues"]
+    assert issues["line"].tolist() == list(range(len(students) - 23 + 2, len(students) + 2))
+    assert set(issues["field"]) == {"CALPADSDistrictCode"} and set(issues["file"]) == {"mixed.txt"}
+    inputs = computed["inputs"].set_index("kind")
+    assert (inputs.at["students", "rows_read"], inputs.at["students", "kept"]) == (len(mixed), len(mixed) - 23)
+    book = lea_sections.Book(DNCUSD, 2022, "Del Norte", "final", "report", computed)
+    said = lea_sections.data_quality(book)[0].data
+    assert said.startswith(f"{len(mixed):,} records read, {len(mixed) - 23:,} kept, 23 excluded: 0 bad records "
+                           "and 23 records of other LEAs;"), said
+
+
+def test_school_pages_escape_names_and_link_their_csv(students, tmp_path):
+    path = write_student_file(students, tmp_path / "f.txt", "camel")
+    lp = lea_mode.lea_paths(Paths(tmp_path / "p"), DNCUSD)
+    lea_mode.ingest(lp, path, [])
+    computed = lea_mode.compute(lp, [])
+    school = next(c for c in computed["levels"]["cds"] if c != DNCUSD)
+    levels = computed["levels"].assign(entity_name=lambda f: f["entity_name"].where(
+        f["cds"] != school, "<b>Evil</b> & Co"))
+    book = lea_sections.Book(DNCUSD, 2022, "Del Norte", "final", "report", {**computed, "levels": levels})
+    pages = lea_sections.school_pages(book)
+    computed_cds = levels.loc[levels["source"] == "computed", "cds"].unique()
+    assert sorted(pages) == sorted(f"schools/{c}.md" for c in computed_cds)
+    text, rows = pages[f"schools/{school}.md"]
+    assert text.split("\n")[0] == f"# &lt;b&gt;Evil&lt;/b&gt; &amp; Co ({school})"
+    assert "<b>Evil" not in text.split("\n", 1)[1]  # the table's cells are escaped (no school column, no raw tag)
+    assert f'<a href="{school}.groups.csv" download>' in text
+    table_line = next(line for line in text.splitlines() if line.startswith("<table"))
+    assert table_line.count("<tr") == len(rows) + 1  # header + one row per test × grade × group
+    index = lea_sections.schools_index(book)
+    assert f"](schools/{school}.md) | {school} | {len(rows)} |" in index
+    text, tables_ = lea_sections.custom_page(lea_mode.compute_custom(lp, [CUSTOM]), 2022)
+    assert "\n## Grades 6–8 at three schools, English learners\n" in text and list(tables_) == ["custom_grades_6_8_el"]
+    assert '<a href="custom.custom_grades_6_8_el.csv" download>' in text
+    assert "No custom aggregate was asked for" in lea_sections.custom_page({}, 2022)[0]
+
+
+def test_a_changed_spec_changes_only_the_custom_steps_key(student_file, tmp_path):
+    p = Paths(ROOT)
+    lp = lea_mode.lea_paths(p, DNCUSD, tmp_path / "out")
+    edited = tmp_path / CUSTOM.name
+    edited.write_text(CUSTOM.read_text(encoding="utf-8").replace("English learners\"", "ELs\""), encoding="utf-8")
+    keys = [lea_mode.input_keys(p, lp, student_file, [SAMPLE], [spec], "preliminary") for spec in (CUSTOM, edited)]
+    assert [k for k in keys[0] if keys[0][k] != keys[1][k]] == ["custom"]
+    final = lea_mode.input_keys(p, lp, student_file, [SAMPLE], [CUSTOM], "final")
+    assert [k for k in keys[0] if keys[0][k] != final[k]] == ["report"]  # the status is a parameter of the notebook
+
+
 # ---------------------------------------------------------------- slow: the whole book
 
 
 @pytest.mark.slow
 def test_lea_book_is_built_apart_from_the_public_site(built):
-    p, result, before, after = built
+    p, result, before, after, _ = built
     assert result.ok, result.build.stderr[-3000:] + "\n".join(map(str, result.findings))
     assert result.paths.html == (p.root / "_build" / "lea" / DNCUSD / "html").resolve()
     assert (result.paths.html / "index.html").exists() and (result.paths.html / "report.html").exists()
@@ -174,24 +238,29 @@ def test_numbers_computed_from_the_synthetic_records_appear(built, students):
     assert len(scored) >= 11
     pct = round(100 * scored["achievement_level"].ge(3).sum() / len(scored) + 1e-9, 2)
     soup = BeautifulSoup((result.paths.html / "report.html").read_text(encoding="utf-8"), "html.parser")
-    lea_block = next(d for d in soup.find_all("details") if f"({DNCUSD})" in d.summary.get_text())
-    rows = [[td.get_text(strip=True) for td in tr.find_all("td")] for tr in lea_block.find_all("tr")]
+    school = BeautifulSoup((result.paths.html / "schools" / f"{DNCUSD}.html").read_text(encoding="utf-8"),
+                           "html.parser")
+    assert school.find("a", href=f"{DNCUSD}.groups.csv") is not None
+    assert (result.paths.html / "schools" / f"{DNCUSD}.groups.csv").exists()
+    rows = [[td.get_text(strip=True) for td in tr.find_all("td")] for tr in school.find("table").find_all("tr")]
     row = next(r for r in rows if r[:3] == ["ELA", "Grade 5", "Socioeconomically disadvantaged"])
     assert f"{pct:.2f}" in row and str(len(scored)) in row
     hidden = next(r for r in rows if r[:3] == ["ELA", "Grade 5", "EL (English learner)"])
     assert set(hidden[3:]) == {"*"}  # complementary suppression (it would reveal a small group by subtraction)
     text = soup.get_text(" ")
     assert "Rudner" in text and "Classification accuracy" in text
-    assert "Grades 6–8 at three schools, English learners" in text  # the custom aggregate
+    custom = BeautifulSoup((result.paths.html / "custom.html").read_text(encoding="utf-8"), "html.parser")
+    assert "Grades 6–8 at three schools, English learners" in custom.get_text(" ")  # the custom aggregate
+    assert (result.paths.html / "custom.custom_grades_6_8_el.csv").exists()
     assert "Lexile" in text and "public results are not available" not in text.lower()
 
 
 @pytest.mark.slow
 def test_suppressed_cells_show_no_value(built):
     _, result, *_ = built
-    soup = BeautifulSoup((result.paths.html / "report.html").read_text(encoding="utf-8"), "html.parser")
+    html = [f.read_text(encoding="utf-8") for f in pages(result)]
     small = 0
-    for table in soup.find_all("table"):
+    for table in BeautifulSoup("".join(html), "html.parser").find_all("table"):
         head = [th.get_text(strip=True) for th in table.find_all("th")]
         if "With scores" not in head or "% Met and Above" not in head:
             continue
@@ -262,3 +331,87 @@ def test_publish_refuses_the_lea_build(built, tmp_path):
     finally:
         shutil.rmtree(p.html)
     assert not (tmp_path / "out").exists() and not (tmp_path / "out3").exists()
+
+
+@pytest.mark.slow
+def test_rerun_skips_unchanged_steps_and_a_changed_spec_rebuilds_only_the_custom_page(built, student_file, tmp_path):
+    p, first, *_, cold = built
+    start = time.perf_counter()
+    again = lea_mode.run(p, student_file, DNCUSD, [SAMPLE], [CUSTOM], status="preliminary")
+    warm = time.perf_counter() - start
+    assert again.ok and set(again.steps.values()) == {"skipped"} and list(again.steps) == list(lea_mode.STEPS)
+    assert warm < cold / 5, (warm, cold)
+    edited = tmp_path / CUSTOM.name
+    edited.write_text(CUSTOM.read_text(encoding="utf-8").replace("English learners\"", "ELs (edited)\""),
+                      encoding="utf-8")
+    report_mtime = (first.paths.html / "report.html").stat().st_mtime_ns
+    try:
+        changed = lea_mode.run(p, student_file, DNCUSD, [SAMPLE], [edited], status="preliminary")
+        assert changed.ok and {s for s, d in changed.steps.items() if d == "ran"} == {"custom", "site"}
+        log = re.sub(r"\x1b\[[0-9;]*m", "", changed.build.stdout)
+        read = re.findall(r"^reading sources\.\.\. \[\s*\d+%\] (\S+)\s*$", log, re.M)
+        assert read == ["custom"], changed.build.stdout[-2000:]  # Sphinx read the custom page alone
+        text = BeautifulSoup((first.paths.html / "custom.html").read_text(encoding="utf-8"), "html.parser").get_text()
+        assert "ELs (edited)" in text and "English learners" not in text.split("Custom aggregates", 2)[-1]
+        assert (first.paths.html / "report.html").stat().st_mtime_ns >= report_mtime
+    finally:  # the other tests read the original book
+        back = lea_mode.run(p, student_file, DNCUSD, [SAMPLE], [CUSTOM], status="preliminary")
+    assert back.ok and back.steps["custom"] == "ran" and back.steps["report"] == "skipped"
+
+
+@pytest.mark.slow
+def test_lea_pdf_is_confidential_on_every_page_and_never_published(built, tmp_path):
+    p, result, *_ = built
+    env = {"CAASPP_BOOK_ROOT": str(p.root)}
+    run = CliRunner().invoke(cli.app, ["pdf", "--site", str(result.paths.out)], env=env)
+    assert run.exit_code == 0, run.output
+    pdf = result.paths.out / "pdf" / f"{DNCUSD}-internal-report.pdf"
+    assert pdf.exists() and not (p.root / "_build" / "pdf").exists()
+    texts = pdfs.page_texts(pdf)
+    assert len(texts) > 10
+    for n, text in enumerate(texts, start=1):
+        flat = " ".join(text.split())
+        assert "CONFIDENTIAL — internal use only" in flat and "PRELIMINARY RESULTS — subject to change" in flat, n
+    whole = " ".join(" ".join(texts).split())
+    assert "Results by school, grade and student group" in whole and "Custom aggregates" in whole
+    assert f"Del Norte County Unified ({DNCUSD})" in whole  # the LEA's own school page
+    assert privacy.scan([result.paths.pdf], ROOT, result.year, {DNCUSD}) == []
+    again = CliRunner().invoke(cli.app, ["pdf", "--site", str(result.paths.html)], env=env)
+    assert again.exit_code == 0 and again.output.startswith("skipped"), again.output
+    with pytest.raises(publishing.Refused, match="confidential LEA-mode build"):
+        publishing.publish(p, tmp_path / "out", site=result.paths.out)  # the build folder, not its html/
+    with pytest.raises(publishing.Refused, match="confidential LEA-mode build"):
+        publishing.publish(p, tmp_path / "out", site=result.paths.pdf)
+    shutil.copytree(result.paths.html, p.html)
+    release.write_record(p.html, "final", [], 1)  # a public site ...
+    shutil.copytree(result.paths.pdf, p.pdf / "leas")  # ... with the LEA-mode PDF among its PDFs
+    try:
+        with pytest.raises(publishing.Refused, match="confidential LEA-mode PDF"):
+            publishing.publish(p, tmp_path / "out2")
+    finally:
+        shutil.rmtree(p.build / "html")
+        shutil.rmtree(p.pdf)
+    assert not (tmp_path / "out").exists() and not (tmp_path / "out2").exists()
+
+
+@pytest.mark.slow
+def test_a_large_district_gets_one_page_per_school(tmp_path):
+    cds = "01999990000000"
+    frame = add_score_details(district(cds, n_schools=60, n_students=40_000), seed=0)
+    assert frame["cds"].nunique() == 60 and len(frame) == 80_000
+    path = write_student_file(frame, tmp_path / "district.txt")
+    p = scratch(tmp_path / "project")
+    start = time.perf_counter()
+    result = lea_mode.run(p, path, cds)
+    cold = time.perf_counter() - start
+    assert result.ok, result.build.stderr[-3000:] + "\n".join(map(str, result.findings[:10]))
+    school_pages = sorted((result.paths.html / "schools").glob("*.html"))
+    assert len(school_pages) == 61  # the district as a whole and its 60 schools
+    index = BeautifulSoup((result.paths.html / "schools.html").read_text(encoding="utf-8"), "html.parser")
+    linked = {a["href"] for a in index.find("article").find_all("a", href=True) if a["href"].startswith("schools/")}
+    assert linked == {f"schools/{f.name}" for f in school_pages}
+    assert max(f.stat().st_size for f in [*school_pages, result.paths.html / "report.html"]) < 400_000
+    assert len(list((result.paths.html / "schools").glob("*.groups.csv"))) == 61
+    start = time.perf_counter()
+    again = lea_mode.run(p, path, cds)
+    assert set(again.steps.values()) == {"skipped"} and time.perf_counter() - start < cold / 10

@@ -248,3 +248,43 @@ def test_records_reads_parquet_or_a_student_file(frame22, tmp_path):
     assert report is None and len(got) == 3658
     got, report = student_file.records(FIXTURES / "tiny_camel.txt")
     assert report.dialect == "camel" and len(got) == 12 and "ssid" not in got
+
+
+# ---------------------------------------------------------------- SSIDs and encodings
+
+
+def test_malformed_ssids_are_bad_records_by_line_without_the_ssid(frame22, tmp_path):
+    ssids = ["12345678901", "98765X4321", "", "123456789", "5555555555", "4444444444"]
+    path = write_student_file(frame22.head(6), tmp_path / "ssids.txt", "camel")
+    header, *lines = path.read_text(encoding="utf-8").splitlines()
+    lines = [f"{line.split('^', 2)[0]}^{ssid}^{line.split('^', 2)[2]}" for line, ssid in zip(lines, ssids)]
+    path.write_text("\n".join([header, *lines]) + "\n", encoding="utf-8")
+    got, report = student_file.read(path)
+    assert (report.records, report.kept) == (6, 2)
+    assert got["source_line"].tolist() == [6, 7]
+    assert report.bad == [
+        (2, "SSID", "SSID is not 10 digits (11 digits)"),
+        (3, "SSID", "SSID is not all digits"),
+        (4, "SSID", "blank SSID"),
+        (5, "SSID", "SSID is not 10 digits (9 digits)"),
+    ]
+    assert report.counts == {"SSID is not 10 digits": 2, "SSID is not all digits": 1, "blank SSID": 1}
+    text = "\n".join(report.messages())
+    assert "ssids.txt, line 3, field 'SSID': excluded: SSID is not all digits" in text
+    for ssid in ("12345678901", "98765X4321", "123456789", "5555555555", "4444444444"):
+        assert ssid not in text
+
+
+def test_valid_utf8_is_read_as_utf8_and_anything_else_as_cp1252(frame22, tmp_path):
+    rows = frame22.head(3).copy()
+    path = write_student_file(rows, tmp_path / "names.txt", "camel")
+    text = path.read_text(encoding="utf-8")
+    first = text.splitlines()[1].split("^")[3]  # StudentFirstName of line 2
+    named = text.replace(first, "Zoë–Muñoz", 1)
+    (tmp_path / "utf8.txt").write_bytes(named.encode("utf-8"))
+    (tmp_path / "cp1252.txt").write_bytes(named.encode("cp1252"))
+    utf8, report8 = student_file.read(tmp_path / "utf8.txt")
+    cp, report_cp = student_file.read(tmp_path / "cp1252.txt")
+    assert (report8.encoding, report_cp.encoding) == ("utf-8", "cp1252")
+    assert report8.kept == report_cp.kept == 3 and not report8.bad and not report_cp.bad
+    pd.testing.assert_frame_equal(utf8, cp)

@@ -250,13 +250,18 @@ def pdf(
     force: bool = typer.Option(False, "--force", help="Print every PDF, changed or not."),
     lea: Optional[list[str]] = typer.Option(None, "--lea", help="Only this LEA's PDF (repeatable; the whole "
                                                                 "report is then not printed)."),
+    site: Optional[Path] = typer.Option(None, help="An LEA-mode build folder (_build/lea/CDS): the PDF of its "
+                                        "confidential book, into its pdf/ folder (never _build/pdf)."),
 ) -> None:
     """PDFs of the built site into _build/pdf: one per LEA page (only pages whose content changed) and the
-    whole technical report; then the privacy scan of their text."""
+    whole technical report; then the privacy scan of their text. With --site, the PDF of an LEA-mode book."""
     from helpers.publish import pdf as pdfs
     from helpers.publish import privacy
 
     p = default_paths()
+    if site is not None:
+        lea_pdf(p, site, force)
+        return
     show = lambda r: console.print(f"{r.status:>8}  {r.key}  {r.pages:>3} pages  {r.seconds:.2f}s  {r.error}",
                                    highlight=False)
     try:
@@ -278,6 +283,26 @@ def pdf(
         raise typer.Exit(1)
 
 
+def lea_pdf(p, site: Path, force: bool) -> None:
+    """Print an LEA-mode book (its build folder, or its html/ folder) to its pdf/ folder."""
+    from helpers.publish import pdf as pdfs
+    from helpers.site import release
+
+    out = site.parent if (site / release.RECORD).exists() else site
+    try:
+        record = release.read_record(out / "html")
+        if record.get("mode") != "lea":
+            fail(f"{site} is not an LEA-mode build: `caaspp-book pdf` without --site prints the public site")
+        done = pdfs.make_lea(p, p.lea(record["cds"], out), force)
+    except (FileNotFoundError, ValueError) as exc:
+        fail(str(exc))
+    if done.status == "failed":
+        fail(f"the PDF was not printed: {done.error}", 1)
+    console.print(f"{done.status}  {done.pages} pages  {done.seconds:.2f}s  CONFIDENTIAL: internal use only, "
+                  "do not publish", highlight=False)
+    print(out / "pdf" / done.pdf)
+
+
 @app.command(epilog="Examples: `caaspp-book lea data/raw/dncusd_2022_students.txt --cds 08618200000000` · "
                     "`caaspp-book lea FILE --cds 08618200000000 data/sample --custom params/custom/"
                     "example_grades_6_8_el.yml --release preliminary`")
@@ -291,6 +316,10 @@ def lea(
     out: Optional[Path] = typer.Option(None, help="Build folder (default _build/lea/CDS; the site is its html/)."),
     release: str = typer.Option("preliminary", help="Release status shown on every page: preliminary (the "
                                 "default: a Student Score Data File comes before the public release) or final."),
+    pdf: bool = typer.Option(False, "--pdf", help="Also print the book to one PDF in the build folder's pdf/ "
+                             "(confidential notice and release status on every page)."),
+    force: bool = typer.Option(False, "--force", help="Redo every step, changed or not (a rerun skips the "
+                               "steps whose inputs are unchanged)."),
 ) -> None:
     """Build an LEA's CONFIDENTIAL internal book from its Student Score Data File: distributions, accuracy,
     results by school × grade × student group, custom aggregates, Lexile/Quantile, computed vs published,
@@ -301,9 +330,12 @@ def lea(
     if release not in ("final", "preliminary"):
         fail(f"--release must be final or preliminary, not {release!r}")
     try:
-        result = lea_mode.run(default_paths(), student_file, cds, public or (), custom or (), out, release)
+        result = lea_mode.run(default_paths(), student_file, cds, public or (), custom or (), out, release, force)
     except (InputError, ValueError, FileNotFoundError, LookupError, Refusal) as exc:
         fail(str(exc))
+    for kind in ("ran", "skipped"):
+        names = [step for step, done in result.steps.items() if done == kind]
+        console.print(f"{kind}: {', '.join(names) or 'none'}", highlight=False)
     if result.build.returncode != 0 or not (result.paths.html / "index.html").exists():
         console.print(result.build.stdout[-4000:], result.build.stderr[-4000:], highlight=False)
         fail("Jupyter Book reported warnings or errors (built with -W -n --keep-going)", 1)
@@ -312,6 +344,8 @@ def lea(
         fail(f"privacy scan: {len(result.findings)} problem(s) in the LEA-mode book", 1)
     console.print("CONFIDENTIAL: internal use only, do not publish", highlight=False)
     print(result.paths.html / "index.html")
+    if pdf:
+        lea_pdf(default_paths(), result.paths.out, force)
 
 
 @app.command(epilog="Examples: `caaspp-book publish /srv/www/caaspp` · `caaspp-book publish site.zip` · "

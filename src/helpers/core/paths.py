@@ -211,6 +211,35 @@ class LeaPaths:
         return self.interim / "book"
 
     @property
+    def custom_tables(self) -> Path:
+        """The custom aggregates (one table per `--custom` spec), apart from the other tables."""
+        return self.interim / "custom"
+
+    @property
+    def steps(self) -> Path:
+        """The input hash of each step of the last build (what a rerun skips)."""
+        return self.interim / "steps.json"
+
+    @property
+    def schools(self) -> Path:
+        """The generated per-school pages of the book."""
+        return self.source / "schools"
+
+    @property
+    def pdf(self) -> Path:
+        """The PDF of the internal book (never under the public _build/pdf)."""
+        return self.out / "pdf"
+
+    @property
+    def pdf_file(self) -> Path:
+        return self.pdf / f"{self.cds}-internal-report.pdf"
+
+    @property
+    def pdf_work(self) -> Path:
+        """The printable document the PDF is printed from."""
+        return self.interim / "pdf" / "book.html"
+
+    @property
     def source_html(self) -> Path:
         """Where Jupyter Book writes the site before it is moved to `html`."""
         return self.source / "_build" / "html"

@@ -47,6 +47,7 @@ COLUMNS = ["year", "county_code", "district_code", "school_code", "cds", "lea_cd
            "achievement_level", "sex", "el_status", *FLAGS, "race", "error_band_min", "error_band_max",
            "domain_1_level", "domain_2_level", "domain_3_level", "lexile", "quantile", "source_line"]
 GRADES = range(3, 13)  # CAASPP tests grades 3–12
+SSID_DIGITS = 10  # a Statewide Student Identifier
 SHOWN = 6  # a bad value is quoted only up to this length: an SSID (10 digits) is never echoed
 WHOLE_RECORD, WRONG_WIDTH = "(whole record)", "wrong number of '^'-separated fields"
 MEASURE = re.compile(r"^(BR|EM)?(\d{1,4})([LQ])$")
@@ -262,6 +263,7 @@ def read(path: str | Path, year: int | None = None, tables: Sequence[cutting.Cut
     frame, lines, records, malformed = _parse(path, data, dia, index, width)
     del data
     issues = _Issues(lines, malformed)
+    _ssids(frame, dia, issues)
     _duplicates(frame, dia, issues)
     frame = frame.drop(columns="ssid")
     year, year_from = (int(year), "given") if year is not None else (_year(path, frame, dia), "test dates")
@@ -353,6 +355,20 @@ def _parse(path: Path, data: bytes, dia: Dialect, index: dict[str, int],
     issues = [Issue(int(r.number), WHOLE_RECORD, f"{WRONG_WIDTH} (expected {r.expected_columns}, found "
                     f"{r.actual_columns})") for r in invalid]
     return frame, lines, records, issues
+
+
+def _ssids(frame: pd.DataFrame, dia: Dialect, issues: _Issues) -> None:
+    """A record whose SSID is blank, not all digits or not 10 digits is excluded; the message says which
+    of these, never the SSID."""
+    ssid = frame["ssid"]
+    blank = ssid.eq("")
+    letters = ~blank & ~ssid.str.fullmatch(r"\d+")
+    length = ~blank & ~letters & (ssid.str.len() != SSID_DIGITS)
+    field = dia.fields["ssid"]
+    issues.add(blank, field, "blank SSID")
+    issues.add(letters, field, "SSID is not all digits")
+    issues.add(length, field, f"SSID is not {SSID_DIGITS} digits", ssid.str.len().astype(str) + " digits",
+               quote=False)
 
 
 def _duplicates(frame: pd.DataFrame, dia: Dialect, issues: _Issues) -> None:

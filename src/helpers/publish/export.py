@@ -27,14 +27,25 @@ def files(p: Paths, record: dict) -> list[tuple[Path, str]]:
     return out + [(p.pdf / rel, f"pdf/{rel}") for rel in sorted(verify.expected_pdfs(record).values())]
 
 
+def refuse_lea_pdfs(p: Paths) -> None:
+    """Refused when an LEA-mode PDF folder (its copy of the book's release record) is among the PDFs."""
+    for record in sorted(p.pdf.rglob(release.RECORD)) if p.pdf.exists() else []:
+        if release.read_record(record.parent).get("mode", "public") != "public":
+            raise Refused(f"{record.parent} holds a confidential LEA-mode PDF (caaspp-book lea): internal use "
+                          "only, never published")
+
+
 def check(p: Paths, allow_preliminary: bool = False, site: Path | None = None) -> dict:
     """The site's release record, if the site and its PDFs may be published; Refused (naming the first
     problems) otherwise. `site`: the built site to check (default the project's `_build/html`, the only
     one that is ever copied)."""
+    if site is not None and not (site / release.RECORD).exists() and (site / "html" / release.RECORD).exists():
+        site = site / "html"  # an LEA-mode build folder (_build/lea/CDS): its site
     try:
         record = release.read_record(site or p.html)
     except FileNotFoundError as exc:
         raise Refused(str(exc)) from None
+    refuse_lea_pdfs(p)
     if record.get("mode", "public") != "public":
         raise Refused(f"{site or p.html} is a confidential LEA-mode build (caaspp-book lea, LEA "
                       f"{record.get('cds', '?')}): internal use only, never published. Publish the public "

@@ -16,9 +16,11 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Callable
 
+from bs4 import BeautifulSoup
+
 from helpers.core import digests, manifest, stable_write
 from helpers.core.errors import Refusal
-from helpers.core.paths import Paths
+from helpers.core.paths import LeaPaths, Paths
 from helpers.ingest import store as stores
 from helpers.publish import pdf_report
 from helpers.site import book, release
@@ -105,11 +107,19 @@ def content_hash(page_html: str, status: str, css: str) -> str:
     return digest.hexdigest()
 
 
-def templates(status: str) -> tuple[str, str]:
-    """Header (the preliminary banner, on every page) and footer (document title, page x of y)."""
+def header_text(status: str, confidential: bool = False) -> str:
+    """The line at the top of every page: the preliminary banner; for a confidential (LEA-mode) book the
+    confidential notice and the release status, whatever it is."""
+    state = release.BANNER if status == "preliminary" else "Release status: final." if confidential else ""
+    return " · ".join(t for t in ((release.CONFIDENTIAL if confidential else ""), state) if t)
+
+
+def templates(status: str, confidential: bool = False) -> tuple[str, str]:
+    """Header (`header_text`, on every page) and footer (document title, page x of y)."""
     style = "font-family: 'DejaVu Sans', sans-serif; width: 100%; text-align: center;"
-    header = (f'<div style="{style} font-size: 9px; color: #b00020; font-weight: bold;">'
-              f"{html.escape(release.BANNER)}</div>" if status == "preliminary" else "<span></span>")
+    text = header_text(status, confidential)
+    header = (f'<div style="{style} font-size: 8px; color: #b00020; font-weight: bold;">'
+              f"{html.escape(text)}</div>" if text else "<span></span>")
     footer = (f'<div style="{style} font-size: 7px; color: #444;"><span class="title"></span> · page '
               '<span class="pageNumber"></span> of <span class="totalPages"></span></div>')
     return header, footer
@@ -201,12 +211,13 @@ async def print_pdf(page, job: PrintJob, path: Path, header: str, footer: str) -
 
 
 async def _print_all(batches: list[list[PrintJob]], status: str, css: str, n: int,
-                     on_done: Callable[[Printed], None] | None) -> tuple[list[Printed], list[float]]:
+                     on_done: Callable[[Printed], None] | None,
+                     confidential: bool = False) -> tuple[list[Printed], list[float]]:
     """Print the batches one after the other in one browser, `n` pages at a time within a batch; return
     the results and each batch's wall-clock seconds."""
     from playwright.async_api import async_playwright
 
-    header, footer = templates(status)
+    header, footer = templates(status, confidential)
     gate = asyncio.Semaphore(max(1, n))
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=chromium(), args=CHROMIUM_ARGS)
@@ -352,3 +363,60 @@ def remove_stale(p: Paths, index: dict, wanted: set[str]) -> list[str]:
     for rel in stale:
         (out_dir(p) / rel).unlink(missing_ok=True)
     return stale
+
+
+# ---------------------------------------------------------------- the LEA-mode book (caaspp-book lea)
+
+
+def lea_pages(site: Path) -> list[Path]:
+    """The pages of an LEA-mode site in reading order: intro, report, custom aggregates, the schools'
+    index, then each school page in the index's order."""
+    from helpers.report import lea_sections
+
+    front = [site / f"{n}.html" for n in ("intro", "report", lea_sections.CUSTOM, lea_sections.SCHOOLS)]
+    index = BeautifulSoup(pdf_report.article_html(front[-1].read_text(encoding="utf-8")) or "", "html.parser")
+    links = [a["href"].split("#")[0] for a in index.find_all("a", href=True)
+             if a["href"].startswith(f"{lea_sections.SCHOOLS}/")]
+    return [f for f in front if f.exists()] + [site / h for h in dict.fromkeys(links)]
+
+
+def lea_document(site: Path, title: str, css: str) -> str:
+    """The LEA-mode book as one printable HTML document (every page's article, each starting a page)."""
+    pages = lea_pages(site)
+    links = "".join(f'<link rel="stylesheet" href="{html.escape(h)}">' for h in pdf_report.stylesheets(pages[0]))
+    parts = []
+    for page in pages:
+        body = pdf_report.article(page)
+        if page.parent != site:  # a school page: its relative links and images from one folder up
+            body = body.replace('src="../', 'src="')
+        parts.append(f'<div class="report-chapter">{body}</div>')
+    return (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><base href="{site.resolve().as_uri()}/">'
+            f"<title>{html.escape(title)}</title>{links}<style>{css}</style></head><body class=\"caaspp-report\">"
+            f'<main class="bd-article">{"".join(parts)}</main></body></html>')
+
+
+def make_lea(p: Paths, lp: LeaPaths, force: bool = False) -> Printed:
+    """The PDF of an LEA-mode book (`lp.html`) into `lp.pdf` (never the public _build/pdf), with the
+    confidential notice and the release status on every page; skipped when its document is unchanged.
+    The site's release record is copied beside it, so `publish` refuses the folder as it does the site."""
+    record = release.read_record(lp.html)
+    if record.get("mode") != "lea":
+        raise ValueError(f"{lp.html} is not an LEA-mode build (caaspp-book lea)")
+    status, css = record["release"], print_css(p)
+    title = f"{pdf_report._title(lp.html / 'intro.html')} ({lp.cds}, confidential)"
+    doc = lea_document(lp.html, title, css)
+    lp.pdf_work.parent.mkdir(parents=True, exist_ok=True)
+    lp.pdf_work.write_text(doc, encoding="utf-8")
+    digest = hashlib.sha256(f"{FORMAT}\0lea\0{status}\0{doc}".encode("utf-8")).hexdigest()
+    index_path = lp.pdf / "index.json"
+    old = read_index(index_path)
+    if not force and old.get("sha256") == digest and lp.pdf_file.exists():
+        return Printed(lp.cds, lp.pdf_file.name, digest, old["pages"], old["seconds"], "skipped")
+    job = PrintJob(lp.cds, lp.pdf_work, lp.pdf_file, digest, title)
+    done = asyncio.run(_print_all([[job]], status, css, 1, None, confidential=True))[0][0]
+    done.pdf = lp.pdf_file.name
+    if done.status == "printed":
+        (lp.pdf / release.RECORD).write_text(json.dumps(record, indent=1, ensure_ascii=False) + "\n",
+                                             encoding="utf-8")
+        index_path.write_text(json.dumps(asdict(done), indent=1) + "\n", encoding="utf-8")
+    return done

@@ -196,17 +196,24 @@ def scan(folders: Iterable[Path], root: Path, year: int | None, known_codes: Ite
          environ: dict[str, str] | None = None) -> list[Finding]:
     """Every file under `folders` (or a file given itself): tables (HTML, CSV and other delimited text,
     notebook outputs) and text (also PDF text)."""
+    files = []
+    for folder in map(Path, folders):
+        found = [folder] if folder.is_file() else sorted(p for p in folder.rglob("*") if p.is_file())
+        files += [(path, path.relative_to(folder.parent).as_posix()) for path in found]
+    return scan_files(files, root, year, known_codes, environ)
+
+
+def scan_files(files: Iterable[tuple[Path, str]], root: Path, year: int | None, known_codes: Iterable[str] = (),
+               environ: dict[str, str] | None = None) -> list[Finding]:
+    """`scan` of these (file, name in the findings) pairs; an unreadable file is a finding, not an error."""
     known = code_fragments(known_codes)
     paths, secret = machine_paths(root), secrets(environ)
     found: list[Finding] = []
-    for folder in map(Path, folders):
-        files = [folder] if folder.is_file() else sorted(p for p in folder.rglob("*") if p.is_file())
-        for path in files:
-            rel = path.relative_to(folder.parent).as_posix()
-            try:
-                found += [Finding(rel, k, d) for k, d in file_findings(path, year, known, paths, secret)]
-            except Unreadable as exc:
-                found.append(Finding(rel, "unreadable", str(exc)))
+    for path, rel in files:
+        try:
+            found += [Finding(rel, k, d) for k, d in file_findings(path, year, known, paths, secret)]
+        except Unreadable as exc:
+            found.append(Finding(rel, "unreadable", str(exc)))
     return found
 
 

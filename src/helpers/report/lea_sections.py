@@ -10,7 +10,6 @@ from pathlib import Path
 import pandas as pd
 
 from helpers.core import params
-from helpers.core import text as literal
 from helpers.report import lea_charts, outputs
 from helpers.report import page_tables as report
 from helpers.report.page_tables import NO_DATA, md_text
@@ -205,8 +204,6 @@ def display_tables(book: Book) -> dict[str, pd.DataFrame]:
            "issues": issues_table(book)}
     for test_id in sorted(book.data["bars"]["test_id"].unique()):
         out[f"bars_{int(test_id)}"] = bars_table(book, int(test_id))
-    for name in sorted(k for k in book.data if k.startswith("custom_")):
-        out[name] = custom_table(book.data[name])
     return out
 
 
@@ -244,26 +241,73 @@ def accuracy(book: Book) -> list:
             outputs.table(accuracy_table(book), book.stem, "accuracy")]
 
 
-def groups(book: Book) -> list:
+def school_tables(book: Book) -> list[tuple[str, str, pd.DataFrame]]:
+    """(name, CDS code, rows) of the LEA and then each school, as the groups table orders them."""
     table = groups_table(book)
-    parts = []
-    for (name, cds), rows in table.groupby(["school", "cds"], sort=False):
-        body = report.html_table(rows.drop(columns=["school", "cds"])).data
-        parts.append(f'<details class="caaspp-data"><summary>{literal.html(name)} ({literal.html(cds)}): '
-                     f"{len(rows)} rows</summary>{body}</details>")
-    return [_html("".join(parts) + outputs.csv_link(book.stem, "groups")), _md(report.footnote(book.year))]
+    return [(str(name), str(cds), rows.drop(columns=["school", "cds"]).reset_index(drop=True))
+            for (name, cds), rows in table.groupby(["school", "cds"], sort=False)]
 
 
-def custom(book: Book) -> list:
-    names = sorted(k for k in book.data if k.startswith("custom_"))
-    if not names:
-        return [_md("No custom aggregate was asked for (`caaspp-book lea … --custom SPEC.yml`).")]
-    items = []
-    for name in names:
-        frame = book.data[name]
+def groups(book: Book) -> list:
+    """The report's section: how many rows each school's page has, and the CSV of all of them."""
+    counts = pd.DataFrame([{"School": name, "CDS code": cds, "Rows": len(rows)}
+                           for name, cds, rows in school_tables(book)], columns=["School", "CDS code", "Rows"])
+    return [_html(report.html_table(counts).data + outputs.csv_link(book.stem, "groups"))]
+
+
+SCHOOLS = "schools"  # the index page; the school pages are schools/<cds>.md
+
+
+def _raw(table_html: str) -> str:
+    """An HTML table as one raw-HTML block of MyST (no line breaks inside, so no blank line ends it)."""
+    return " ".join(table_html.split("\n"))
+
+
+def school_page(name: str, cds: str, rows: pd.DataFrame, year: int) -> str:
+    """A school's page (MyST): its rows by test, grade and student group (escaped) and their CSV,
+    `<cds>.groups.csv` beside the page."""
+    return (f"# {md_text(name)} ({cds})\n\n"
+            f"Results of spring {year} computed from the Student Score Data File: every test, grade and student "
+            "group, with the same suppression as the public reports.\n\n"
+            f"{_raw(report.html_table(rows).data)}\n\n{outputs.csv_link(cds, 'groups')}\n\n"
+            f"{report.footnote(year)}\n")
+
+
+def schools_index(book: Book) -> str:
+    """The index of the school pages (MyST), linking each."""
+    lines = [f"| [{md_text(name)}]({SCHOOLS}/{cds}.md) | {cds} | {len(rows)} |"
+             for name, cds, rows in school_tables(book)]
+    return ("# Results by school, grade and student group\n\n"
+            f"One page for {md_text(book.name)} as a whole and one for each of its schools: every test, grade and "
+            "student group, computed from the student records with the same suppression as the public reports. "
+            "Each page has its table's CSV.\n\n| School | CDS code | Rows |\n|---|---|---|\n"
+            + "\n".join(lines) + "\n")
+
+
+def school_pages(book: Book) -> dict[str, tuple[str, pd.DataFrame]]:
+    """Page file (relative to the book) → (MyST text, the CSV's table) of every school page."""
+    return {f"{SCHOOLS}/{cds}.md": (school_page(name, cds, rows, book.year), rows)
+            for name, cds, rows in school_tables(book)}
+
+
+CUSTOM = "custom"  # the custom aggregates' page and its CSV stem
+
+
+def custom_page(frames: dict[str, pd.DataFrame], year: int) -> tuple[str, dict[str, pd.DataFrame]]:
+    """The custom aggregates' page (MyST) and its tables by CSV name (`custom.<name>.csv`)."""
+    head = ("# Custom aggregates\n\nThe LEA's own groupings of schools, grades, tests and students (`--custom "
+            "SPEC.yml`; see params/custom/), counted and suppressed as every other table.\n\n")
+    if not frames:
+        return head + "No custom aggregate was asked for (`caaspp-book lea … --custom SPEC.yml`).\n", {}
+    parts, tables_ = [], {}
+    for name in sorted(frames):
+        frame = frames[name]
         title = str(frame["entity_name"].iloc[0]) if len(frame) else name
-        items += [_md(f"### {md_text(title)}"), outputs.table(custom_table(frame), book.stem, name)]
-    return items + [_md(report.footnote(book.year))]
+        tables_[name] = custom_table(frame)
+        body = (f"{_raw(report.html_table(tables_[name]).data)}\n\n{outputs.csv_link(CUSTOM, name)}"
+                if len(frame) else "No student records match this aggregate.")  # write_csvs writes no CSV
+        parts.append(f"## {md_text(title)}\n\n{body}\n")
+    return head + "\n".join(parts) + f"\n{report.footnote(year)}\n", tables_
 
 
 def measures(book: Book) -> list:
@@ -297,9 +341,10 @@ def data_quality(book: Book) -> list:
     read, kept = int(own["rows_read"].sum()), int(own["kept"].fillna(0).sum())
     counts = book.data["issue_counts"]
     warned = int(counts.loc[counts["severity"] == "warning", "records"].sum()) if len(counts) else 0
-    items = [_md(f"{read:,} records read, {kept:,} kept, {read - kept:,} excluded as bad records; {warned:,} "
-                 "warnings on kept records. Records are identified by file and line only (the SSID is dropped "
-                 "when the file is read).")]
+    other = int(book.data["issues"]["reason"].str.startswith(lea_tables.OTHER_LEA).sum()) if len(counts) else 0
+    items = [_md(f"{read:,} records read, {kept:,} kept, {read - kept:,} excluded: {read - kept - other:,} bad "
+                 f"records and {other:,} records of other LEAs; {warned:,} warnings on kept records. Records are "
+                 "identified by file and line only (the SSID is dropped when the file is read).")]
     if counts.empty:
         return items + [_md("No bad records and no warnings.")]
     return items + [outputs.table(issue_counts_table(book), book.stem, "issue_counts"),

@@ -55,7 +55,13 @@ def notebook_modules(notebook: Path) -> list[Path]:
     """The source files of every helpers module the notebook imports, followed transitively."""
     nb = json.loads(Path(notebook).read_text(encoding="utf-8"))
     code = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code")
-    todo = helpers_imported("\n".join(line for line in code.splitlines() if not line.lstrip().startswith(("%", "!"))))
+    return module_files(helpers_imported("\n".join(line for line in code.splitlines()
+                                                     if not line.lstrip().startswith(("%", "!")))))
+
+
+def module_files(names: set[str]) -> list[Path]:
+    """The source files of these helpers modules and of every helpers module they import, transitively."""
+    todo = set(names)
     seen: dict[str, Path] = {}
     while todo:
         name = todo.pop()
@@ -85,6 +91,30 @@ def code_digest(notebook: Path, params_dir: Path) -> str:
     digest = hashlib.sha256()
     for path in notebook_modules(notebook):
         digest.update(path.relative_to(PACKAGE).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    for path in sorted(p for p in params_dir.glob("**/*") if p.is_file()):
+        digest.update(path.relative_to(params_dir).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    for name in LIBRARIES:
+        try:
+            digest.update(f"{name}={metadata.version(name)}\n".encode())
+        except metadata.PackageNotFoundError:
+            digest.update(f"{name}=-\n".encode())
+    digest.update(platform.python_version().encode())
+    return digest.hexdigest()
+
+
+def modules_digest(names: tuple[str, ...], params_dir: Path) -> str:
+    """Like `code_digest` for code run outside a notebook: these modules (transitively), params/ and
+    library versions."""
+    digest = hashlib.sha256()
+    for path in module_files(set(names)):
+        digest.update(path.relative_to(PACKAGE).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    digest.update(_environment(params_dir).encode())
+    return digest.hexdigest()
+
+
+def _environment(params_dir: Path) -> str:
+    """params/ and library versions, as one digest."""
+    digest = hashlib.sha256()
     for path in sorted(p for p in params_dir.glob("**/*") if p.is_file()):
         digest.update(path.relative_to(params_dir).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
     for name in LIBRARIES:

@@ -25,6 +25,7 @@ CERS_Z = 2.0  # CERS draws a score's error band as ± 2 SEM... here for a group 
 COMPARE_KEYS = ["cds", "test_id", "grade", "student_group_id"]
 COMPARE_COLS = ["entity_name", "with_scores", "mean_scale_score", "pct_met_and_above", "suppressed",
                 "counts_hidden"]
+OTHER_LEA = "record of another LEA"
 SAME = 0.005  # published percentages have 2 decimals: closer than this is the same value
 MEASURES = (("lexile", 1, "Lexile"), ("quantile", 2, "Quantile"))  # measure column, its test, its name
 
@@ -94,10 +95,31 @@ def issue_counts(issues: pd.DataFrame) -> pd.DataFrame:
     return out.sort_values(["severity", "records", "kind"], ascending=[True, False, True]).reset_index(drop=True)
 
 
-def inputs(store: Path, students: pd.DataFrame) -> pd.DataFrame:
-    """Every input file: its kind, layout and records read; for the student file, records kept."""
+def district_field(label: str) -> str:
+    """The district-code header name of the student-file dialect labelled `label`."""
+    from helpers.ingest import student_file
+
+    found = [d for d in student_file.layout().dialects if d.label == label]
+    return found[0].fields["district_code"] if found else "district_code"
+
+
+def other_leas(students: pd.DataFrame, sources: pd.DataFrame, cds: str) -> pd.DataFrame:
+    """The records of other LEAs in the student files, as excluded issues (file, line, district field,
+    "record of another LEA: <its CDS>"); a directly funded charter is an LEA of its own."""
+    other = students[students["lea_cds"] != cds]
+    era = dict(zip(sources["file"], sources["era"]))
+    return pd.DataFrame({"file": other["source_file"], "line": other["source_line"].astype(int),
+                         "field": other["source_file"].map(lambda f: district_field(era.get(f, ""))),
+                         "reason": OTHER_LEA + ": " + other["lea_cds"].astype(str),
+                         "severity": "excluded"}).reset_index(drop=True)
+
+
+def inputs(store: Path, students: pd.DataFrame, cds: str) -> pd.DataFrame:
+    """Every input file: its kind, layout and records read; for the student file, records kept (this
+    LEA's: another LEA's records are excluded)."""
     src = read(store, "sources")[["file", "kind", "era", "rows_read", "sha256"]]
-    kept = students.groupby("source_file").size() if "source_file" in students else pd.Series(dtype=int)
+    own = students[students["lea_cds"] == cds] if "lea_cds" in students else students
+    kept = own.groupby("source_file").size() if "source_file" in own else pd.Series(dtype=int)
     src["kept"] = src["file"].map(kept).where(src["kind"] == "students")
     return src.sort_values(["kind", "file"]).reset_index(drop=True)
 
@@ -109,7 +131,8 @@ def compute(store: Path, cds: str, custom_specs: Sequence[Path] = ()) -> dict[st
     results = contract.read_results(store)
     levels = contract.select(contract.levels(results, students, read(store, "entities")), cds, year)
     own = levels[(levels["source"] == "computed") & (levels["cds"] == cds)]
-    issues = read(store, "student_issues")
+    issues = pd.concat([read(store, "student_issues"), other_leas(all_students, read(store, "sources"), cds)],
+                       ignore_index=True).sort_values(["file", "line"], kind="stable").reset_index(drop=True)
     out = {
         "levels": levels.reset_index(drop=True),
         "comparison": comparison(levels, year),
@@ -119,7 +142,7 @@ def compute(store: Path, cds: str, custom_specs: Sequence[Path] = ()) -> dict[st
         "bars": distributions.bars(students, hidden=own),
         "accuracy": accuracy.by_test_grade(students),
         "measures": measures(students),
-        "inputs": inputs(store, all_students),
+        "inputs": inputs(store, all_students, cds),
         "issues": issues.drop(columns="source_file", errors="ignore"),
         "issue_counts": issue_counts(issues),
     }

@@ -524,3 +524,56 @@ def write_student_file(frame: pd.DataFrame, path: Path | str, dialect: str = "ca
         table.to_csv(out, sep=d.delimiter, header=False, index=False, lineterminator="\n",
                      quoting=csv.QUOTE_NONE)
     return path
+
+
+# ---------------------------------------------------------------- a large synthetic district
+
+
+DISTRICT_SPANS = ((3, 4, 5), (6, 7, 8), (11,))  # elementary, middle and high schools, in turn
+DISTRICT_LEVELS = (0.30, 0.25, 0.25, 0.20)  # the district's share of students at each level
+DISTRICT_TESTED = (0.97, 0.99)  # tested / enrolled, with scores / tested
+
+
+def district_rows(cds: str, n_schools: int, n_students: int, year: int, tables: Sequence[CutTable],
+                  tests: Sequence[int] = SB_TESTS) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Published-style LEA rows (test × grade) and school rows of an invented district: `n_schools`
+    schools (elementary, middle and high in turn) sharing `n_students` students evenly, every student
+    enrolled for each of `tests`; `DISTRICT_LEVELS` of the scored students at each level, mean scale
+    score from the level mid-points."""
+    per_school = np.full(n_schools, n_students // n_schools) + (np.arange(n_schools) < n_students % n_schools)
+    school_rows = []
+    for i, size in enumerate(per_school):
+        grades = DISTRICT_SPANS[i % len(DISTRICT_SPANS)]
+        for grade, enrolled in zip(grades, largest_remainder(int(size), np.ones(len(grades)))):
+            tested = int(round(enrolled * DISTRICT_TESTED[0]))
+            school_rows += [{"cds": f"{cds[:7]}{6_000_001 + i:07d}", "test_id": t, "grade": grade,
+                             "enrolled": int(enrolled), "tested": tested,
+                             "with_scores": int(round(tested * DISTRICT_TESTED[1]))} for t in tests]
+    schools = pd.DataFrame(school_rows)
+    own = schools.groupby(["test_id", "grade"], as_index=False)[["enrolled", "tested", "with_scores"]].sum()
+    own["cds"] = cds
+    decimals = pct_decimals(year)
+    for k in range(N_LEVELS):
+        own[PCT_COLS[k]] = 0.0
+    own["mean_scale_score"] = 0.0
+    for i, row in own.iterrows():
+        counts = largest_remainder(int(row["with_scores"]), np.asarray(DISTRICT_LEVELS))
+        own.loc[i, PCT_COLS] = round_half_up(100 * counts / counts.sum(), decimals)
+        g = cutting.find(tables, int(row["test_id"]), year).for_grade(int(row["grade"]))
+        edges = [g.loss, *g.cuts, g.hoss + 1]
+        mids = [(edges[k] + edges[k + 1] - 1) / 2 for k in range(N_LEVELS)]
+        own.loc[i, "mean_scale_score"] = round(float(np.dot(counts, mids) / counts.sum()), 1)
+    return own, schools
+
+
+def district(cds: str = "01999990000000", n_schools: int = 60, n_students: int = 40_000, year: int = 2022,
+             seed: int = 0, tables: Sequence[CutTable] | None = None) -> pd.DataFrame:
+    """Student × test records (ELA and mathematics) of an invented district of `n_schools` schools and
+    `n_students` students (`district_rows`), made as `students_for_lea` makes a real LEA's."""
+    tables = list(tables) if tables is not None else cutting.load_all()
+    own, schools = district_rows(cds, n_schools, n_students, year, tables)
+    rng = np.random.default_rng(seed)
+    plan = _plan(own, schools, cds)
+    rec = _records(plan, *_roster(plan, rng))
+    rec = _scores(rec, own, lambda t: cutting.find(tables, t, year), year, rng)
+    return _finish(rec, cds, year, tables, rng)
