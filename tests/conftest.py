@@ -47,5 +47,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Under pytest-xdist (`make test`: `-n 2 --dist loadgroup`), a module's tests run on one worker, so its
     module-scoped fixtures are made once; every test of the one built site shares a group too."""
     for item in items:
+        if item.get_closest_marker("xdist_group"):
+            continue  # a test that shares nothing with its module names its own group
         group = "site" if "built_site" in getattr(item, "fixturenames", ()) else item.module.__name__
         item.add_marker(pytest.mark.xdist_group(group))

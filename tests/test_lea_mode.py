@@ -335,12 +335,10 @@ def test_publish_refuses_the_lea_build(built, tmp_path):
 
 @pytest.mark.slow
 def test_rerun_skips_unchanged_steps_and_a_changed_spec_rebuilds_only_the_custom_page(built, student_file, tmp_path):
-    p, first, *_, cold = built
-    start = time.perf_counter()
+    p, first, *_ = built
     again = lea_mode.run(p, student_file, DNCUSD, [SAMPLE], [CUSTOM], status="preliminary")
-    warm = time.perf_counter() - start
     assert again.ok and set(again.steps.values()) == {"skipped"} and list(again.steps) == list(lea_mode.STEPS)
-    assert warm < cold / 5, (warm, cold)
+    assert again.build is lea_mode.SKIPPED_BUILD  # Jupyter Book did not run (times: bench/lea_district.py)
     edited = tmp_path / CUSTOM.name
     edited.write_text(CUSTOM.read_text(encoding="utf-8").replace("English learners\"", "ELs (edited)\""),
                       encoding="utf-8")
@@ -395,15 +393,14 @@ def test_lea_pdf_is_confidential_on_every_page_and_never_published(built, tmp_pa
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("lea_district")  # its own group: it shares no fixture, so it may run on the other worker
 def test_a_large_district_gets_one_page_per_school(tmp_path):
     cds = "01999990000000"
     frame = add_score_details(district(cds, n_schools=60, n_students=40_000), seed=0)
     assert frame["cds"].nunique() == 60 and len(frame) == 80_000
     path = write_student_file(frame, tmp_path / "district.txt")
     p = scratch(tmp_path / "project")
-    start = time.perf_counter()
     result = lea_mode.run(p, path, cds)
-    cold = time.perf_counter() - start
     assert result.ok, result.build.stderr[-3000:] + "\n".join(map(str, result.findings[:10]))
     school_pages = sorted((result.paths.html / "schools").glob("*.html"))
     assert len(school_pages) == 61  # the district as a whole and its 60 schools
@@ -412,6 +409,5 @@ def test_a_large_district_gets_one_page_per_school(tmp_path):
     assert linked == {f"schools/{f.name}" for f in school_pages}
     assert max(f.stat().st_size for f in [*school_pages, result.paths.html / "report.html"]) < 400_000
     assert len(list((result.paths.html / "schools").glob("*.groups.csv"))) == 61
-    start = time.perf_counter()
     again = lea_mode.run(p, path, cds)
-    assert set(again.steps.values()) == {"skipped"} and time.perf_counter() - start < cold / 10
+    assert set(again.steps.values()) == {"skipped"}  # its time is bench/lea_district.py's, not a test's
