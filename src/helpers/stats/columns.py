@@ -8,6 +8,16 @@ _LEVELS |= {f"pct_level_{k}": f"% of students with scores at level {k} (1 = lowe
 _LEVELS |= {f"pct_at_or_above_level_{k}": f"% of students with scores at or above level {k}'s cut"
             for k in range(2, 6)}
 
+_DFS = {
+    "dfs": "Distance from Standard (SB ELA and math): mean scale score − the grade's Standard Met minimum, in "
+           "scale points; All Grades: the grades' values weighted by students with scores, over grades whose "
+           "mean is published. From all students with scores in the research files (not the California School "
+           "Dashboard's accountability population, so it differs somewhat from the Dashboard)",
+    "dfs_students_left_out": "All Grades: students with scores in grades whose mean is hidden, left out of the "
+                             "DFS (blank when any of those counts is itself hidden)",
+    "dfs_grades_left_out": "All Grades: the grades left out of the DFS (mean hidden), separated by |",
+}
+
 KEYS = {
     "year": "test year (spring of the school year: 2022 = 2021–22)",
     "cds": "14-digit County-District-School code of the entity (state 00000000000000)",
@@ -36,6 +46,7 @@ COLUMNS: dict[str, dict[str, str]] = {
         "counts_hidden": "count columns hidden under the year's rule, separated by |",
         "suppression": "why results are hidden: primary, complementary or file (the research file's *)",
         "source": "published (research file) or computed (student records)",
+        **_DFS,
     },
     "reconciliation": KEYS | {
         "with_scores": "published All Grades students with scores",
@@ -62,6 +73,9 @@ COLUMNS: dict[str, dict[str, str]] = {
         "matched_grade_change": "change from grade − 1 a year earlier: a cohort view of entities, not "
                                 "matched students",
         "note": "2019–20: no testing; 2020–21: low participation, shorter blueprint",
+        "dfs": _DFS["dfs"],
+        "dfs_change_from_prior_year": "change in Distance from Standard from the previous year, same grade "
+                                      "(scale points)",
     },
     "impact": {
         "assessment": "assessment family (capa, smarter_balanced)", "subject": "ela, math or science",
