@@ -111,6 +111,11 @@ COLUMNS: dict[str, dict[str, str]] = {
         "prior_grade_prior_year_pct_met_and_above": "the LEA's % Met and Above in the grade below, the year before",
         "matched_grade_change": "% Met and Above minus the grade below a year earlier (points; not the same "
                                 "students)",
+        "dfs": "the LEA's Distance from Standard (scale points; see the levels table's dfs)",
+        "county_dfs": "the county's DFS, same test, grade (or group) and year",
+        "state_dfs": "the state's DFS, same test, grade (or group) and year",
+        "dfs_left_out": "All Grades: grades whose mean is suppressed, left out of the DFS, and their students",
+        "dfs_change_from_prior_year": "the LEA's change in All Grades DFS from the year before (scale points)",
     },
 }
 
