@@ -275,10 +275,10 @@ def dfs_cells(rows: pd.DataFrame, col: str = "dfs") -> pd.Series:
 def left_out_text(row: pd.Series) -> str:
     """What an All Grades DFS leaves out: 'none', or the grades and their students with scores."""
     grades = str(row.get("dfs_grades_left_out") or "")
-    if int(row["grade"]) != 13 or bool(row["suppressed"]) or pd.isna(row["dfs"]):
+    if int(row["grade"]) != 13 or bool(row["suppressed"]):
         return ""
     if not grades:
-        return "none"
+        return "" if pd.isna(row["dfs"]) else "none"
     named = ", ".join(params.grade_label(int(g)) for g in grades.split("|"))
     n = row["dfs_students_left_out"]
     return f"{named} ({'number of students not published' if pd.isna(n) else f'{int(n):,} students'})"
