@@ -284,7 +284,8 @@ def left_out_text(row: pd.Series) -> str:
     return f"{named} ({'number of students not published' if pd.isna(n) else f'{int(n):,} students'})"
 
 
-def _dfs_rows(rows: pd.DataFrame) -> pd.DataFrame:
+def dfs_rows(rows: pd.DataFrame) -> pd.DataFrame:
+    """The rows DFS is defined for: SB ELA and math, grades 3–8, 11 and All Grades."""
     from helpers.stats import dfs
 
     return rows[rows["test_id"].isin(dfs.TESTS) & rows["grade"].isin((*dfs.GRADES, dfs.ALL_GRADES))]
@@ -301,9 +302,9 @@ def _beside(rows: pd.DataFrame, others: dict[str, pd.DataFrame], keys: list[str]
 
 def dfs_by_grade(piece: LeaSlice) -> pd.DataFrame:
     """The LEA's DFS by test, All Grades first then each grade, beside the county and the state."""
-    rows = _dfs_rows(piece.part("lea"))
+    rows = dfs_rows(piece.part("lea"))
     rows = rows.assign(_o=rows["grade"].where(rows["grade"] != 13, 0)).sort_values(["test_id", "_o"])
-    others = {r: _dfs_rows(piece.part(r)) for r in ("county", "state")}
+    others = {r: dfs_rows(piece.part(r)) for r in ("county", "state")}
     out = _base(rows)
     out["grade"] = rows["grade"].map(params.grade_label)
     out["with_scores"] = publish(rows, ())["with_scores"]
@@ -316,7 +317,7 @@ def dfs_by_grade(piece: LeaSlice) -> pd.DataFrame:
 
 def dfs_by_group(piece: LeaSlice) -> pd.DataFrame:
     """All Grades DFS of every student group in the data: the LEA beside its county and the state."""
-    g = _dfs_rows(piece.groups)
+    g = dfs_rows(piece.groups)
     cols = ["test", "student_group", "with_scores", "dfs", "county_dfs", "state_dfs", "dfs_left_out"]
     lea = g[g["cds"] == piece.cds].sort_values(["test_id", "student_group_id"])
     if lea.empty:
@@ -339,7 +340,7 @@ def dfs_trend(piece: LeaSlice) -> pd.DataFrame:
     t = piece.trend
     if t.empty or "dfs" not in t:
         return pd.DataFrame(columns=cols)
-    t = _dfs_rows(t)
+    t = dfs_rows(t)
     hidden = t["suppressed"].fillna(False).astype(bool)
     role = t["cds"].map({piece.cds: "dfs", piece.cds[:2] + "0" * 12: "county_dfs", "0" * 14: "state_dfs"})
     shown = t.assign(role=role, value=_text(t["dfs"], hidden, "{:+.1f}"),

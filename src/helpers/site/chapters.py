@@ -203,7 +203,7 @@ def entity_section(cds: str, name: str, year: int, rows: pd.DataFrame, trend: pd
 
 def dfs_table(rows: pd.DataFrame) -> pd.DataFrame:
     """One entity's Distance from Standard by test, All Grades first (and what it leaves out), then each grade."""
-    rows = report._dfs_rows(rows)
+    rows = report.dfs_rows(rows)
     rows = rows.assign(_o=rows["grade"].where(rows["grade"] != 13, 0)).sort_values(["test_id", "_o"])
     return pd.DataFrame({"Test": rows["test_id"].map(lambda t: params.test_info(int(t)).label),
                          "Grade": rows["grade"].map(params.grade_label),
@@ -215,7 +215,7 @@ def dfs_table(rows: pd.DataFrame) -> pd.DataFrame:
 
 def dfs_trend_table(trend: pd.DataFrame) -> pd.DataFrame:
     """All Grades Distance from Standard by test and year, the change from the prior year and the year's note."""
-    trend = report._dfs_rows(trend).sort_values(["test_id", "year"])
+    trend = report.dfs_rows(trend).sort_values(["test_id", "year"])
     hidden = trend["suppressed"].fillna(False).astype(bool)
     return pd.DataFrame({"Test": trend["test_id"].map(lambda t: params.test_info(int(t)).label),
                          "Year": trend["year"].astype(int), "DFS": report.dfs_cells(trend),
