@@ -196,12 +196,29 @@ def inputs_table(book: Book) -> pd.DataFrame:
                          "SHA-256": s["sha256"]})
 
 
+def dfs_table(book: Book) -> pd.DataFrame:
+    """Distance from Standard from the students beside the research-file way (text: `*` suppressed)."""
+    d = book.data.get("dfs", pd.DataFrame())
+    if d.empty:
+        return pd.DataFrame(columns=["Entity", "Test", "Grade", "With scores", "DFS (students)",
+                                     "DFS (grade means)", "DFS (research file)", "Difference"])
+    hidden = d["suppressed"].astype("boolean").fillna(True).astype(bool)
+    never = pd.Series(False, index=d.index)
+    return pd.DataFrame({"Entity": d["entity_name"], "Test": _test(d["test_id"]), "Grade": _grade(d["grade"]),
+                         "With scores": report.cells(d["with_scores"], d["with_scores"].isna(), "{:.0f}"),
+                         "DFS (students)": report.cells(d["dfs_students"], hidden, "{:+.1f}"),
+                         "DFS (grade means)": report.cells(d["dfs_grade_means"], hidden, "{:+.1f}"),
+                         "DFS (research file)": report.cells(d["dfs_research_file"], d["research_file_suppressed"],
+                                                             "{:+.1f}"),
+                         "Difference": report.cells(d["dfs_diff"], never, "{:+.1f}")}).reset_index(drop=True)
+
+
 def display_tables(book: Book) -> dict[str, pd.DataFrame]:
     """Every table of the page by CSV name."""
     out = {"inputs": inputs_table(book), "distributions": distribution_table(book), "accuracy": accuracy_table(book),
            "groups": groups_table(book), "measures": measures_table(book), "comparison": comparison_table(book),
            "reconciliation": reconciliation_table(book), "issue_counts": issue_counts_table(book),
-           "issues": issues_table(book)}
+           "issues": issues_table(book), "dfs": dfs_table(book)}
     for test_id in sorted(book.data["bars"]["test_id"].unique()):
         out[f"bars_{int(test_id)}"] = bars_table(book, int(test_id))
     return out
@@ -333,6 +350,19 @@ def comparison(book: Book) -> list:
             _md(report.footnote(book.year) + " The public results are shown as CDE published them (its `*` kept)."),
             _md("**The research file's own check** (its All Grades rows recomputed from its grade rows):"),
             outputs.table(reconciliation_table(book), book.stem, "reconciliation")]
+
+
+def distance(book: Book) -> list:
+    """Distance from Standard: from the students, and the research-file way (computed and published means)."""
+    from helpers.stats import dfs
+
+    research = ("the research file's value (published grade means)" if book.has_published
+                else "no research file of this year was given, so there is no published value beside it")
+    return [_md(f"{dfs.LABEL} Here **DFS (students)** is the mean over the LEA's students with scores of (scale "
+                f"score − their grade's Standard Met minimum); **DFS (grade means)** is the research-file way (grade "
+                f"means weighted by students with scores) on the computed grade means; beside them, {research}. "
+                "The difference is students minus research file."),
+            outputs.table(dfs_table(book), book.stem, "dfs"), _md(report.footnote(book.year))]
 
 
 def data_quality(book: Book) -> list:

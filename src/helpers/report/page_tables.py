@@ -33,6 +33,8 @@ LABELS = {
     "state_pct_met_and_above": "State % Met and Above", "student_group": "Student group",
     "prior_grade_prior_year_pct_met_and_above": "Grade below, prior year: % Met and Above",
     "matched_grade_change": "Matched-grade change",
+    "dfs": "DFS", "county_dfs": "County DFS", "state_dfs": "State DFS",
+    "dfs_left_out": "Left out of All Grades DFS", "dfs_change_from_prior_year": "LEA DFS change",
 }
 
 
@@ -270,3 +272,108 @@ def header_md(piece: LeaSlice, data_sha256: str) -> str:
             f"- **County:** {md_text(piece.county_name)}\n"
             f"- **Test year:** {piece.year - 1}–{str(piece.year)[2:]} (spring {piece.year})\n"
             f"- **Data SHA-256:** `{data_sha256}`\n")
+
+
+# ---------------------------------------------------------------- Distance from Standard (helpers.stats.dfs)
+
+def dfs_cells(rows: pd.DataFrame, col: str = "dfs") -> pd.Series:
+    """DFS as signed text (one decimal): `*` where the row's results are hidden, `–` where there is none."""
+    return _text(rows[col], rows["suppressed"].fillna(False).astype(bool), "{:+.1f}")
+
+
+def left_out_text(row: pd.Series) -> str:
+    """What an All Grades DFS leaves out: 'none', or the grades and their students with scores."""
+    grades = str(row.get("dfs_grades_left_out") or "")
+    if int(row["grade"]) != 13 or bool(row["suppressed"]):
+        return ""
+    if not grades:
+        return "" if pd.isna(row["dfs"]) else "none"
+    named = ", ".join(params.grade_label(int(g)) for g in grades.split("|"))
+    n = row["dfs_students_left_out"]
+    return f"{named} ({'number of students not published' if pd.isna(n) else f'{int(n):,} students'})"
+
+
+def dfs_rows(rows: pd.DataFrame) -> pd.DataFrame:
+    """The rows DFS is defined for: SB ELA and math, grades 3–8, 11 and All Grades."""
+    from helpers.stats import dfs
+
+    return rows[rows["test_id"].isin(dfs.TESTS) & rows["grade"].isin((*dfs.GRADES, dfs.ALL_GRADES))]
+
+
+def _beside(rows: pd.DataFrame, others: dict[str, pd.DataFrame], keys: list[str]) -> dict[str, list[str]]:
+    """The county's and the state's DFS text for each of `rows`' keys (`–` where absent)."""
+    out = {}
+    for role, other in others.items():
+        lookup = dict(zip(zip(*[other[k] for k in keys]), dfs_cells(other)))
+        out[f"{role}_dfs"] = [lookup.get(k, NO_DATA) for k in zip(*[rows[k] for k in keys])]
+    return out
+
+
+def dfs_by_grade(piece: LeaSlice) -> pd.DataFrame:
+    """The LEA's DFS by test, All Grades first then each grade, beside the county and the state."""
+    rows = dfs_rows(piece.part("lea"))
+    rows = rows.assign(_o=rows["grade"].where(rows["grade"] != 13, 0)).sort_values(["test_id", "_o"])
+    others = {r: dfs_rows(piece.part(r)) for r in ("county", "state")}
+    out = _base(rows)
+    out["grade"] = rows["grade"].map(params.grade_label)
+    out["with_scores"] = publish(rows, ())["with_scores"]
+    out["dfs"] = dfs_cells(rows)
+    for col, values in _beside(rows, others, ["test_id", "grade"]).items():
+        out[col] = values
+    out["dfs_left_out"] = [left_out_text(r) for _, r in rows.iterrows()]
+    return out.reset_index(drop=True)
+
+
+def dfs_by_group(piece: LeaSlice) -> pd.DataFrame:
+    """All Grades DFS of every student group in the data: the LEA beside its county and the state."""
+    g = dfs_rows(piece.groups)
+    cols = ["test", "student_group", "with_scores", "dfs", "county_dfs", "state_dfs", "dfs_left_out"]
+    lea = g[g["cds"] == piece.cds].sort_values(["test_id", "student_group_id"])
+    if lea.empty:
+        return pd.DataFrame(columns=cols)
+    others = {"county": g[g["cds"] == piece.cds[:2] + "0" * 12], "state": g[g["cds"] == "0" * 14]}
+    out = _base(lea)
+    out["student_group"] = lea["student_group_id"].map(params.group_name)
+    out["with_scores"] = publish(lea, ())["with_scores"]
+    out["dfs"] = dfs_cells(lea)
+    for col, values in _beside(lea, others, ["test_id", "student_group_id"]).items():
+        out[col] = values
+    out["dfs_left_out"] = [left_out_text(r) for _, r in lea.iterrows()]
+    return out[cols].reset_index(drop=True)
+
+
+def dfs_trend(piece: LeaSlice) -> pd.DataFrame:
+    """All Grades DFS by year: the LEA, its county and the state, the LEA's change; gaps and caveats noted
+    (the trends table's notes, as for % Met and Above)."""
+    cols = ["test", "year", "dfs", "county_dfs", "state_dfs", "dfs_change_from_prior_year", "note"]
+    t = piece.trend
+    if t.empty or "dfs" not in t:
+        return pd.DataFrame(columns=cols)
+    t = dfs_rows(t)
+    hidden = t["suppressed"].fillna(False).astype(bool)
+    role = t["cds"].map({piece.cds: "dfs", piece.cds[:2] + "0" * 12: "county_dfs", "0" * 14: "state_dfs"})
+    shown = t.assign(role=role, value=_text(t["dfs"], hidden, "{:+.1f}"),
+                     change=_text(t["dfs_change_from_prior_year"], hidden, "{:+.1f}"))
+    wide = shown.pivot_table(index=["test_id", "year"], columns="role", values="value", aggfunc="first")
+    wide = wide.reindex(columns=["dfs", "county_dfs", "state_dfs"]).fillna(NO_DATA)
+    wide.columns.name = None
+    lea = shown[shown["role"] == "dfs"].set_index(["test_id", "year"])
+    wide["dfs_change_from_prior_year"] = lea["change"].reindex(wide.index).fillna(NO_DATA)
+    wide["note"] = shown.groupby(["test_id", "year"])["note"].first().reindex(wide.index).fillna("")
+    wide = wide.reset_index()
+    wide.insert(0, "test", wide.pop("test_id").map(lambda t_: params.test_info(int(t_)).label))
+    wide["year"] = wide["year"].astype(int)
+    return wide[cols]
+
+
+def dfs_tables(piece: LeaSlice) -> dict[str, pd.DataFrame]:
+    """The page's DFS tables (their CSVs: `<stem>.dfs_*.csv`)."""
+    return {"dfs_by_grade": dfs_by_grade(piece), "dfs_by_group": dfs_by_group(piece), "dfs_trend": dfs_trend(piece)}
+
+
+def dfs_note() -> str:
+    """What DFS is and the population it is computed from (helpers.stats.dfs.LABEL)."""
+    from helpers.stats import dfs
+
+    return (f"{dfs.LABEL} A grade whose mean scale score is suppressed is left out of the All Grades value; "
+            f"the table says which grades and how many students that leaves out. See Methods.")

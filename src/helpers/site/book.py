@@ -231,6 +231,7 @@ def generate_pages(p: Paths, release_status: str = "final") -> None:
     pages.write(gen / "columns.md", pages.columns_page())
     pages.write(gen / "suppression.md", pages.suppression_page(stores.suppression_policy(p.tables)))
     pages.write(gen / "counting.md", pages.counting_page())
+    pages.write(gen / "dfs.md", pages.dfs_page())
     pages.write(gen / "data_quality.md",
                 pages.data_quality_page(data["reconciliation"], sources, data["suppression"], read_findings(p.store)))
     pages.write(gen / "impact.md", pages.impact_page(data["impact"], {r.cds: r.name for r in records}))

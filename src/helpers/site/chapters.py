@@ -193,11 +193,49 @@ def entity_section(cds: str, name: str, year: int, rows: pd.DataFrame, trend: pd
         path = _save(lambda: cc.entity_levels(shown), shown.to_csv(), fig_dir, fig)
         out.append(myst.chart(path, f"{safe}: % of students with scores at each level, All Grades, spring {year}.",
                               _levels_alt(name, year, shown), fig, levels_data(shown)))
+    out.append(dfs_section(cds, name, year, rows, trend))
     if len(trend):
         fig = myst.label("fig", cds, "trend")
         path = _save(lambda: cc.entity_trend(trend), trend.to_csv(), fig_dir, fig)
         out.append(myst.chart(path, f"{safe}: All Grades % Met and Above by year and test.",
                               _trend_alt(name, trend), fig, trend_data(trend)))
+    return "\n".join(out)
+
+
+def dfs_table(rows: pd.DataFrame) -> pd.DataFrame:
+    """One entity's Distance from Standard by test, All Grades first (and what it leaves out), then each grade."""
+    rows = report.dfs_rows(rows)
+    rows = rows.assign(_o=rows["grade"].where(rows["grade"] != 13, 0)).sort_values(["test_id", "_o"])
+    return pd.DataFrame({"Test": rows["test_id"].map(lambda t: params.test_info(int(t)).label),
+                         "Grade": rows["grade"].map(params.grade_label),
+                         "With scores": report.display(report.publish(rows, ())[["with_scores"]])["With scores"],
+                         "DFS": report.dfs_cells(rows),
+                         "Left out of All Grades DFS": [report.left_out_text(r) for _, r in rows.iterrows()]},
+                        index=rows.index).reset_index(drop=True)
+
+
+def dfs_trend_table(trend: pd.DataFrame) -> pd.DataFrame:
+    """All Grades Distance from Standard by test and year, the change from the prior year and the year's note."""
+    trend = report.dfs_rows(trend).sort_values(["test_id", "year"])
+    hidden = trend["suppressed"].fillna(False).astype(bool)
+    return pd.DataFrame({"Test": trend["test_id"].map(lambda t: params.test_info(int(t)).label),
+                         "Year": trend["year"].astype(int), "DFS": report.dfs_cells(trend),
+                         "Change from prior year": report.cells(trend["dfs_change_from_prior_year"], hidden, "{:+.1f}"),
+                         "Note": trend["note"].fillna("")}).reset_index(drop=True)
+
+
+def dfs_section(cds: str, name: str, year: int, rows: pd.DataFrame, trend: pd.DataFrame) -> str:
+    """One entity's Distance from Standard (ELA and mathematics): by grade this year, All Grades by year."""
+    table = dfs_table(rows)
+    if table.empty:
+        return ""
+    safe = md_text(name)
+    out = [report.dfs_note() + "\n",
+           myst.table(table, f"{safe}: Distance from Standard by test and grade, spring {year}.",
+                      myst.label("tab-dfs", cds, year), numbers=True)]
+    if len(trend) and "dfs" in trend:
+        out.append(myst.table(dfs_trend_table(trend), f"{safe}: All Grades Distance from Standard by year.",
+                              myst.label("tab-dfs-trend", cds), numbers=True))
     return "\n".join(out)
 
 

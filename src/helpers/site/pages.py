@@ -275,3 +275,40 @@ def write(path: Path, text: str) -> Path:
     """Write a generated page, only if its text changed (Sphinx then does not re-read it)."""
     stable_write.write_if_changed(path, text)
     return path
+
+
+DFS_EXAMPLE = ((3, 120, 2420.5), (4, 100, 2486.0), (5, 12, None))  # grade, students with scores, mean (None: *)
+
+
+def dfs_example() -> pd.DataFrame:
+    """The worked example's rows (illustrative ELA grades of spring 2022) as helpers.stats.dfs reads them."""
+    return pd.DataFrame([{"year": 2022, "cds": "example", "test_id": 1, "student_group_id": 1,
+                          "source": "published", "grade": g, "with_scores": n,
+                          "mean_scale_score": float("nan") if m is None else m} for g, n, m in DFS_EXAMPLE])
+
+
+def dfs_page() -> str:
+    """Distance from Standard: the method (helpers.stats.dfs's docstring) and a worked example computed by
+    the same code."""
+    from helpers.stats import dfs
+
+    rows = dfs_example()
+    minimum = dfs.minimums(rows)
+    value = dfs.grade_dfs(rows)
+    total = dfs.all_grades(rows).iloc[0]
+    shown = pd.DataFrame({"Grade": rows["grade"], "With scores": rows["with_scores"],
+                          "Mean scale score": [f"{m:.1f}" if m == m else "*" for m in rows["mean_scale_score"]],
+                          "Standard Met minimum": [f"{m:.0f}" for m in minimum],
+                          "DFS": [f"{v:+.1f}" if v == v else "left out" for v in value]})
+    used = [(int(n), v) for n, v in zip(rows["with_scores"], value) if v == v]
+    sums = " + ".join(f"{n} × ({v:+.1f})" for n, v in used)
+    return "\n".join([
+        dfs.__doc__.split("\n", 1)[1].strip() + "\n",
+        "### Worked example\n",
+        "An illustrative school's ELA grades in spring 2022 (the minimums are the official cuts):\n",
+        myst.table(shown, "Worked example of the Distance from Standard (illustrative numbers).",
+                   "tab-dfs-example"),
+        f"\nAll Grades DFS = ({sums}) ÷ ({' + '.join(str(n) for n, _ in used)}) = **{total['dfs']:+.1f}**; "
+        f"grade {total['dfs_grades_left_out']} ({int(total['dfs_students_left_out'])} students) is left out "
+        "because its mean is suppressed.\n",
+    ])

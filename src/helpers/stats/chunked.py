@@ -28,7 +28,7 @@ import pyarrow.parquet as pq
 
 from helpers.core import atomic
 from helpers.ingest import store as stores
-from helpers.stats import contract, suppress, tables
+from helpers.stats import contract, dfs, suppress, tables
 
 TARGET_ROWS = 250_000  # result rows per chunk (all years of a run of district codes)
 ROW_GROUP = 1024 * 1024  # pyarrow's default row group length (DataFrame.to_parquet)
@@ -262,10 +262,10 @@ def _build(store: Path, chunks: list[Chunk], columns: list[str], retyped: dict[s
     trend_input: dict[int, list[Path]] = {}
     for i, chunk in enumerate(chunks):
         results = read_chunk(store, chunk, columns, retyped)
-        lv = suppress.suppress(tables.published_levels(results), policy=suppress.PUBLISHED)
+        lv = dfs.add(suppress.suppress(tables.published_levels(results), policy=suppress.PUBLISHED))
         levels.add(lv, contract.select(lv, *where))
         path = scratch / f"trend-input-{i:05d}.pkl"
-        lv[TREND_COLUMNS].to_pickle(path)
+        lv[[*TREND_COLUMNS, "dfs"]].to_pickle(path)
         trend_input.setdefault(chunk.group, []).append(path)
         rec = tables.reconcile(results)
         if len(rec.columns):
@@ -276,7 +276,7 @@ def _build(store: Path, chunks: list[Chunk], columns: list[str], retyped: dict[s
         recon.write(out)
     else:
         _write_whole(pd.DataFrame(), out, "reconciliation")
-    trends = _trends(trend_input, levels.dtypes()[TREND_COLUMNS], Spilled(scratch, "trends"), where)
+    trends = _trends(trend_input, levels.dtypes()[[*TREND_COLUMNS, "dfs"]], Spilled(scratch, "trends"), where)
     trends.write(out)
     return {"levels": levels.rows, "reconciliation": recon.rows, "trends": trends.rows}
 
@@ -290,7 +290,7 @@ def _trends(parts: dict[int, list[Path]], dtypes: pd.Series, spill: Spilled,
             present |= set(pd.read_pickle(path)["year"].unique())
     for group in sorted(parts):
         base = pd.concat([_cast(pd.read_pickle(p), dtypes) for p in parts[group]], ignore_index=True)
-        frame = tables.trends(base, present=present)
+        frame = dfs.trend(tables.trends(base, present=present), base)
         spill.add(frame, contract.select(frame, *where))
     return spill
 

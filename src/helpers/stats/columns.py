@@ -8,6 +8,16 @@ _LEVELS |= {f"pct_level_{k}": f"% of students with scores at level {k} (1 = lowe
 _LEVELS |= {f"pct_at_or_above_level_{k}": f"% of students with scores at or above level {k}'s cut"
             for k in range(2, 6)}
 
+_DFS = {
+    "dfs": "Distance from Standard (SB ELA and math): mean scale score − the grade's Standard Met minimum, in "
+           "scale points; All Grades: the grades' values weighted by students with scores, over grades whose "
+           "mean is published. From all students with scores in the research files (not the California School "
+           "Dashboard's accountability population, so it differs somewhat from the Dashboard)",
+    "dfs_students_left_out": "All Grades: students with scores in grades whose mean is hidden, left out of the "
+                             "DFS (blank when any of those counts is itself hidden)",
+    "dfs_grades_left_out": "All Grades: the grades left out of the DFS (mean hidden), separated by |",
+}
+
 KEYS = {
     "year": "test year (spring of the school year: 2022 = 2021–22)",
     "cds": "14-digit County-District-School code of the entity (state 00000000000000)",
@@ -38,6 +48,7 @@ COLUMNS: dict[str, dict[str, str]] = {
         "suppression_policy": "published (CDE's values as published, its * kept) or complementary (also hidden "
                               "where a value would reveal a hidden one by subtraction; always for computed rows)",
         "source": "published (research file) or computed (student records)",
+        **_DFS,
     },
     "reconciliation": KEYS | {
         "with_scores": "published All Grades students with scores",
@@ -64,6 +75,9 @@ COLUMNS: dict[str, dict[str, str]] = {
         "matched_grade_change": "change from grade − 1 a year earlier: a cohort view of entities, not "
                                 "matched students",
         "note": "2019–20: no testing; 2020–21: low participation, shorter blueprint",
+        "dfs": _DFS["dfs"],
+        "dfs_change_from_prior_year": "change in Distance from Standard from the previous year, same grade "
+                                      "(scale points)",
     },
     "impact": {
         "assessment": "assessment family (capa, smarter_balanced)", "subject": "ela, math or science",
@@ -99,6 +113,11 @@ COLUMNS: dict[str, dict[str, str]] = {
         "prior_grade_prior_year_pct_met_and_above": "the LEA's % Met and Above in the grade below, the year before",
         "matched_grade_change": "% Met and Above minus the grade below a year earlier (points; not the same "
                                 "students)",
+        "dfs": "the LEA's Distance from Standard (scale points; see the levels table's dfs)",
+        "county_dfs": "the county's DFS, same test, grade (or group) and year",
+        "state_dfs": "the state's DFS, same test, grade (or group) and year",
+        "dfs_left_out": "All Grades: grades whose mean is suppressed, left out of the DFS, and their students",
+        "dfs_change_from_prior_year": "the LEA's change in All Grades DFS from the year before (scale points)",
     },
 }
 

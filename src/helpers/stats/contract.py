@@ -16,8 +16,8 @@ from helpers.core import atomic, params
 from helpers.core import cuts as cutting
 from helpers.core.paths import default_paths
 from helpers.ingest import store as stores
+from helpers.stats import dfs, suppress, tables
 from helpers.stats import impact as impacts
-from helpers.stats import suppress, tables
 
 TABLES = ("levels", "reconciliation", "trends", "impact")
 
@@ -38,13 +38,14 @@ def read_results(store: Path) -> pd.DataFrame:
 def levels(results: pd.DataFrame, students: pd.DataFrame | None = None,
            entities: pd.DataFrame | None = None, policy: str = suppress.PUBLISHED) -> pd.DataFrame:
     """Published rows under suppression `policy` (default: as CDE published them) and computed rows from
-    student records (always primary and complementary suppression)."""
+    student records (always primary and complementary suppression), with the Distance from Standard
+    (helpers.stats.dfs) appended."""
     parts = [suppress.suppress(tables.published_levels(results), policy=policy)] if len(results) else []
     if students is not None:  # suppressed on its own: its totals are not the published ones
         own = tables.computed_levels(students, entities=entities)
         own = own[own["type_id"].isin([6, 7, 9, 10])]  # one LEA's students are not its county or the state
         parts.append(suppress.suppress(own))
-    return pd.concat(parts, ignore_index=True)
+    return dfs.add(pd.concat(parts, ignore_index=True))
 
 
 def capa_impact(scores: pd.DataFrame) -> pd.DataFrame:
@@ -93,8 +94,9 @@ def compute(store: Path, impact: ImpactInputs, alt_cuts: Path | None = None,
     lv = levels(results, students, entities, policy)
     year = int(results["year"].max())
     example = impact_table(store, example_lea(results, year), year, impact, alt_cuts)
+    published = lv[lv["source"] == "published"]
     return {"levels": lv, "reconciliation": tables.reconcile(results),
-            "trends": tables.trends(lv[lv["source"] == "published"]), "impact": example}
+            "trends": dfs.trend(tables.trends(published), published), "impact": example}
 
 
 def impact_table(store: Path, cds: str, year: int, impact: ImpactInputs, alt_cuts: Path | None = None) -> pd.DataFrame:

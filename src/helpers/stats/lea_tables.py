@@ -18,7 +18,8 @@ import pandas as pd
 
 from helpers.core import params
 from helpers.core.errors import InputError
-from helpers.stats import accuracy, contract, distributions, tables
+from helpers.ingest import counting
+from helpers.stats import accuracy, contract, dfs, distributions, tables
 from helpers.stats import custom as customs
 
 CERS_Z = 2.0  # CERS draws a score's error band as ± 2 SEM... here for a group mean (sampling error only)
@@ -87,6 +88,30 @@ def measures(students: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=cols)
 
 
+def dfs_comparison(students: pd.DataFrame, levels: pd.DataFrame) -> pd.DataFrame:
+    """Distance from Standard of the LEA and its schools (All Students, ELA and math, by grade and All Grades):
+    the mean over students of (scale score − their grade's minimum) beside the research-file way, from the
+    computed grade means and, when a research file was given, from the published ones (helpers.stats.dfs).
+    Blank where the computed row's results are suppressed."""
+    own = dfs.from_students(students, counting.flags(students)[1])
+    keys = ["year", "cds", "test_id", "grade"]
+    pick = levels[levels["student_group_id"] == 1]
+    comp = pick[pick["source"] == "computed"][[*keys, "entity_name", "with_scores", "suppressed", "dfs"]]
+    pub = pick[pick["source"] == "published"][[*keys, "dfs", "suppressed"]]
+    out = own.drop(columns="with_scores").merge(comp.rename(columns={"dfs": "dfs_grade_means"}), on=keys,
+                                                how="left")
+    out = out.merge(pub.rename(columns={"dfs": "dfs_research_file", "suppressed": "research_file_suppressed"}),
+                    on=keys, how="left")
+    hidden = out["suppressed"].astype("boolean").fillna(True).to_numpy(dtype=bool)
+    out["dfs_students"] = out["dfs_students"].mask(hidden)
+    out["dfs_research_file"] = out["dfs_research_file"].astype(float)
+    out["dfs_diff"] = (out["dfs_students"] - out["dfs_research_file"]).round(1)
+    out["research_file_suppressed"] = out["research_file_suppressed"].astype("boolean").fillna(False).astype(bool)
+    cols = [*keys, "entity_name", "with_scores", "suppressed", "dfs_students", "dfs_grade_means",
+            "dfs_research_file", "research_file_suppressed", "dfs_diff"]
+    return out[cols].sort_values(["test_id", "cds", "grade"]).reset_index(drop=True)
+
+
 def issue_counts(issues: pd.DataFrame) -> pd.DataFrame:
     """Bad records (excluded) and warnings (kept) by kind: the reason without its quoted detail."""
     kind = issues["reason"].str.split(" (", n=1, regex=False).str[0]
@@ -142,6 +167,7 @@ def compute(store: Path, cds: str, custom_specs: Sequence[Path] = ()) -> dict[st
         "bars": distributions.bars(students, hidden=own),
         "accuracy": accuracy.by_test_grade(students),
         "measures": measures(students),
+        "dfs": dfs_comparison(students, levels),
         "inputs": inputs(store, all_students, cds),
         "issues": issues.drop(columns="source_file", errors="ignore"),
         "issue_counts": issue_counts(issues),
