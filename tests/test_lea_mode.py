@@ -180,7 +180,7 @@ def test_school_pages_escape_names_and_link_their_csv(students, tmp_path):
     computed_cds = levels.loc[levels["source"] == "computed", "cds"].unique()
     assert sorted(pages) == sorted(f"schools/{c}.md" for c in computed_cds)
     text, rows = pages[f"schools/{school}.md"]
-    assert text.split("\n")[0] == f"# &lt;b&gt;Evil&lt;/b&gt; &amp; Co ({school})"
+    assert text.split("\n")[0] == f"# \\<b\\>Evil\\</b\\> \\& Co ({school})"  # helpers.core.text.md
     assert "<b>Evil" not in text.split("\n", 1)[1]  # the table's cells are escaped (no school column, no raw tag)
     assert f'<a href="{school}.groups.csv" download>' in text
     table_line = next(line for line in text.splitlines() if line.startswith("<table"))
