@@ -31,8 +31,8 @@ from helpers.stats import contract, suppress, tables
 TARGET_ROWS = 250_000  # result rows per chunk (all years of a run of district codes)
 ROW_GROUP = 1024 * 1024  # pyarrow's default row group length (DataFrame.to_parquet)
 EXTRA_COLUMNS = ("results_suppressed", "suppressed_fields")
-TREND_COLUMNS = ["cds", "test_id", "grade", "student_group_id", "year", "type_id", "entity_name", "with_scores",
-                 "mean_scale_score", "pct_met_and_above", "suppressed"]
+TREND_COLUMNS = ["cds", "test_id", "grade", "student_group_id", "year", "type_id", "entity_name", "enrolled", "tested",
+                 "with_scores", "mean_scale_score", "pct_met_and_above", "suppressed"]
 
 
 @dataclass(frozen=True)

@@ -62,6 +62,15 @@ COLUMNS: dict[str, dict[str, str]] = {
         "matched_grade_change": "change from grade − 1 a year earlier: a cohort view of entities, not "
                                 "matched students",
         "note": "2019–20: no testing; 2020–21: low participation, shorter blueprint",
+        "enrolled": "students enrolled", "tested": "students tested",
+        "participation": "tested ÷ enrolled × 100 (blank where a count is hidden or nobody is enrolled)",
+        "grades_with_scores": "grades with students with scores (or hidden results) behind the row, e.g. "
+                              "'3–8, 11'; 'none'; blank on a gap row",
+        "change_flag": "why the change from the previous year is not like for like: different grades with scores "
+                       "(All Grades rows) and/or participation under 95% in either year; blank when it is",
+        "like_for_like_grades": "grades with scores in both years, where the years' grades differ",
+        "like_for_like_change": "change on those grades only: each year's % met and above of the grades in "
+                                "both years, weighted by students with scores (blank where one is hidden)",
     },
     "impact": {
         "assessment": "assessment family (capa, smarter_balanced)", "subject": "ela, math or science",
@@ -97,6 +106,10 @@ COLUMNS: dict[str, dict[str, str]] = {
         "prior_grade_prior_year_pct_met_and_above": "the LEA's % Met and Above in the grade below, the year before",
         "matched_grade_change": "% Met and Above minus the grade below a year earlier (points; not the same "
                                 "students)",
+        "participation": "the LEA's students tested ÷ enrolled, all tested grades (%)",
+        "grades_with_scores": "the LEA's grades with students with scores that year",
+        "change_flag": "why the change is not like for like (other grades, participation under 95%)",
+        "like_for_like_change": "the LEA's change on the grades tested in both years (points)",
     },
 }
 
