@@ -17,7 +17,7 @@ RESEARCH = {  # sample research file → the years its rows are copied into (202
     "cast_ca2021_1_csv_v2__county08_DelNorte_plus_state.txt": {2021: 2021, 2023: 2023},
 }
 ENTITIES_HEADER = "County Code^District Code^School Code^Filler^Test Year^Type ID^County Name^District Name^School Name^Zip Code"
-FIRST_COUNT, TYPE_FIELD = 11, -1  # Students Enrolled; Type ID (last field)
+GRADE, FIRST_COUNT, TYPE_FIELD = 9, 11, -1  # Grade; Students Enrolled; Type ID (the last field)
 
 
 @dataclass(frozen=True)
@@ -32,6 +32,7 @@ class Entity:
     years: tuple[int, ...] = (2021, 2022, 2023)
     tiny: bool = False
     district: str = ""  # a school's district name
+    hidden: frozenset[int] = frozenset()  # grades whose rows are '*' after the enrolment (a suppression pattern)
 
     def name(self, year: int) -> str:
         """The name in `year`: the latest given on or before it (else the first)."""
@@ -72,16 +73,18 @@ def _lines(path: Path) -> tuple[str, list[list[str]]]:
     return header, [r.split("^") for r in rows if r]
 
 
-def _copy(rows: list[list[str]], template: str, cds: str, year: int, type_id: int, tiny: bool) -> list[list[str]]:
+def _copy(rows: list[list[str]], e: Entity, year: int) -> list[list[str]]:
+    """The template's rows as `e`'s in `year`; a tiny entity's counts 3 and results '*', hidden grades '*'."""
     out = []
     for row in rows:
-        if "".join(row[:3]) != template:
+        if "".join(row[:3]) != e.template:
             continue
-        new = [cds[:2], cds[2:7], cds[7:], *row[3:]]
-        new[4], new[TYPE_FIELD] = str(year), str(type_id)
-        if tiny:
+        new = [e.cds[:2], e.cds[2:7], e.cds[7:], *row[3:]]
+        new[4], new[TYPE_FIELD] = str(year), str(e.type_id)
+        if e.tiny:
             new[7:9] = ["3", "3"]
             new[FIRST_COUNT] = "3"
+        if e.tiny or int(new[GRADE]) in e.hidden:
             new[FIRST_COUNT + 1:TYPE_FIELD] = ["*" if v != "" else "" for v in new[FIRST_COUNT + 1:TYPE_FIELD]]
         out.append(new)
     return out
@@ -97,9 +100,8 @@ def write_research(folder: Path, counties: list[County], state: bool = True) -> 
             out = [[*r[:4], str(year), *r[5:]] for r in rows if r[0] == "00" and state]
             for county in counties:
                 if year in county.years:
-                    out += _copy(rows, DNCUSD, county.code + "0" * 12, year, 5, False)
-                out += [r for e in county.entities if year in e.years
-                        for r in _copy(rows, e.template, e.cds, year, e.type_id, e.tiny)]
+                    out += _copy(rows, Entity(county.code + "0" * 12, 5, {year: county.name}), year)
+                out += [r for e in county.entities if year in e.years for r in _copy(rows, e, year)]
             if not out:
                 continue
             path = folder / f"{year}_{name}"
@@ -134,3 +136,10 @@ def write_data(folder: Path, counties: list[County] | None = None) -> Path:
     write_research(folder / "research", counties)
     write_entities(folder / "entities", counties)
     return folder
+
+
+def read_entities(path: Path) -> list[dict[str, str]]:
+    """A real entities file's rows (2021–2023 layout) as dicts of its header names."""
+    header, rows = _lines(path)
+    names = header.split("^")
+    return [dict(zip(names, r)) for r in rows]
