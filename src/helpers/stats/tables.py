@@ -382,7 +382,7 @@ def comparability(base: pd.DataFrame, levels: pd.DataFrame) -> pd.DataFrame:
     base["participation"] = (100 * pd.to_numeric(base["tested"]).astype(float) / enrolled.where(enrolled > 0)).round(2)
     gap = base["pct_met_and_above"].isna() & base["with_scores"].isna() & base["enrolled"].isna()
     mask = _grade_masks(base, single).where(~gap)
-    base["grades_with_scores"] = mask.map(lambda m: "" if pd.isna(m) else grades_text(int(m)))
+    base["grades_with_scores"] = _texts(mask)
     prior = base[keys + ["year", "participation"]].assign(year=base["year"] + 1, _mask=mask)
     prior = base[keys + ["year"]].merge(prior, on=keys + ["year"], how="left", suffixes=("", "_prior"))
     before, now = prior["_mask"], mask
@@ -391,25 +391,33 @@ def comparability(base: pd.DataFrame, levels: pd.DataFrame) -> pd.DataFrame:
     low_now = changed & (base["participation"] < PARTICIPATION_MIN).to_numpy()
     low_before = changed & (prior["participation"] < PARTICIPATION_MIN).to_numpy()
     base["change_flag"] = _flag_text(base, prior, before, differ, low_now, low_before)
-    common = (before.fillna(0).astype(np.int64) & now.fillna(0).astype(np.int64)).where(pd.Series(differ, index=base.index), 0)
-    base["like_for_like_grades"] = [grades_text(int(c)) if d else "" for c, d in zip(common, differ)]
+    both = before.fillna(0).astype(np.int64).to_numpy() & now.fillna(0).astype(np.int64).to_numpy()
+    common = pd.Series(np.where(differ, both, 0), index=base.index)
+    base["like_for_like_grades"] = _texts(common.where(differ))
     base["like_for_like_change"] = _like_for_like(base, common, single)
     return base
 
 
+def _texts(mask: pd.Series) -> pd.Series:
+    """`grades_text` of each mask ('' where there is none), once per distinct mask."""
+    known = mask.dropna().astype(np.int64)
+    lookup = {m: grades_text(int(m)) for m in pd.unique(known)}
+    return known.map(lookup).reindex(mask.index).fillna("").astype(str)
+
+
 def _flag_text(base: pd.DataFrame, prior: pd.DataFrame, before: pd.Series, differ, low_now, low_before) -> list[str]:
-    out = []
-    for i, year in enumerate(base["year"].astype(int)):
-        parts = []
-        if differ[i]:
-            parts.append(f"different grades with scores ({year - 1}: {grades_text(int(before.iloc[i]))} → "
-                         f"{year}: {base['grades_with_scores'].iloc[i]})")
-        low = [(year - 1, prior["participation"].iloc[i])] if low_before[i] else []
-        low += [(year, base["participation"].iloc[i])] if low_now[i] else []
+    """Why each change is not like for like ('' where it is); built only for the flagged rows."""
+    out = [""] * len(base)
+    year = base["year"].to_numpy(dtype=np.int64)
+    was, now = _texts(before).to_numpy(), base["grades_with_scores"].to_numpy()
+    p_was, p_now = prior["participation"].to_numpy(dtype=float), base["participation"].to_numpy(dtype=float)
+    for i in np.flatnonzero(differ | low_now | low_before):
+        y = int(year[i])
+        parts = [f"different grades with scores ({y - 1}: {was[i]} → {y}: {now[i]})"] if differ[i] else []
+        low = ([f"{y - 1}: {p_was[i]:.2f}%"] if low_before[i] else []) + ([f"{y}: {p_now[i]:.2f}%"] if low_now[i] else [])
         if low:
-            parts.append(f"participation under {PARTICIPATION_MIN:.0f}% ("
-                         + ", ".join(f"{y}: {p:.2f}%" for y, p in low) + ")")
-        out.append("; ".join(parts))
+            parts.append(f"participation under {PARTICIPATION_MIN:.0f}% ({', '.join(low)})")
+        out[i] = "; ".join(parts)
     return out
 
 
