@@ -402,7 +402,9 @@ def _texts(mask: pd.Series) -> pd.Series:
     """`grades_text` of each mask ('' where there is none), once per distinct mask."""
     known = mask.dropna().astype(np.int64)
     lookup = {m: grades_text(int(m)) for m in pd.unique(known)}
-    return known.map(lookup).reindex(mask.index).fillna("").astype(str)
+    out = pd.Series("", index=mask.index, dtype=object)
+    out[known.index] = known.map(lookup).astype(object)
+    return out.astype(str)
 
 
 def _flag_text(base: pd.DataFrame, prior: pd.DataFrame, before: pd.Series, differ, low_now, low_before) -> list[str]:
