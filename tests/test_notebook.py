@@ -74,14 +74,14 @@ def test_notebook_draws_the_charts_with_alt_text_data_and_csv_links(executed):
     # the chart data's headers are the page's level labels (report.LABELS), which the privacy scan reads
     assert re.findall(r"<th>([^<]+)</th>", data[0]) == ["Test", "Grade", "% Exceeded", "% Met", "% Nearly Met",
                                                          "% Not Met"]
-    assert re.findall(r"<th>([^<]+)</th>", data[1]) == ["Test", "Year", "Entity", "% Met and Above", "Note"]
+    assert re.findall(r"<th>([^<]+)</th>", data[1]) == ["Test", "Year", "Entity", "% Met and Above", "Participation (%)",
+                                                         "Grades with scores", "Change not like for like", "Note"]
     # each chart's table has its CSV link inside the collapsible element, under the table
     assert data[0].endswith(CSV_LINK.format("dncusd.levels_chart.csv")) and "</table>" in data[0]
     assert data[1].endswith(CSV_LINK.format("dncusd.trend_chart.csv")) and "</table>" in data[1]
     links = re.findall(r'<a href="([^"]+)" download>Download this table \(CSV\)</a>', html)
     assert links == ["dncusd.summary.csv", "dncusd.by_grade.csv", "dncusd.by_group.csv", "dncusd.levels_chart.csv",
-                     "dncusd.schools.csv", "dncusd.trend_chart.csv", "dncusd.trend.csv", "dncusd.matched_grade.csv",
-                     "dncusd.impact.csv"]
+                     "dncusd.schools.csv", "dncusd.trend_chart.csv", "dncusd.trend.csv", "dncusd.impact.csv"]
     assert all((out / name).exists() for name in links)
     assert sorted(p.name for p in out.glob("dncusd.*.csv")) == sorted(links)
     # one link per table shown: the page's tables and the charts' data tables
@@ -108,8 +108,9 @@ def test_chart_data_csvs_hold_exactly_the_values_shown(executed):
     levels = (out / "dncusd.levels_chart.csv").read_text(encoding="utf-8").splitlines()
     assert levels[0] == "test,grade,pct_level_4,pct_level_3,pct_level_2,pct_level_1"
     trend = (out / "dncusd.trend_chart.csv").read_text(encoding="utf-8").splitlines()
-    assert trend[0] == "test,year,entity,pct_met_and_above,note"
-    assert "ELA,2022,Del Norte County Unified,27.86," in trend
+    assert trend[0] == "test,year,entity,pct_met_and_above,participation,grades_with_scores,change_flag,note"
+    assert ("ELA,2022,Del Norte County Unified,27.86,95.68,\"3–8, 11\",\"different grades with scores (2021: 11 → 2022: "
+            "3–8, 11); participation under 95% (2021: 8.78%)\",") in trend
     assert any(line.startswith("ELA,2020,Del Norte County Unified,–,") for line in trend)  # no tests in 2020
     # the privacy scan reads the results columns of the CSVs and of the tables under the charts
     for shown, name, results in zip(data, ("levels_chart", "trend_chart"), (
@@ -131,9 +132,7 @@ def test_every_table_and_chart_has_a_numbered_caption(executed):
         "Table 4. All Grades results by school, Del Norte County Unified, spring 2022.",
         "Table 5. All Grades % Met and Above by year and change from the prior year: Del Norte County Unified, "
         "Del Norte County and the state.",
-        "Table 6. Matched-grade change: grade g in spring 2022 beside grade g−1 in spring 2021, Del Norte County "
-        "Unified (not the same students).",
-        "Table 7. Cut-score impact: % at and above each level under the official and alternative cuts, "
+        "Table 6. Cut-score impact: % at and above each level under the official and alternative cuts, "
         "Del Norte County Unified, spring 2022.",
     ]
     assert re.findall(r"<figcaption>(.*?)</figcaption>", html) == [
@@ -142,7 +141,7 @@ def test_every_table_and_chart_has_a_numbered_caption(executed):
         "Figure 2. All Grades % Met and Above by year: Del Norte County Unified, Del Norte County and the state.",
     ]
     # the caption is the table's own first child
-    assert html.count('class="dataframe caaspp-table"><caption>Table ') == 7
+    assert html.count('class="dataframe caaspp-table"><caption>Table ') == 6
 
 
 def test_captions_are_numbered_per_page_and_escaped():
@@ -192,15 +191,15 @@ def test_slug_transliterates():
 
 
 def test_group_and_matched_grade_tables_hold_the_published_values(executed):
-    _, out = executed
+    nb, out = executed
     groups = (out / "dncusd.by_group.csv").read_text(encoding="utf-8").splitlines()
     assert groups[0] == ("test,student_group,with_scores,pct_met_and_above,county_pct_met_and_above,"
                          "state_pct_met_and_above")
     assert "ELA,All Students,1748,27.86,29.61,47.06" in groups  # the sample has All Students only
-    matched = (out / "dncusd.matched_grade.csv").read_text(encoding="utf-8").splitlines()
-    assert matched[0] == "test,grade,pct_met_and_above,prior_grade_prior_year_pct_met_and_above,matched_grade_change"
-    grade4 = next(line for line in matched if line.startswith("ELA,Grade 4,"))
-    assert grade4.endswith(",–,–")  # the sample's 2021 file has no grade results for the LEA: nothing to set beside
+    # the sample's 2021 file has no grade results for the LEA but grade 11's: no grade has its grade below a year
+    # earlier, so the matched-grade table is a sentence (no table of dashes, no CSV)
+    assert not (out / "dncusd.matched_grade.csv").exists()
+    assert "no matched-grade change to show" in outputs(nb, "text/markdown")
 
 
 def test_an_empty_table_is_a_sentence_without_a_csv_link():

@@ -175,6 +175,8 @@ def run(
         plan = runner.Plan(settings)
     except (KeyError, FileNotFoundError, IndexError) as exc:
         fail(str(exc).strip("'\""))
+    if plan.total == 0:
+        console.print(runner.no_leas_message(settings), highlight=False)
     start = time.perf_counter()
     chosen = backends.make(backend, jobs, scheduler, deadline=settings.deadline)
     with progress.RunProgress(console, plan.total) as bar:

@@ -160,7 +160,7 @@ def assemble_slice(run: Callable[[str, list], pd.DataFrame], sources: dict[str, 
     trend = run(f"""SELECT * FROM {sources['trends']}
                     WHERE cds IN (?, ?, ?) AND student_group_id = 1 AND grade = 13
                     ORDER BY test_id, year, cds""", [cds, county, "0" * 14])  # a total order: same bytes, same hash
-    impact = run(f"SELECT * FROM {sources['impact']} WHERE cds = ?", [cds])
+    impact = run(f"SELECT * FROM {sources['impact']} WHERE cds = ? AND year = ?", [cds, year])  # the page's year
     groups = run(f"""SELECT * FROM {sources['levels']} WHERE source = 'published' AND year = ? AND grade = 13
                      AND cds IN (?, ?, ?) ORDER BY test_id, student_group_id, cds""", [year, cds, county, "0" * 14])
     matched = run(f"""SELECT * FROM {sources['trends']} WHERE cds = ? AND student_group_id = 1 AND year = ?

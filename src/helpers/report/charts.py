@@ -12,6 +12,7 @@ from helpers.core import params
 from helpers.core.text import plain
 from helpers.ingest.store import LeaSlice
 from helpers.report import page_tables as report
+from helpers.stats.tables import PARTICIPATION_MIN
 
 # Okabe–Ito palette: level 1 (lowest) … level 4 (highest), fixed across the book.
 # Okabe–Ito colours, one per level code across the book; level 5 exists only on the five-level CAPA scale.
@@ -108,11 +109,16 @@ def legend_label(name: str) -> str:
 TREND_STYLE = {"lea": ("#0072B2", "-", "o"), "county": ("#009E73", "--", "s"), "state": ("#555555", ":", "^")}
 
 
+TREND_KEY = ("Hollow marker: participation under 95%. No line between two years: the change is not like for "
+             "like (other grades with scores, or participation under 95%).")
+
+
 def trend(piece: LeaSlice) -> Figure:
-    """All Grades % met and above by year for the LEA, county and state; no line across a missing year."""
+    """All Grades % met and above by year for the LEA, county and state; no line across a missing year nor
+    across a change that is not like for like; hollow markers where participation is under 95%."""
     t = piece.trend
     tests = sorted(t["test_id"].unique()) if len(t) else []
-    fig = Figure(figsize=(4.2 * max(len(tests), 1), 3.2), dpi=96)
+    fig = Figure(figsize=(4.2 * max(len(tests), 1), 3.5), dpi=96)
     axes = fig.subplots(1, max(len(tests), 1), squeeze=False)
     names = {piece.cds: ("lea", legend_label(piece.name)),
              piece.cds[:2] + "0" * 12: ("county", legend_label(piece.county_name)), "0" * 14: ("state", "State")}
@@ -120,9 +126,7 @@ def trend(piece: LeaSlice) -> Figure:
     for ax, test_id in zip(axes[0], tests):
         for cds, (role, label) in names.items():
             rows = t[(t["test_id"] == test_id) & (t["cds"] == cds)].set_index("year").reindex(years)
-            value = rows["pct_met_and_above"].astype(float).where(~rows["suppressed"].fillna(False).astype(bool))
-            colour, style, marker = TREND_STYLE[role]
-            ax.plot(years, value, color=colour, linestyle=style, marker=marker, label=label)
+            _trend_line(ax, rows, years, TREND_STYLE[role], label)
         ax.set_title(params.test_info(test_id).label, fontsize=10)
         ax.set_ylim(0, 100)
         ax.set_xticks(years)
@@ -132,6 +136,25 @@ def trend(piece: LeaSlice) -> Figure:
         ax.set_ylabel("% Met and Above (All Grades)", fontsize=8)
     if tests:
         handles, labels = axes[0][0].get_legend_handles_labels()
-        fig.legend(handles, labels, loc="lower center", ncol=3, frameon=False, fontsize=8)
-    _margins(fig, len(axes[0]))
+        fig.legend(handles, labels, loc="lower center", bbox_to_anchor=(0.5, 0.1), ncol=3, frameon=False,
+                   fontsize=8)
+        fig.text(0.5, 0.02, TREND_KEY, ha="center", va="bottom", fontsize=6.5, color="#333333", wrap=True)
+    _margins(fig, len(axes[0]), legend_in=0.65)
     return fig
+
+
+def _trend_line(ax: Axes, rows: pd.DataFrame, years: list, style: tuple[str, str, str], label: str) -> None:
+    """One entity's points (hollow where participation is under 95%) joined only where the change into a
+    year is like for like."""
+    colour, line, marker = style
+    value = rows["pct_met_and_above"].astype(float).where(~rows["suppressed"].fillna(False).astype(bool))
+    flagged = rows["change_flag"].fillna("").astype(str).ne("").to_numpy()
+    low = (rows["participation"].astype(float) < PARTICIPATION_MIN).to_numpy()
+    v = value.to_numpy()
+    for i in range(1, len(years)):
+        if not (pd.isna(v[i - 1]) or pd.isna(v[i]) or flagged[i]):
+            ax.plot(years[i - 1:i + 1], v[i - 1:i + 1], color=colour, linestyle=line)
+    ax.plot([], [], color=colour, linestyle=line, marker=marker, label=label)  # the legend's entry
+    ax.plot(years, v, linestyle="none", marker=marker, color=colour)
+    ax.plot([y for y, h in zip(years, low) if h], v[low], linestyle="none", marker=marker, color="white",
+            markeredgecolor=colour, markersize=6)

@@ -93,8 +93,14 @@ def figure_html(png: bytes, alt: str, caption: str, data: pd.DataFrame, stem: st
 
 def chart(fig: Figure, alt: str, caption: str, data: pd.DataFrame, stem: str | None = None,
           name: str | None = None):
+    """The chart with its caption and data; a chart with no data is a sentence instead (no image, and no link:
+    report.write_csvs writes no CSV for an empty table)."""
     from IPython.display import HTML
 
+    if data.empty:
+        text = html.escape(" ".join(f"{caption} Nothing to draw for this LEA: no published results "
+                                    "(every value suppressed or no students with scores).".split()))
+        return HTML(f'<p class="caaspp-empty">{text}</p>')
     return HTML(figure_html(charts.png(fig), alt, caption, data, stem, name))
 
 
@@ -127,10 +133,13 @@ def trend_data(piece: LeaSlice) -> pd.DataFrame:
     t = piece.trend
     names = {piece.cds: piece.name, piece.cds[:2] + "0" * 12: piece.county_name, "0" * 14: "State"}
     hidden = t["suppressed"].fillna(False).astype(bool)
+    shown = pd.Series(False, index=t.index)
     return pd.DataFrame({
         "Test": t["test_id"].map(lambda x: params.test_info(int(x)).label), "Year": t["year"].astype(int),
         "Entity": t["cds"].map(names), "% Met and Above": report.cells(t["pct_met_and_above"], hidden, "{:.2f}"),
-        "Note": t["note"].fillna(""),
+        "Participation (%)": report.cells(t["participation"], shown, "{:.2f}"),
+        "Grades with scores": t["grades_with_scores"].fillna(""),
+        "Change not like for like": t["change_flag"].fillna(""), "Note": t["note"].fillna(""),
     }).sort_values(["Test", "Entity", "Year"], kind="stable").reset_index(drop=True)
 
 
@@ -142,11 +151,16 @@ def trend_alt(piece: LeaSlice) -> str:
     parts = [f"{params.test_info(int(k)).label}: " + ", ".join(f"{int(r.year)} {r.pct_met_and_above:.2f}"
                                                                for r in part.itertuples())
              for k, part in own.groupby("test_id", sort=True)]
+    flagged = own[own["change_flag"].fillna("") != ""]
+    unlike = "; ".join(f"{params.test_info(int(r.test_id)).label} {int(r.year) - 1} to {int(r.year)}: {r.change_flag}"
+                       for r in flagged.itertuples())
     years = sorted(int(y) for y in t["year"].unique())
     return (f"Line chart of All Grades % Met and Above by year, {years[0]}–{years[-1]}, for {piece.name} "
             f"beside {piece.county_name} and the state, one panel per test; years without results are gaps "
-            f"(2019–20: no testing) and 2020–21 is shaded (low participation, shorter test). "
-            f"{piece.name}: " + ("; ".join(parts) or "no published values") + ".")
+            f"(2019–20: no testing) and 2020–21 is shaded (low participation, shorter test); markers are hollow "
+            f"where participation is under 95% and no line joins two years whose change is not like for like. "
+            f"{piece.name}: " + ("; ".join(parts) or "no published values") + "."
+            + (f" Not like for like: {unlike}." if unlike else ""))
 
 
 # ---------------------------------------------------------------- the charts' tables as CSV
@@ -158,5 +172,7 @@ def chart_tables(piece: LeaSlice) -> dict[str, pd.DataFrame]:
     """The numbers each chart draws, as `report.write_csvs` writes them (`<stem>.levels_chart.csv`,
     `<stem>.trend_chart.csv`): the values shown under the chart ('*' where suppressed), with the column
     names of the page's other CSVs (report.LABELS keys; documented in columns.COLUMNS["lea_page"])."""
-    return {name: frame.rename(columns=_KEYS) for name, frame in
+    renamed = _KEYS | {"Participation (%)": "participation", "Grades with scores": "grades_with_scores",
+                       "Change not like for like": "change_flag"}
+    return {name: frame.rename(columns=renamed) for name, frame in
             (("levels_chart", levels_data(piece)), ("trend_chart", trend_data(piece)))}

@@ -32,7 +32,9 @@ LABELS = {
     "status": "Cut values", "county_pct_met_and_above": "County % Met and Above",
     "state_pct_met_and_above": "State % Met and Above", "student_group": "Student group",
     "prior_grade_prior_year_pct_met_and_above": "Grade below, prior year: % Met and Above",
-    "matched_grade_change": "Matched-grade change",
+    "matched_grade_change": "Matched-grade change", "participation": "LEA participation (% tested of enrolled)",
+    "grades_with_scores": "LEA grades with scores", "change_flag": "Change not like for like",
+    "like_for_like_change": "LEA change on grades tested in both years",
     "dfs": "DFS", "county_dfs": "County DFS", "state_dfs": "State DFS",
     "dfs_left_out": "Left out of All Grades DFS", "dfs_change_from_prior_year": "LEA DFS change",
 }
@@ -128,24 +130,39 @@ def schools(piece: LeaSlice) -> pd.DataFrame:
     return pd.concat([out, publish(rows, ("pct_met_and_above",))], axis=1).reset_index(drop=True)
 
 
+TREND_COLS = ["test", "year", "lea", "county", "state", "participation", "grades_with_scores",
+              "change_from_prior_year", "change_flag", "like_for_like_change", "note"]
+
+
 def trend(piece: LeaSlice) -> pd.DataFrame:
-    """All Grades % met and above by year: the LEA, its county and the state; gaps and caveats noted."""
+    """All Grades % met and above by year: the LEA, its county and the state; the LEA's participation and
+    grades with scores, its change from the prior year with a flag where the two years are not alike (other
+    grades, participation under 95%) and the change on the grades tested in both; gaps and caveats noted."""
     t = piece.trend
     if t.empty:
-        return pd.DataFrame(columns=["test", "year", "lea", "county", "state", "change_from_prior_year", "note"])
+        return pd.DataFrame(columns=TREND_COLS)
+    hidden = t["suppressed"].fillna(False).astype(bool)
     role = t["cds"].map({piece.cds: "lea", piece.cds[:2] + "0" * 12: "county", "0" * 14: "state"})
-    shown = t.assign(role=role, value=_text(t["pct_met_and_above"], t["suppressed"].fillna(False).astype(bool), "{:.2f}"),
-                     change=_text(t["change_from_prior_year"], t["suppressed"].fillna(False).astype(bool), "{:+.2f}"))
+    shown = t.assign(role=role, value=_text(t["pct_met_and_above"], hidden, "{:.2f}"))
     wide = shown.pivot_table(index=["test_id", "year"], columns="role", values="value", aggfunc="first")
     wide = wide.reindex(columns=["lea", "county", "state"]).fillna(NO_DATA)
     wide.columns.name = None
     lea = shown[shown["role"] == "lea"].set_index(["test_id", "year"])
-    wide["change_from_prior_year"] = lea["change"].reindex(wide.index).fillna(NO_DATA)
+    own = pd.DataFrame({
+        "participation": _text(lea["participation"], pd.Series(False, index=lea.index), "{:.2f}"),
+        "grades_with_scores": lea["grades_with_scores"].fillna(""),
+        "change_from_prior_year": _text(lea["change_from_prior_year"], lea["suppressed"].fillna(False).astype(bool),
+                                        "{:+.2f}"),
+        "change_flag": lea["change_flag"].fillna(""),
+        "like_for_like_change": _text(lea["like_for_like_change"], pd.Series(False, index=lea.index), "{:+.2f}"),
+    }, index=lea.index).reindex(wide.index)
+    wide = wide.join(own.fillna({"participation": NO_DATA, "change_from_prior_year": NO_DATA,
+                                 "like_for_like_change": NO_DATA}).fillna(""))
     wide["note"] = shown.groupby(["test_id", "year"])["note"].first().reindex(wide.index).fillna("")
     wide = wide.reset_index()
     wide.insert(0, "test", wide.pop("test_id").map(lambda t_: params.test_info(t_).label))
     wide["year"] = wide["year"].astype(int)
-    return wide
+    return wide[TREND_COLS]
 
 
 def by_group(piece: LeaSlice) -> pd.DataFrame:
@@ -182,6 +199,7 @@ def matched_grade(piece: LeaSlice) -> pd.DataFrame:
     m = piece.matched
     cols = ["test", "grade", "pct_met_and_above", "prior_grade_prior_year_pct_met_and_above",
             "matched_grade_change"]
+    m = m[m["prior_grade_prior_year_pct_met_and_above"].notna()]  # a grade with nothing to compare is no row
     if m.empty:
         return pd.DataFrame(columns=cols)
     hidden = m["suppressed"].fillna(False).astype(bool)
@@ -192,6 +210,12 @@ def matched_grade(piece: LeaSlice) -> pd.DataFrame:
                             m["prior_grade_prior_year_pct_met_and_above"], pd.Series(False, index=m.index), "{:.2f}"),
                         "matched_grade_change": _text(m["matched_grade_change"], hidden, "{:+.2f}")})
     return out.reset_index(drop=True)
+
+
+def matched_grade_none(piece: LeaSlice) -> str:
+    """The sentence shown instead of a matched-grade table with no comparable rows."""
+    return (f"No grade of {md_text(piece.name)} has a published % Met and Above in spring {piece.year} and in "
+            f"the grade below in spring {piece.year - 1}, so there is no matched-grade change to show.")
 
 
 def impact_table(piece: LeaSlice) -> pd.DataFrame:

@@ -79,6 +79,13 @@ class Settings:
                          grace=self.grace)
 
 
+def no_leas_message(s: Settings) -> str:
+    """Why a run has nothing to do: no LEA (district or charter) has results in the year."""
+    year = s.year or max(stores.years(s.tables), default=0)
+    return (f"no LEA has results in {year} in {s.tables} (the store holds state or county rows only): no LEA "
+            "pages to run; `caaspp-book build` makes the book without them")
+
+
 class Plan:
     """Every LEA of the year (or the ones asked for), each a job to run or the skipped previous record."""
 

@@ -250,6 +250,10 @@ ILLUSTRATIVE_ALTERNATIVE = ("**Illustrative values.** The alternative cut set is
                             "report, not a proposal; its numbers only show how a change of cuts would read.")
 
 
+NO_SB_EXAMPLE = ("## Smarter Balanced\n\nNo LEA has Smarter Balanced results in the data, so there is no "
+                 "Smarter Balanced example of official against alternative cuts.\n")
+
+
 def impact_page(impact: pd.DataFrame, names: dict[str, str] | None = None) -> str:
     """CAPA panel vs SSPI and the SB example: both cut sets side by side in the notice layout, with the
     difference, captioned as illustrative where a cut set is."""
@@ -268,6 +272,8 @@ def impact_page(impact: pd.DataFrame, names: dict[str, str] | None = None) -> st
             f"{md_text(b)} cut sets side by side, with the difference.")
         out.append(myst.table(_impact_numbers(impacts.side_by_side(part, CUT_SETS)), caption,
                               myst.label("tab-impact", assessment, subject, cds), index=True))
+    if not (impact.get("assessment", pd.Series(dtype=str)) == "smarter_balanced").any():
+        out.append(NO_SB_EXAMPLE)
     return "\n".join(out)
 
 

@@ -33,8 +33,8 @@ from helpers.stats import contract, dfs, suppress, tables
 TARGET_ROWS = 250_000  # result rows per chunk (all years of a run of district codes)
 ROW_GROUP = 1024 * 1024  # pyarrow's default row group length (DataFrame.to_parquet)
 EXTRA_COLUMNS = ("results_suppressed", "suppressed_fields")
-TREND_COLUMNS = ["cds", "test_id", "grade", "student_group_id", "year", "type_id", "entity_name", "with_scores",
-                 "mean_scale_score", "pct_met_and_above", "suppressed"]
+TREND_COLUMNS = ["cds", "test_id", "grade", "student_group_id", "year", "type_id", "entity_name", "enrolled", "tested",
+                 "with_scores", "mean_scale_score", "pct_met_and_above", "suppressed"]
 
 
 @dataclass(frozen=True)
@@ -245,7 +245,7 @@ def build(store: Path, out: Path, impact: contract.ImpactInputs, alt_cuts: Path 
     with atomic.replacing(out, "tables", contract.legacy(contract.TABLES)) as tmp:
         scratch = Path(tempfile.mkdtemp(prefix=".scratch-", dir=tmp))
         counts = _build(store, chunks, columns, retyped, tmp, scratch, (lea, year))
-        example = contract.impact_table(store, _example_lea(store), _last_year(store), impact, alt_cuts)
+        example = contract.impact_table(store, _example_lea(store), impact, alt_cuts)
         example = contract.select(example, lea, year)
         counts["impact"] = len(example)
         _write_whole(example, tmp, "impact")
@@ -301,15 +301,9 @@ def _write_whole(frame: pd.DataFrame, out: Path, name: str) -> None:
     frame.to_parquet(out / f"{name}.parquet", index=False)
 
 
-def _last_year(store: Path) -> int:
-    """The latest year in the store's results."""
-    return int(stores.query(f"SELECT max(year) AS y FROM {stores.table(store, 'results')}")["y"].iloc[0])
-
-
-def _example_lea(store: Path) -> str:
+def _example_lea(store: Path) -> tuple[str, int] | None:
     """contract.example_lea on the only rows it looks at."""
-    year = _last_year(store)
-    rows = stores.query(f"SELECT year, type_id, grade, student_group_id, with_scores, cds "
-                        f"FROM {stores.table(store, 'results')} WHERE year = ? AND grade = 13 "
-                        "AND student_group_id = 1", [year])
-    return contract.example_lea(rows, year)
+    rows = stores.query(f"SELECT year, type_id, grade, student_group_id, test_id, with_scores, cds "
+                        f"FROM {stores.table(store, 'results')} WHERE grade = 13 AND student_group_id = 1 "
+                        f"AND test_id IN {contract.SB_TESTS} AND type_id IN {stores.LEA_TYPES}")
+    return contract.example_lea(rows)

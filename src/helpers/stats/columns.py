@@ -78,6 +78,15 @@ COLUMNS: dict[str, dict[str, str]] = {
         "dfs": _DFS["dfs"],
         "dfs_change_from_prior_year": "change in Distance from Standard from the previous year, same grade "
                                       "(scale points)",
+        "enrolled": "students enrolled", "tested": "students tested",
+        "participation": "tested ÷ enrolled × 100 (blank where a count is hidden or nobody is enrolled)",
+        "grades_with_scores": "grades with students with scores (or hidden results) behind the row, e.g. "
+                              "'3–8, 11'; 'none'; blank on a gap row",
+        "change_flag": "why the change from the previous year is not like for like: different grades with scores "
+                       "(All Grades rows) and/or participation under 95% in either year; blank when it is",
+        "like_for_like_grades": "grades with scores in both years, where the years' grades differ",
+        "like_for_like_change": "change on those grades only: each year's % met and above of the grades in "
+                                "both years, weighted by students with scores (blank where one is hidden)",
     },
     "impact": {
         "assessment": "assessment family (capa, smarter_balanced)", "subject": "ela, math or science",
@@ -118,6 +127,10 @@ COLUMNS: dict[str, dict[str, str]] = {
         "state_dfs": "the state's DFS, same test, grade (or group) and year",
         "dfs_left_out": "All Grades: grades whose mean is suppressed, left out of the DFS, and their students",
         "dfs_change_from_prior_year": "the LEA's change in All Grades DFS from the year before (scale points)",
+        "participation": "the LEA's students tested ÷ enrolled, all tested grades (%)",
+        "grades_with_scores": "the LEA's grades with students with scores that year",
+        "change_flag": "why the change is not like for like (other grades, participation under 95%)",
+        "like_for_like_change": "the LEA's change on the grades tested in both years (points)",
     },
 }
 

@@ -79,11 +79,20 @@ def sb_impact(store: Path, cds: str, year: int, alt_cuts: Path, students_for: Ca
     return out[out["n_students"] >= rule_n].reset_index(drop=True)
 
 
-def example_lea(results: pd.DataFrame, year: int) -> str:
-    """The LEA with the most students with scores in `year` (the SB impact example)."""
-    rows = results[(results["year"] == year) & results["type_id"].isin(stores.LEA_TYPES)
-                   & (results["grade"] == 13) & (results["student_group_id"] == 1)]
-    return str(rows.sort_values(["with_scores", "cds"], ascending=[False, True])["cds"].iloc[0])
+SB_TESTS = (1, 2)  # the Smarter Balanced tests the SB impact example reproduces
+
+
+def example_lea(results: pd.DataFrame) -> tuple[str, int] | None:
+    """The SB impact example: in the latest year with Smarter Balanced results of an LEA, the LEA with the most
+    students with scores (All Grades, All Students); None when no LEA has any (a store of state rows only)."""
+    rows = results[results["type_id"].isin(stores.LEA_TYPES) & (results["grade"] == 13)
+                   & (results["student_group_id"] == 1) & results["test_id"].isin(SB_TESTS)
+                   & (pd.to_numeric(results["with_scores"]) > 0)]
+    if rows.empty:
+        return None
+    year = int(rows["year"].max())
+    rows = rows[rows["year"] == year]
+    return str(rows.sort_values(["with_scores", "cds"], ascending=[False, True])["cds"].iloc[0]), year
 
 
 def compute(store: Path, impact: ImpactInputs, alt_cuts: Path | None = None,
@@ -92,18 +101,22 @@ def compute(store: Path, impact: ImpactInputs, alt_cuts: Path | None = None,
     results = read_results(store)
     entities = stores.query(f"SELECT * FROM {stores.table(store, 'entities')}")
     lv = levels(results, students, entities, policy)
-    year = int(results["year"].max())
-    example = impact_table(store, example_lea(results, year), year, impact, alt_cuts)
+    example = impact_table(store, example_lea(results), impact, alt_cuts)
     published = lv[lv["source"] == "published"]
     return {"levels": lv, "reconciliation": tables.reconcile(results),
-            "trends": dfs.trend(tables.trends(published), published), "impact": example}
+            "trends": dfs.trend(tables.trends(published), published) if len(published) else pd.DataFrame(),
+            "impact": example}
 
 
-def impact_table(store: Path, cds: str, year: int, impact: ImpactInputs, alt_cuts: Path | None = None) -> pd.DataFrame:
-    """CAPA panel vs SSPI, then official vs alternative SB cuts for LEA `cds` in `year`."""
+def impact_table(store: Path, example: tuple[str, int] | None, impact: ImpactInputs,
+                 alt_cuts: Path | None = None) -> pd.DataFrame:
+    """CAPA panel vs SSPI, then official vs alternative SB cuts for the example LEA in its year (`example`:
+    cds and year; None: CAPA only, for no LEA has SB results)."""
     alt = alt_cuts or default_paths().alt_cuts
-    return pd.concat([capa_impact(impact.capa), sb_impact(store, cds, year, alt, impact.students_for)],
-                     ignore_index=True)
+    parts = [capa_impact(impact.capa)]
+    if example is not None:
+        parts.append(sb_impact(store, *example, alt, impact.students_for))
+    return pd.concat(parts, ignore_index=True)
 
 
 def select(frame: pd.DataFrame, lea: str | None, year: int | None) -> pd.DataFrame:

@@ -302,8 +302,8 @@ def trends(levels: pd.DataFrame, present: set[int] | None = None) -> pd.DataFram
     not matched students). `present`: the years with data (default: those of `levels`; given when
     `levels` is a part of the table)."""
     keys = ["cds", "test_id", "grade", "student_group_id"]
-    cols = keys + ["year", "type_id", "entity_name", "with_scores", "mean_scale_score", "pct_met_and_above",
-                   "suppressed"]
+    cols = keys + ["year", "type_id", "entity_name", "enrolled", "tested", "with_scores", "mean_scale_score",
+                   "pct_met_and_above", "suppressed"]
     base = levels[cols].copy()
     span = base.groupby(keys)["year"].agg(["min", "max"]).reset_index()
     every = [span.assign(year=y)[lambda f, y=y: (f["min"] < y) & (y < f["max"])] for y in _years(base)]
@@ -324,7 +324,123 @@ def trends(levels: pd.DataFrame, present: set[int] | None = None) -> pd.DataFram
     base["change_from_prior_year"] = (base["pct_met_and_above"] - base["prior_year_pct_met_and_above"]).round(2)
     base["matched_grade_change"] = (base["pct_met_and_above"]
                                     - base["prior_grade_prior_year_pct_met_and_above"]).round(2)
+    base = comparability(base, levels)
     present = set(levels["year"].unique()) if present is None else present
     base["note"] = base["year"].map(TREND_NOTES).fillna("")
     base.loc[~base["year"].isin(present) & (base["note"] == ""), "note"] = "year not in the data"
     return base.sort_values(["cds", "test_id", "student_group_id", "grade", "year"]).reset_index(drop=True)
+
+
+# ---------------------------------------------------------------- comparability of a change
+
+PARTICIPATION_MIN = 95.0  # % of enrolled students tested below which a change is flagged (the federal 95% rule)
+HIGH_SCHOOL = (10, 11, 12)  # the grades of grade 14 (all high school)
+_ENTITY = ["cds", "test_id", "student_group_id", "year"]
+
+
+def grades_text(mask: int) -> str:
+    """A grade bit mask as text: 1 << 3 | … | 1 << 8 | 1 << 11 → '3–8, 11'; no bits → 'none'."""
+    grades = [g for g in range(13) if mask >> g & 1]
+    runs: list[list[int]] = []
+    for g in grades:
+        if runs and g == runs[-1][-1] + 1:
+            runs[-1].append(g)
+        else:
+            runs.append([g])
+    return ", ".join(f"{r[0]}–{r[-1]}" if len(r) > 2 else ", ".join(map(str, r)) for r in runs) or "none"
+
+
+def _single_grades(levels: pd.DataFrame) -> pd.DataFrame:
+    """Single-grade rows with `bit` (1 << grade where the grade has students with scores, or hidden results)."""
+    single = levels[levels["grade"] < 13][_ENTITY + ["grade", "with_scores", "pct_met_and_above", "suppressed"]]
+    single = single.drop_duplicates(_ENTITY + ["grade"])
+    n = pd.to_numeric(single["with_scores"]).astype(float)
+    hidden = single["suppressed"].fillna(False).astype(bool) & n.isna()
+    has = (n > 0) | hidden
+    return single.assign(bit=np.where(has, np.left_shift(1, single["grade"].astype(np.int64)), 0))
+
+
+def _grade_masks(base: pd.DataFrame, single: pd.DataFrame) -> pd.Series:
+    """Each row's grades with scores as a bit mask: its own grade, every grade (13) or grades 10–12 (14)."""
+    every = single.groupby(_ENTITY)["bit"].sum().rename("_all")
+    merged = base[_ENTITY + ["grade"]].merge(every.reset_index(), on=_ENTITY, how="left")
+    own = base[_ENTITY + ["grade"]].merge(single[_ENTITY + ["grade", "bit"]], on=_ENTITY + ["grade"], how="left")
+    total = merged["_all"].fillna(0).astype(np.int64).to_numpy()
+    high = sum(1 << g for g in HIGH_SCHOOL)
+    grade = base["grade"].to_numpy()
+    mask = np.where(grade == 13, total, np.where(grade == 14, total & high, own["bit"].fillna(0).astype(np.int64)))
+    return pd.Series(mask, index=base.index, dtype=np.int64)
+
+
+def comparability(base: pd.DataFrame, levels: pd.DataFrame) -> pd.DataFrame:
+    """Participation (tested ÷ enrolled), the grades with scores, a flag on every change across different
+    tested grades or with participation under 95% in either year, and the like-for-like change on the
+    grades tested in both years (All Grades rows whose grades differ; weighted by students with scores)."""
+    single = _single_grades(levels)
+    keys = ["cds", "test_id", "grade", "student_group_id"]
+    enrolled = pd.to_numeric(base["enrolled"]).astype(float)
+    base["participation"] = (100 * pd.to_numeric(base["tested"]).astype(float) / enrolled.where(enrolled > 0)).round(2)
+    gap = base["pct_met_and_above"].isna() & base["with_scores"].isna() & base["enrolled"].isna()
+    mask = _grade_masks(base, single).where(~gap)
+    base["grades_with_scores"] = _texts(mask)
+    prior = base[keys + ["year", "participation"]].assign(year=base["year"] + 1, _mask=mask)
+    prior = base[keys + ["year"]].merge(prior, on=keys + ["year"], how="left", suffixes=("", "_prior"))
+    before, now = prior["_mask"], mask
+    changed = base["change_from_prior_year"].notna().to_numpy()
+    differ = changed & (base["grade"] >= 13).to_numpy() & (before != now).to_numpy()
+    low_now = changed & (base["participation"] < PARTICIPATION_MIN).to_numpy()
+    low_before = changed & (prior["participation"] < PARTICIPATION_MIN).to_numpy()
+    base["change_flag"] = _flag_text(base, prior, before, differ, low_now, low_before)
+    both = before.fillna(0).astype(np.int64).to_numpy() & now.fillna(0).astype(np.int64).to_numpy()
+    common = pd.Series(np.where(differ, both, 0), index=base.index)
+    base["like_for_like_grades"] = _texts(common.where(differ))
+    base["like_for_like_change"] = _like_for_like(base, common, single)
+    return base
+
+
+def _texts(mask: pd.Series) -> pd.Series:
+    """`grades_text` of each mask ('' where there is none), once per distinct mask."""
+    known = mask.dropna().astype(np.int64)
+    lookup = {m: grades_text(int(m)) for m in pd.unique(known)}
+    out = pd.Series("", index=mask.index, dtype=object)
+    out[known.index] = known.map(lookup).astype(object)
+    return out.astype(str)
+
+
+def _flag_text(base: pd.DataFrame, prior: pd.DataFrame, before: pd.Series, differ, low_now, low_before) -> list[str]:
+    """Why each change is not like for like ('' where it is); built only for the flagged rows."""
+    out = [""] * len(base)
+    year = base["year"].to_numpy(dtype=np.int64)
+    was, now = _texts(before).to_numpy(), base["grades_with_scores"].to_numpy()
+    p_was, p_now = prior["participation"].to_numpy(dtype=float), base["participation"].to_numpy(dtype=float)
+    for i in np.flatnonzero(differ | low_now | low_before):
+        y = int(year[i])
+        parts = [f"different grades with scores ({y - 1}: {was[i]} → {y}: {now[i]})"] if differ[i] else []
+        low = ([f"{y - 1}: {p_was[i]:.2f}%"] if low_before[i] else []) + ([f"{y}: {p_now[i]:.2f}%"] if low_now[i] else [])
+        if low:
+            parts.append(f"participation under {PARTICIPATION_MIN:.0f}% ({', '.join(low)})")
+        out[i] = "; ".join(parts)
+    return out
+
+
+def _like_for_like(base: pd.DataFrame, common: pd.Series, single: pd.DataFrame) -> pd.Series:
+    """% met and above on the `common` grades this year minus the same grades a year earlier, each weighted
+    by students with scores; blank where a common grade's result is not published in either year."""
+    bits = common.to_numpy(dtype=np.int64)
+    wanted = [base.loc[np.right_shift(bits, g) & 1 == 1, _ENTITY].assign(row=lambda f: f.index, grade=g)
+              for g in range(3, 13)]
+    wanted = pd.concat(wanted, ignore_index=True)
+    out = pd.Series(np.nan, index=base.index)
+    if wanted.empty:
+        return out
+    values = single[_ENTITY + ["grade", "with_scores", "pct_met_and_above"]]
+    means = []
+    for shift in (0, 1):
+        rows = wanted.assign(year=wanted["year"] - shift).merge(values, on=_ENTITY + ["grade"], how="left")
+        n = pd.to_numeric(rows["with_scores"]).astype(float)
+        pct = pd.to_numeric(rows["pct_met_and_above"]).astype(float)
+        rows = rows.assign(n=n, w=n * pct, known=(n > 0) & pct.notna())
+        sums = rows.groupby("row").agg(n=("n", "sum"), w=("w", "sum"), known=("known", "all"))
+        means.append((sums["w"] / sums["n"]).where(sums["known"]))
+    out.loc[means[0].index] = (means[0] - means[1]).round(2)
+    return out
