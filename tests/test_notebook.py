@@ -80,7 +80,8 @@ def test_notebook_draws_the_charts_with_alt_text_data_and_csv_links(executed):
     assert data[0].endswith(CSV_LINK.format("dncusd.levels_chart.csv")) and "</table>" in data[0]
     assert data[1].endswith(CSV_LINK.format("dncusd.trend_chart.csv")) and "</table>" in data[1]
     links = re.findall(r'<a href="([^"]+)" download>Download this table \(CSV\)</a>', html)
-    assert links == ["dncusd.summary.csv", "dncusd.by_grade.csv", "dncusd.by_group.csv", "dncusd.levels_chart.csv",
+    assert links == ["dncusd.summary.csv", "dncusd.by_grade.csv", "dncusd.by_group.csv", "dncusd.dfs_by_grade.csv",
+                     "dncusd.dfs_by_group.csv", "dncusd.dfs_trend.csv", "dncusd.levels_chart.csv",
                      "dncusd.schools.csv", "dncusd.trend_chart.csv", "dncusd.trend.csv", "dncusd.impact.csv"]
     assert all((out / name).exists() for name in links)
     assert sorted(p.name for p in out.glob("dncusd.*.csv")) == sorted(links)
@@ -129,10 +130,16 @@ def test_every_table_and_chart_has_a_numbered_caption(executed):
         "Table 2. Results by grade, Del Norte County Unified, spring 2022.",
         "Table 3. All Grades % Met and Above by student group, Del Norte County Unified beside Del Norte County "
         "and the state, spring 2022.",
-        "Table 4. All Grades results by school, Del Norte County Unified, spring 2022.",
-        "Table 5. All Grades % Met and Above by year and change from the prior year: Del Norte County Unified, "
+        "Table 4. Distance from Standard, All Grades and by grade: Del Norte County Unified beside Del Norte "
+        "County and the state, spring 2022.",
+        "Table 5. All Grades Distance from Standard by student group, Del Norte County Unified beside Del Norte "
+        "County and the state, spring 2022.",
+        "Table 6. All Grades Distance from Standard by year and the LEA&#x27;s change from the prior year: "
+        "Del Norte County Unified, Del Norte County and the state.",
+        "Table 7. All Grades results by school, Del Norte County Unified, spring 2022.",
+        "Table 8. All Grades % Met and Above by year and change from the prior year: Del Norte County Unified, "
         "Del Norte County and the state.",
-        "Table 6. Cut-score impact: % at and above each level under the official and alternative cuts, "
+        "Table 9. Cut-score impact: % at and above each level under the official and alternative cuts, "
         "Del Norte County Unified, spring 2022.",
     ]
     assert re.findall(r"<figcaption>(.*?)</figcaption>", html) == [
@@ -141,7 +148,7 @@ def test_every_table_and_chart_has_a_numbered_caption(executed):
         "Figure 2. All Grades % Met and Above by year: Del Norte County Unified, Del Norte County and the state.",
     ]
     # the caption is the table's own first child
-    assert html.count('class="dataframe caaspp-table"><caption>Table ') == 6
+    assert html.count('class="dataframe caaspp-table"><caption>Table ') == 9
 
 
 def test_captions_are_numbered_per_page_and_escaped():
