@@ -21,7 +21,7 @@ from helpers.core.errors import InputError
 from helpers.ingest import student_file
 from helpers.ingest.detect import Source, read_rows
 from helpers.ingest.entities import Entities, entities_of
-from helpers.ingest.results import Results, combine
+from helpers.ingest.results import Results, combine, in_county
 from helpers.ingest.schema import KEY, RESULT_DTYPES, STORE_TABLES, arrow_schema
 
 SUFFIXES = (".txt", ".csv", ".txt.gz", ".csv.gz")
@@ -48,12 +48,15 @@ class Store:
     tables: dict[str, pd.DataFrame]  # entities, student_groups, tests, sources
 
 
-def read_store(paths: list[Path]) -> Store:
-    """Read every file, then join research rows to their entities and check them."""
+def read_store(paths: list[Path], county: str | None = None) -> Store:
+    """Read every file, then join research rows to their entities and check them; with `county` (a 2-digit
+    county code) only that county's and the state's research rows are kept, as each file is read."""
     parts: dict[str, list] = {k: [] for k in STORE_TABLES}
     sources: list[Source] = []
     for path in expand(paths):
         kind, rows, source = read_rows(path)
+        if county is not None and kind == "results":
+            rows = in_county(rows, county)
         pa.default_memory_pool().release_unused()  # the file's text is freed: give its memory back
         sources.append(source)
         if kind != "results":
@@ -130,10 +133,13 @@ def write(store: Store, store_dir: Path) -> None:
             frame.to_parquet(tmp / f"{name}.parquet", index=False)
 
 
-def ingest(paths: list[Path], store_dir: Path, require_results: bool = True) -> StoreTables:
+def ingest(paths: list[Path], store_dir: Path, require_results: bool = True,
+           county: str | None = None) -> StoreTables:
     """Read `paths` (files or folders) into a fresh store at `store_dir`; return its tables. Without
-    `require_results` (LEA mode) a Student Score Data File alone is enough."""
-    store = read_store(paths)
+    `require_results` (LEA mode) a Student Score Data File alone is enough; `county`: see `read_store`."""
+    if county is not None and not (len(county) == 2 and county.isdigit() and county != "00"):
+        raise ValueError(f"a county code is two digits, 01 to 58 (the first two of a CDS code), not {county!r}")
+    store = read_store(paths, county)
     has_results = store.results is not None and len(store.results) > 0
     if require_results and not has_results:
         raise InputError(paths[0] if paths else store_dir, "no research (results) file among the inputs")
