@@ -15,7 +15,7 @@ from helpers.cli import app
 from .conftest import SAMPLE
 
 runner = CliRunner()
-COMMANDS = ["ingest", "tables", "run", "build", "pdf", "lea", "publish", "scan", "synth"]
+COMMANDS = ["ingest", "tables", "run", "build", "pdf", "district", "lea", "publish", "scan", "synth"]
 
 
 def test_help_lists_every_command_with_an_example():

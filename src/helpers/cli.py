@@ -29,6 +29,7 @@ app = typer.Typer(
              "build --release preliminary",
              "pdf --jobs 2",
              "lea StudentScoreDataFile.txt --cds 08618200000000 data/sample",
+             "district 08618200000000 sb_ca2023_all_csv_v1.txt sb_ca2023entities_csv.txt",
              "publish /srv/www/caaspp",
              "scan _build/html",
              "synth statewide /tmp/statewide --year 2023",
@@ -62,6 +63,8 @@ def positive(value: float) -> float:
 def ingest(
     paths: list[Path] = typer.Argument(..., help="Research, entities and lookup files, or folders of them."),
     store: Path = typer.Option(None, help="Store folder (default data/processed/store)."),
+    county: Optional[str] = typer.Option(None, help="Only this county's research rows (2-digit code, the first "
+                                         "two of a CDS code) and the state's, filtered as each file is read."),
 ) -> None:
     """Read CAASPP files of every layout era into the Parquet store (replaced atomically)."""
     from helpers.ingest import build as ingesting
@@ -69,8 +72,8 @@ def ingest(
 
     target = store or default_paths().store
     try:
-        tables = ingesting.ingest(paths, target)
-    except (InputError, Refusal) as exc:
+        tables = ingesting.ingest(paths, target, county=county)
+    except (InputError, Refusal, ValueError) as exc:
         fail(str(exc))
     for path, why in tables.skipped:
         console.print(f"skipped {path}: {why}", highlight=False)
@@ -200,13 +203,17 @@ def build(
     """Generate the pages and the table of contents from the manifest and tables, build the HTML book in a
     staging folder (incremental), check it (every internal link resolves, the privacy scan finds nothing),
     then put it in _build/html in one step. A failed or interrupted build leaves the previous site as it was."""
+    build_site(default_paths(), release, allow_failures)
+
+
+def build_site(p, release: str, allow_failures: int) -> None:
+    """`build` for the project of `p` (helpers.core.paths.Paths): see its help."""
     import shutil
 
     from helpers.core import atomic, manifest
     from helpers.publish import links, privacy
     from helpers.site import book, stage
 
-    p = default_paths()
     kept = f"{p.html} was left as it was"
     if release not in ("final", "preliminary"):
         fail(f"--release must be final or preliminary, not {release!r}")
@@ -303,6 +310,63 @@ def lea_pdf(p, site: Path, force: bool) -> None:
     console.print(f"{done.status}  {done.pages} pages  {done.seconds:.2f}s  CONFIDENTIAL: internal use only, "
                   "do not publish", highlight=False)
     print(out / "pdf" / done.pdf)
+
+
+@app.command(epilog="Examples: `caaspp-book district 08618200000000 sb_ca2023_all_csv_v1.txt "
+                    "sb_ca2023entities_csv.txt` · `caaspp-book district 08618200000000 data/raw --pdf`")
+def district(
+    cds: str = typer.Argument(..., help="The district's 14-digit CDS code."),
+    files: list[Path] = typer.Argument(..., help="Research files (statewide or not, any years) and entities "
+                                       "files, or folders of them."),
+    out: Optional[Path] = typer.Option(None, help="Build folder: the site in OUT/html, PDFs in OUT/pdf "
+                                       "(default _build/district/CDS)."),
+    with_pdf: bool = typer.Option(False, "--pdf", help="Also print the district's PDF."),
+    release: str = typer.Option("final", help="Release status: final or preliminary."),
+    fresh: bool = typer.Option(False, "--fresh", help="Ingest and compute again even if the files are unchanged."),
+    timeout: float = typer.Option(600, callback=positive, help="Seconds the notebook may take."),
+) -> None:
+    """One district's book from the statewide files: its county's and the state's rows ingested (filtered
+    while reading), their tables, the district's notebook and a book of its county and the state, in a
+    scoped project (data/interim/district/CDS) apart from the whole-state one. A rerun redoes only what
+    changed (files given, the notebook, charts)."""
+    import time
+
+    from helpers.lea_mode import district as scoped
+    from helpers.run import progress
+
+    start = time.perf_counter()
+    try:
+        dp = scoped.district_paths(default_paths(), cds, out)
+        scoped.sync(default_paths().root, dp.root)
+        made = scoped.prepare_data(dp, cds, files, fresh)
+        console.print(f"{'ingested and computed' if made else 'unchanged'}: {dp.store.parent} "
+                      f"({time.perf_counter() - start:.1f} s)", highlight=False)
+        result = scoped.run(dp, cds, timeout)
+    except (InputError, Refusal, ValueError, LookupError, FileNotFoundError) as exc:
+        fail(str(exc))
+    console.print(progress.summary(result.records, time.perf_counter() - start, 1), highlight=False)
+    if result.failed:
+        fail(f"the notebook of {cds} failed: {result.failed[0].error}", 1)
+    build_site(dp, release, 0)
+    if with_pdf:
+        _district_pdf(dp, cds)
+    console.print(f"done in {time.perf_counter() - start:.1f} s", highlight=False)
+
+
+def _district_pdf(p, cds: str) -> None:
+    """Print the district's PDF (its LEA page) and scan its text."""
+    from helpers.publish import pdf as pdfs
+    from helpers.publish import privacy
+
+    try:
+        results = pdfs.make(p, 1, False, [cds])
+    except (FileNotFoundError, Refusal) as exc:
+        fail(str(exc))
+    findings = privacy.scan_build(p, [pdfs.out_dir(p)])
+    if findings or any(r.status == "failed" for r in results):
+        fail("; ".join([str(f) for f in findings[:20]] + [r.error for r in results if r.status == "failed"]), 1)
+    for r in results:
+        print(pdfs.out_dir(p) / r.pdf)
 
 
 @app.command(epilog="Examples: `caaspp-book lea data/raw/dncusd_2022_students.txt --cds 08618200000000` · "

@@ -180,6 +180,31 @@ class Paths:
     def lea(self, cds: str, out: Path | None = None) -> "LeaPaths":
         return LeaPaths(self.root, cds, (out or self.lea_build(cds)).resolve())
 
+    def district_root(self, cds: str) -> Path:
+        """The scoped project of `caaspp-book district <cds>`: a project of its own (book sources, params and
+        notebook copied in; its store, tables and manifest), apart from this whole-state one."""
+        return self.interim / "district" / cds
+
+    def district_build(self, cds: str) -> Path:
+        """The default build folder (site, PDFs) of `caaspp-book district <cds>`."""
+        return self.build / "district" / cds
+
+    def district(self, cds: str, out: Path | None = None) -> "DistrictPaths":
+        return DistrictPaths(self.district_root(cds).resolve(), (out or self.district_build(cds)).resolve())
+
+
+@dataclass(frozen=True)
+class DistrictPaths(Paths):
+    """A district's scoped project: every path of a project rooted at `root`, except its builds (site,
+    PDFs, staging), which go to `site_root`. The relative layout (store, tables, shards, book/leas) is the
+    whole-state project's, so a notebook's parameters, and so its bytes, are the same in both."""
+
+    site_root: Path
+
+    @property
+    def build(self) -> Path:
+        return self.site_root
+
 
 @dataclass(frozen=True)
 class LeaPaths:

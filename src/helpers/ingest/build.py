@@ -22,7 +22,7 @@ from helpers.ingest import findings as finding
 from helpers.ingest import student_file
 from helpers.ingest.detect import Source, read_rows
 from helpers.ingest.entities import Entities, entities_of
-from helpers.ingest.results import Results, combine
+from helpers.ingest.results import Results, combine, in_county
 from helpers.ingest.schema import KEY, RESULT_DTYPES, STORE_TABLES, arrow_schema
 from helpers.ingest.text import MEMBER, source_name, zip_members
 
@@ -81,19 +81,22 @@ class Store:
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, why) of files not read
 
 
-def read_store(paths: list[Path]) -> Store:
+def read_store(paths: list[Path], county: str | None = None) -> Store:
     """Read every file, then join research rows to their entities and check them; an error names the file
-    by its path as given."""
+    by its path as given. With `county` (a 2-digit county code) only that county's and the state's research
+    rows are kept, as each file is read."""
     with paths_as_given():
-        return _read_store(paths)
+        return _read_store(paths, county)
 
 
-def _read_store(paths: list[Path]) -> Store:
+def _read_store(paths: list[Path], county: str | None) -> Store:
     parts: dict[str, list] = {k: [] for k in STORE_TABLES}
     sources: list[Source] = []
     files, skipped = find_inputs(paths)
     for path in files:
         kind, rows, source = read_rows(path)
+        if county is not None and kind == "results":
+            rows = in_county(rows, county)
         pa.default_memory_pool().release_unused()  # the file's text is freed: give its memory back
         sources.append(source)
         if kind != "results":
@@ -175,10 +178,13 @@ def write(store: Store, store_dir: Path) -> None:
             frame.to_parquet(tmp / f"{name}.parquet", index=False)
 
 
-def ingest(paths: list[Path], store_dir: Path, require_results: bool = True) -> StoreTables:
+def ingest(paths: list[Path], store_dir: Path, require_results: bool = True,
+           county: str | None = None) -> StoreTables:
     """Read `paths` (files or folders) into a fresh store at `store_dir`; return its tables. Without
-    `require_results` (LEA mode) a Student Score Data File alone is enough."""
-    store = read_store(paths)
+    `require_results` (LEA mode) a Student Score Data File alone is enough; `county`: see `read_store`."""
+    if county is not None and not (len(county) == 2 and county.isdigit() and county != "00"):
+        raise ValueError(f"a county code is two digits, 01 to 58 (the first two of a CDS code), not {county!r}")
+    store = read_store(paths, county)
     has_results = store.results is not None and len(store.results) > 0
     if require_results and not has_results:
         raise InputError(paths[0] if paths else store_dir, "no research (results) file among the inputs",
