@@ -330,7 +330,7 @@ def test_the_data_quality_page_lists_the_findings(tmp_path):
     page = pages.data_quality_page(empty, sources, suppression, found)
     assert "## Findings in the research files" in page
     assert "The first 2 of 2 findings:" in page
-    assert "| levels&#95;off.txt | 5 | Percentage Standard Not Met | levels&#95;sum |" in page  # _ escaped
+    assert "| levels\\_off.txt | 5 | Percentage Standard Not Met | levels\\_sum |" in page  # _ escaped
     assert "No findings." in pages.data_quality_page(empty, sources, suppression, found.iloc[:0])
 
 

@@ -321,8 +321,8 @@ def run(p: Paths, student: Path, cds: str, public: Sequence[Path] = (), customs:
     """The whole LEA-mode build (see the module docstring); `force`: every step, changed or not."""
     release.check(status)
     lp = lea_paths(p, cds, out)
-    check_student_file(student)
     stage.check_site(lp.html)  # before any work: its site is replaced only if this tool built it
+    check_student_file(student)
     keys = input_keys(p, lp, student, public, customs, status)
     steps = Steps(lp.steps, {} if force else Steps.load(lp.steps).record)
     steps.run("ingest", keys["ingest"], lambda: ingest(lp, student, public), (lp.store / "students.parquet").exists())
