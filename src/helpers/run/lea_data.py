@@ -91,14 +91,7 @@ def code_digest(notebook: Path, params_dir: Path) -> str:
     digest = hashlib.sha256()
     for path in notebook_modules(notebook):
         digest.update(path.relative_to(PACKAGE).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
-    for path in sorted(p for p in params_dir.glob("**/*") if p.is_file()):
-        digest.update(path.relative_to(params_dir).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
-    for name in LIBRARIES:
-        try:
-            digest.update(f"{name}={metadata.version(name)}\n".encode())
-        except metadata.PackageNotFoundError:
-            digest.update(f"{name}=-\n".encode())
-    digest.update(platform.python_version().encode())
+    digest.update(_environment(params_dir).encode())
     return digest.hexdigest()
 
 
