@@ -116,3 +116,16 @@ def test_trends_columns_are_documented(trends):
     from helpers.stats import columns
 
     assert columns.undocumented("trends", trends.columns) == []
+
+
+def test_the_dfs_trend_carries_the_same_flags(dncusd):
+    """The DFS change 2021 → 2022 (−42.9 on grade 11 alone at 8.78% participation, −59.2 on grades 3–8 and
+    11) is flagged as the % Met and Above change is."""
+    dfs = report.dfs_trend(dncusd).set_index(["test", "year"])
+    met = report.trend(dncusd).set_index(["test", "year"])
+    row = dfs.loc[("ELA", 2022)]
+    assert (row["dfs"], row["dfs_change_from_prior_year"]) == ("-59.2", "-16.3")
+    assert row["change_flag"] == met.loc[("ELA", 2022), "change_flag"] != ""
+    assert "different grades with scores (2021: 11 → 2022: 3–8, 11)" in row["change_flag"]
+    assert dfs.loc[("ELA", 2021), "participation"] == "8.78" and dfs.loc[("ELA", 2021), "grades_with_scores"] == "11"
+    assert dfs.loc[("ELA", 2018), "change_flag"] == met.loc[("ELA", 2018), "change_flag"]

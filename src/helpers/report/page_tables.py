@@ -367,9 +367,11 @@ def dfs_by_group(piece: LeaSlice) -> pd.DataFrame:
 
 
 def dfs_trend(piece: LeaSlice) -> pd.DataFrame:
-    """All Grades DFS by year: the LEA, its county and the state, the LEA's change; gaps and caveats noted
-    (the trends table's notes, as for % Met and Above)."""
-    cols = ["test", "year", "dfs", "county_dfs", "state_dfs", "dfs_change_from_prior_year", "note"]
+    """All Grades DFS by year: the LEA, its county and the state, the LEA's change with the same flags as the
+    % Met and Above trend (participation, grades with scores, a change that is not like for like); gaps and
+    caveats noted (the trends table's notes)."""
+    cols = ["test", "year", "dfs", "county_dfs", "state_dfs", "dfs_change_from_prior_year", "participation",
+            "grades_with_scores", "change_flag", "note"]
     t = piece.trend
     if t.empty or "dfs" not in t:
         return pd.DataFrame(columns=cols)
@@ -383,6 +385,11 @@ def dfs_trend(piece: LeaSlice) -> pd.DataFrame:
     wide.columns.name = None
     lea = shown[shown["role"] == "dfs"].set_index(["test_id", "year"])
     wide["dfs_change_from_prior_year"] = lea["change"].reindex(wide.index).fillna(NO_DATA)
+    flags = trend(piece).set_index(["test", "year"])[["participation", "grades_with_scores", "change_flag"]]
+    labels = pd.MultiIndex.from_arrays([wide.index.get_level_values("test_id").map(
+        lambda t_: params.test_info(int(t_)).label), wide.index.get_level_values("year").astype(int)])
+    for col in flags:
+        wide[col] = flags[col].reindex(labels).fillna("").to_numpy()
     wide["note"] = shown.groupby(["test_id", "year"])["note"].first().reindex(wide.index).fillna("")
     wide = wide.reset_index()
     wide.insert(0, "test", wide.pop("test_id").map(lambda t_: params.test_info(int(t_)).label))
