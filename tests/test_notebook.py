@@ -103,14 +103,17 @@ def test_chart_data_csvs_hold_exactly_the_values_shown(executed):
     for shown, name in zip(data, ("levels_chart", "trend_chart")):
         with open(out / f"dncusd.{name}.csv", encoding="utf-8", newline="") as f:
             header, *rows = list(csv.reader(f))
-        assert rows == _cells(shown) and len(rows) > 5, name
+        keys = len(header) - len(_cells(shown)[0])  # the join keys in front (report.with_keys)
+        assert [r[keys:] for r in rows] == _cells(shown) and len(rows) > 5, name
         assert columns.undocumented("lea_page", header) == [], name
     levels = (out / "dncusd.levels_chart.csv").read_text(encoding="utf-8").splitlines()
-    assert levels[0] == "test,grade,pct_level_4,pct_level_3,pct_level_2,pct_level_1"
+    assert levels[0] == "cds,entity_name,year,test,grade,pct_level_4,pct_level_3,pct_level_2,pct_level_1"
+    assert levels[1].startswith(f"{DNCUSD},Del Norte County Unified,2022,ELA,Grade 3,")
     trend = (out / "dncusd.trend_chart.csv").read_text(encoding="utf-8").splitlines()
-    assert trend[0] == "test,year,entity,pct_met_and_above,note"
-    assert "ELA,2022,Del Norte County Unified,27.86," in trend
-    assert any(line.startswith("ELA,2020,Del Norte County Unified,–,") for line in trend)  # no tests in 2020
+    assert trend[0] == "cds,test,year,entity,pct_met_and_above,note"  # each row's own entity and CDS code
+    assert f"{DNCUSD},ELA,2022,Del Norte County Unified,27.86," in trend
+    assert "00000000000000,ELA,2022,State,47.06," in trend
+    assert any(line.startswith(f"{DNCUSD},ELA,2020,Del Norte County Unified,–,") for line in trend)
     # the privacy scan reads the results columns of the CSVs and of the tables under the charts
     for shown, name, results in zip(data, ("levels_chart", "trend_chart"), (
             ["pct_level_4", "pct_level_3", "pct_level_2", "pct_level_1"], ["pct_met_and_above"])):

@@ -127,11 +127,12 @@ def trend_data(piece: LeaSlice) -> pd.DataFrame:
     t = piece.trend
     names = {piece.cds: piece.name, piece.cds[:2] + "0" * 12: piece.county_name, "0" * 14: "State"}
     hidden = t["suppressed"].fillna(False).astype(bool)
-    return pd.DataFrame({
+    out = pd.DataFrame({
         "Test": t["test_id"].map(lambda x: params.test_info(int(x)).label), "Year": t["year"].astype(int),
         "Entity": t["cds"].map(names), "% Met and Above": report.cells(t["pct_met_and_above"], hidden, "{:.2f}"),
-        "Note": t["note"].fillna(""),
+        "Note": t["note"].fillna(""), "cds": t["cds"],
     }).sort_values(["Test", "Entity", "Year"], kind="stable").reset_index(drop=True)
+    return report.keyed(out, piece, cds=list(out.pop("cds")))
 
 
 def trend_alt(piece: LeaSlice) -> str:
@@ -157,6 +158,7 @@ _KEYS = {label: key for key, label in report.LABELS.items()}
 def chart_tables(piece: LeaSlice) -> dict[str, pd.DataFrame]:
     """The numbers each chart draws, as `report.write_csvs` writes them (`<stem>.levels_chart.csv`,
     `<stem>.trend_chart.csv`): the values shown under the chart ('*' where suppressed), with the column
-    names of the page's other CSVs (report.LABELS keys; documented in columns.COLUMNS["lea_page"])."""
-    return {name: frame.rename(columns=_KEYS) for name, frame in
+    names of the page's other CSVs (report.LABELS keys; documented in columns.COLUMNS["lea_page"]), with
+    their join keys (report.keyed: a trend row's own CDS code)."""
+    return {name: report.keyed(frame.rename(columns=_KEYS), piece) for name, frame in
             (("levels_chart", levels_data(piece)), ("trend_chart", trend_data(piece)))}
