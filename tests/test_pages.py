@@ -75,7 +75,7 @@ def test_impact_tables_put_both_cut_sets_side_by_side_with_the_difference(sample
     diff = adv["pct_at_and_above_b"] - adv["pct_at_and_above_a"]
     assert row.endswith(f"| {adv['pct_at_and_above_a']:.1f} | {adv['pct_at_and_above_b']:.1f} | "
                         f"{diff:+.1f} |".replace("-", "−").replace("+0.0", "0.0"))
-    assert "| Level |  | Far Below Basic · Panel | Far Below Basic · SSPI | Far Below Basic · SSPI − Panel |" in text
+    assert "| Level | Statistic | Far Below Basic · Panel | Far Below Basic · SSPI | Far Below Basic · SSPI − Panel |" in text
     assert ":::{table} Illustrative values. CAPA ELA: for each CAPA level" in text
     assert "## Smarter Balanced ELA — Del Norte County Unified (08618200000000)" in text
     assert text.count(":::{table} Illustrative values.") == text.count(":::{table}")  # every set here is

@@ -198,9 +198,10 @@ def _impact_numbers(frame: pd.DataFrame) -> pd.DataFrame:
             (f"{value:+.1f}" if signed else f"{value:.1f}")
         return text.replace("-", "−")
     stats = frame.index.get_level_values(-1)
-    return pd.DataFrame([[fmt(v, stat, col) for v, col in zip(row, frame.columns)]
-                         for row, stat in zip(frame.itertuples(index=False), stats)],
-                        index=frame.index, columns=frame.columns)
+    out = pd.DataFrame([[fmt(v, stat, col) for v, col in zip(row, frame.columns)]
+                        for row, stat in zip(frame.itertuples(index=False), stats)],
+                       index=frame.index, columns=frame.columns)
+    return out.rename_axis(index=[*frame.index.names[:-1], frame.index.names[-1] or "Statistic"])
 
 
 ILLUSTRATIVE_ALTERNATIVE = ("**Illustrative values.** The alternative cut set is a what-if example made for this "
