@@ -197,12 +197,14 @@ def test_slug_transliterates():
 def test_group_and_matched_grade_tables_hold_the_published_values(executed):
     _, out = executed
     groups = (out / "dncusd.by_group.csv").read_text(encoding="utf-8").splitlines()
-    assert groups[0] == ("test,student_group,with_scores,pct_met_and_above,county_pct_met_and_above,"
-                         "state_pct_met_and_above")
-    assert "ELA,All Students,1748,27.86,29.61,47.06" in groups  # the sample has All Students only
+    keys = f"{DNCUSD},Del Norte County Unified,2022,"  # the join keys in front (report.with_keys)
+    assert groups[0] == ("cds,entity_name,year,test,student_group,with_scores,pct_met_and_above,"
+                         "county_pct_met_and_above,state_pct_met_and_above")
+    assert keys + "ELA,All Students,1748,27.86,29.61,47.06" in groups  # the sample has All Students only
     matched = (out / "dncusd.matched_grade.csv").read_text(encoding="utf-8").splitlines()
-    assert matched[0] == "test,grade,pct_met_and_above,prior_grade_prior_year_pct_met_and_above,matched_grade_change"
-    grade4 = next(line for line in matched if line.startswith("ELA,Grade 4,"))
+    assert matched[0] == ("cds,entity_name,year,test,grade,pct_met_and_above,prior_grade_prior_year_pct_met_and_above,"
+                          "matched_grade_change")
+    grade4 = next(line for line in matched if line.startswith(keys + "ELA,Grade 4,"))
     assert grade4.endswith(",–,–")  # the sample's 2021 file has no grade results for the LEA: nothing to set beside
 
 
