@@ -159,8 +159,8 @@ def pages(site: Site) -> list[Path]:
 def test_no_code_ran_and_no_file_from_outside_entered_the_site(site):
     for marker in site.corpus.markers:  # `{{ … os.system('touch <marker>') }}`, `{% set … %}`
         assert not (site.p.root / marker).exists() and not Path(marker).exists(), marker
-    generated = {f.name: f.read_bytes() for f in (site.p.book / "_generated" / "csv").glob("*.csv")}
-    downloads = [f for f in (site.p.html / "_downloads").rglob("*") if f.is_file()]
+    generated = {f.name: f.read_bytes() for f in (site.p.book / "_generated" / "extra" / "book" / "_data").glob("*.csv")}
+    downloads = [f for f in (site.p.html / "book" / "_data").rglob("*") if f.is_file()]
     assert downloads and all(generated.get(f.name) == f.read_bytes() for f in downloads), downloads
     for f in [*site.p.html.rglob("*"), *pdf.out_dir(site.p).rglob("*")]:
         if f.is_file() and f.suffix != ".pdf":
@@ -303,7 +303,7 @@ def test_csvs_hold_the_names_exactly(site):
     [schools] = (site.p.html / "book" / "leas" / "08").glob(f"{LEA_CDS['dncusd']}-*.schools.csv")
     rows = list(csv.DictReader(io.StringIO(schools.read_bytes().decode("utf-8"), newline="")))
     assert {site.corpus.names[old] for old in hostile.DNCUSD_SCHOOLS} | {UNICODE} <= {r["school"] for r in rows}
-    [index] = (site.p.html / "_downloads").rglob("tab-all-leas.csv")
+    index = site.p.html / "book" / "_data" / "tab-all-leas.csv"
     rows = list(csv.DictReader(io.StringIO(index.read_bytes().decode("utf-8"), newline="")))
     assert {r["LEA"] for r in rows} == {site.corpus.lea(k) for k in LEA_CDS}
 

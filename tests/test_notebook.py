@@ -104,15 +104,19 @@ def test_chart_data_csvs_hold_exactly_the_values_shown(executed):
     for shown, name in zip(data, ("levels_chart", "trend_chart")):
         with open(out / f"dncusd.{name}.csv", encoding="utf-8", newline="") as f:
             header, *rows = list(csv.reader(f))
-        assert rows == _cells(shown) and len(rows) > 5, name
+        keys = len(header) - len(_cells(shown)[0])  # the join keys in front (report.with_keys)
+        assert [r[keys:] for r in rows] == _cells(shown) and len(rows) > 5, name
         assert columns.undocumented("lea_page", header) == [], name
     levels = (out / "dncusd.levels_chart.csv").read_text(encoding="utf-8").splitlines()
-    assert levels[0] == "test,grade,pct_level_4,pct_level_3,pct_level_2,pct_level_1"
+    assert levels[0] == "cds,entity_name,year,test,grade,pct_level_4,pct_level_3,pct_level_2,pct_level_1"
+    assert levels[1].startswith(f"{DNCUSD},Del Norte County Unified,2022,ELA,Grade 3,")
     trend = (out / "dncusd.trend_chart.csv").read_text(encoding="utf-8").splitlines()
-    assert trend[0] == "test,year,entity,pct_met_and_above,participation,grades_with_scores,change_flag,note"
-    assert ("ELA,2022,Del Norte County Unified,27.86,95.68,\"3–8, 11\",\"different grades with scores (2021: 11 → 2022: "
-            "3–8, 11); participation under 95% (2021: 8.78%)\",") in trend
-    assert any(line.startswith("ELA,2020,Del Norte County Unified,–,") for line in trend)  # no tests in 2020
+    assert trend[0] == ("cds,test,year,entity,pct_met_and_above,participation,grades_with_scores,change_flag,"
+                        "note")  # each row's own entity and CDS code
+    assert (f"{DNCUSD},ELA,2022,Del Norte County Unified,27.86,95.68,\"3–8, 11\",\"different grades with scores "
+            "(2021: 11 → 2022: 3–8, 11); participation under 95% (2021: 8.78%)\",") in trend
+    assert any(line.startswith("00000000000000,ELA,2022,State,47.06,") for line in trend)
+    assert any(line.startswith(f"{DNCUSD},ELA,2020,Del Norte County Unified,–,") for line in trend)  # no tests
     # the privacy scan reads the results columns of the CSVs and of the tables under the charts
     for shown, name, results in zip(data, ("levels_chart", "trend_chart"), (
             ["pct_level_4", "pct_level_3", "pct_level_2", "pct_level_1"], ["pct_met_and_above"])):
@@ -200,9 +204,10 @@ def test_slug_transliterates():
 def test_group_and_matched_grade_tables_hold_the_published_values(executed):
     nb, out = executed
     groups = (out / "dncusd.by_group.csv").read_text(encoding="utf-8").splitlines()
-    assert groups[0] == ("test,student_group,with_scores,pct_met_and_above,county_pct_met_and_above,"
-                         "state_pct_met_and_above")
-    assert "ELA,All Students,1748,27.86,29.61,47.06" in groups  # the sample has All Students only
+    keys = f"{DNCUSD},Del Norte County Unified,2022,"  # the join keys in front (report.with_keys)
+    assert groups[0] == ("cds,entity_name,year,test,student_group,with_scores,pct_met_and_above,"
+                         "county_pct_met_and_above,state_pct_met_and_above")
+    assert keys + "ELA,All Students,1748,27.86,29.61,47.06" in groups  # the sample has All Students only
     # the sample's 2021 file has no grade results for the LEA but grade 11's: no grade has its grade below a year
     # earlier, so the matched-grade table is a sentence (no table of dashes, no CSV)
     assert not (out / "dncusd.matched_grade.csv").exists()

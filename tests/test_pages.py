@@ -33,17 +33,23 @@ def test_counting_page_lists_every_rule_as_the_reader_applies_it():
 def test_every_table_gets_its_csv_and_a_link_while_a_sink_is_active(tmp_path):
     frame = pd.DataFrame({"File": ["a_b.txt"], "SHA-256": [myst.Code("ab12")], "Rows": [3.0]})
     assert "Download" not in myst.table(frame, "Cap.", "tab-x")  # no sink: no file, no link
-    folder = tmp_path / "book" / "_generated" / "csv"
+    folder = tmp_path / "extra" / myst.DATA
     (folder).mkdir(parents=True)
     (folder / "tab-gone.csv").write_text("stale\n")
-    with myst.csv_files(folder, tmp_path):
+    with myst.csv_files(folder):
         text = myst.table(frame, "Cap.", "tab-x")
         with pytest.raises(ValueError, match="two tables are named 'tab-x'"):
             myst.table(frame, "Again.", "tab-x")
-    assert text.endswith(":::\n\n[Download this table (CSV)](/book/_generated/csv/tab-x.csv)\n")
+        county = myst.csv_link(frame, "tab-y", page_dir="book/leas/08")
+        with pytest.raises(ValueError, match="no name"):
+            myst.csv_link(pd.DataFrame({"": [1]}), "tab-z")
+    # a plain link to book/_data/<name>.csv (a stable path, not a Sphinx download), relative to the page
+    assert text.endswith(':::\n\n<p class="caaspp-csv"><a href="_data/tab-x.csv" download>Download this table '
+                         '(CSV)</a></p>\n')
+    assert '<a href="../../_data/tab-y.csv" download>' in county
     assert "| a\\_b.txt | `ab12` | 3 |" in text  # code spans are not escaped, text is
     assert (folder / "tab-x.csv").read_text() == "File,SHA-256,Rows\na_b.txt,ab12,3\n"
-    assert sorted(p.name for p in folder.iterdir()) == ["tab-x.csv"]  # the stale CSV is gone
+    assert sorted(p.name for p in folder.iterdir()) == ["tab-x.csv", "tab-y.csv"]  # the stale CSV is gone
 
 
 def test_column_dictionary_shows_column_names_as_code():
@@ -69,7 +75,7 @@ def test_impact_tables_put_both_cut_sets_side_by_side_with_the_difference(sample
     diff = adv["pct_at_and_above_b"] - adv["pct_at_and_above_a"]
     assert row.endswith(f"| {adv['pct_at_and_above_a']:.1f} | {adv['pct_at_and_above_b']:.1f} | "
                         f"{diff:+.1f} |".replace("-", "−").replace("+0.0", "0.0"))
-    assert "| Level |  | Far Below Basic · Panel | Far Below Basic · SSPI | Far Below Basic · SSPI − Panel |" in text
+    assert "| Level | Statistic | Far Below Basic · Panel | Far Below Basic · SSPI | Far Below Basic · SSPI − Panel |" in text
     assert ":::{table} Illustrative values. CAPA ELA: for each CAPA level" in text
     assert "## Smarter Balanced ELA — Del Norte County Unified (08618200000000)" in text
     assert text.count(":::{table} Illustrative values.") == text.count(":::{table}")  # every set here is

@@ -35,6 +35,20 @@ def test_preliminary_config_adds_the_banner_and_final_does_not(tmp_path):
     assert "warning" in release.page_md("preliminary") and "final" in release.page_md("final")
 
 
+def test_config_footer_states_the_provenance_escaped(tmp_path):
+    root = tmp_path / "root"
+    root.mkdir()
+    (root / "_config.yml").write_text((ROOT / "_config.yml").read_text())
+    made = {"version": "1.2<3", "commit": "ab" * 20, "params_sha256": "c" * 64, "data_sha256": "d" * 64}
+    doc = yaml.safe_load(release.config(root, "final", tmp_path / "f.yml", made).read_text())
+    footer = doc["html"]["extra_footer"]
+    assert footer == ('<p class="caaspp-provenance">Built from Data SHA-256 <code class="caaspp-data-sha256">'
+                      + "d" * 64 + '</code> · caaspp-book <code class="caaspp-version">1.2&lt;3</code> · commit '
+                      '<code class="caaspp-commit">' + "ab" * 20 + '</code> · params SHA-256 <code '
+                      'class="caaspp-params-sha256">' + "c" * 64 + "</code>.</p>")
+    assert "unknown" in release.footer({**made, "commit": None})
+
+
 @pytest.fixture
 def built(tmp_path, sample_store, sample_tables, monkeypatch) -> Paths:
     """A project with a final two-LEA site and its PDFs, built with the sample's tables (for the scan)."""

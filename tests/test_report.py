@@ -163,3 +163,23 @@ def test_the_trend_legend_shows_names_as_text(dncusd):
     assert charts.png(fig).startswith(b"\x89PNG")
     labels = [t.get_text() for t in fig.legends[0].get_texts()]
     assert labels == ["\\$\\undefined\\$ and \\$x^2\\$", " _hidden " + "y" * 51 + "…", "State"]
+
+
+def test_every_lea_csv_carries_its_join_keys(dncusd, tmp_path):
+    """cds, an entity name, year and test in every CSV of the page (charts' too), no empty header; a row of
+    the county or the state carries that entity's CDS code, not the page's."""
+    from helpers.report import outputs
+
+    paths = report.write_csvs(report.tables(dncusd) | outputs.chart_tables(dncusd), tmp_path, "lea")
+    assert len(paths) == 9
+    for path in paths:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+        assert {"cds", "year", "test"} <= set(frame.columns) and "" not in frame.columns, path.name
+        assert set(frame.columns) & {"entity_name", "entity", "school"}, path.name
+        assert frame["year"].isin(["2022"]).all() or path.name.startswith("lea.trend"), path.name
+    summary = pd.read_csv(tmp_path / "lea.summary.csv", dtype=str).set_index("entity")
+    assert summary.loc["Del Norte County Unified", "cds"].tolist() == [DNCUSD] * 2
+    assert set(summary.loc["Del Norte County", "cds"]) == {"08000000000000"}
+    assert set(summary.loc["State of California", "cds"]) == {"00000000000000"}
+    by_grade = pd.read_csv(tmp_path / "lea.by_grade.csv", dtype=str)
+    assert (by_grade["cds"] == DNCUSD).all() and (by_grade["entity_name"] == "Del Norte County Unified").all()

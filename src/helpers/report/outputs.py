@@ -134,13 +134,14 @@ def trend_data(piece: LeaSlice) -> pd.DataFrame:
     names = {piece.cds: piece.name, piece.cds[:2] + "0" * 12: piece.county_name, "0" * 14: "State"}
     hidden = t["suppressed"].fillna(False).astype(bool)
     shown = pd.Series(False, index=t.index)
-    return pd.DataFrame({
+    out = pd.DataFrame({
         "Test": t["test_id"].map(lambda x: params.test_info(int(x)).label), "Year": t["year"].astype(int),
         "Entity": t["cds"].map(names), "% Met and Above": report.cells(t["pct_met_and_above"], hidden, "{:.2f}"),
         "Participation (%)": report.cells(t["participation"], shown, "{:.2f}"),
         "Grades with scores": t["grades_with_scores"].fillna(""),
-        "Change not like for like": t["change_flag"].fillna(""), "Note": t["note"].fillna(""),
+        "Change not like for like": t["change_flag"].fillna(""), "Note": t["note"].fillna(""), "cds": t["cds"],
     }).sort_values(["Test", "Entity", "Year"], kind="stable").reset_index(drop=True)
+    return report.keyed(out, piece, cds=list(out.pop("cds")))
 
 
 def trend_alt(piece: LeaSlice) -> str:
@@ -171,8 +172,9 @@ _KEYS = {label: key for key, label in report.LABELS.items()}
 def chart_tables(piece: LeaSlice) -> dict[str, pd.DataFrame]:
     """The numbers each chart draws, as `report.write_csvs` writes them (`<stem>.levels_chart.csv`,
     `<stem>.trend_chart.csv`): the values shown under the chart ('*' where suppressed), with the column
-    names of the page's other CSVs (report.LABELS keys; documented in columns.COLUMNS["lea_page"])."""
+    names of the page's other CSVs (report.LABELS keys; documented in columns.COLUMNS["lea_page"]), with
+    their join keys (report.keyed: a trend row's own CDS code)."""
     renamed = _KEYS | {"Participation (%)": "participation", "Grades with scores": "grades_with_scores",
                        "Change not like for like": "change_flag"}
-    return {name: frame.rename(columns=renamed) for name, frame in
+    return {name: report.keyed(frame.rename(columns=renamed), piece) for name, frame in
             (("levels_chart", levels_data(piece)), ("trend_chart", trend_data(piece)))}

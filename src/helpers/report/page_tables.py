@@ -99,7 +99,8 @@ def summary(piece: LeaSlice) -> pd.DataFrame:
     rows = rows.assign(_o=rows["role"].map(order)).sort_values(["test_id", "_o"])
     out = _base(rows)
     out["entity"] = rows["entity_name"]
-    return pd.concat([out, publish(rows, LEVEL_COLS)], axis=1).reset_index(drop=True)
+    out = pd.concat([out, publish(rows, LEVEL_COLS)], axis=1).reset_index(drop=True)
+    return keyed(out, piece, cds=list(rows["cds"]))
 
 
 def by_grade(piece: LeaSlice) -> pd.DataFrame:
@@ -245,9 +246,32 @@ def impact_note(piece: LeaSlice) -> str:
 
 
 def tables(piece: LeaSlice) -> dict[str, pd.DataFrame]:
-    return {"summary": summary(piece), "by_grade": by_grade(piece), "by_group": by_group(piece),
+    """The page's tables, each carrying its CSV's join keys (`keyed`)."""
+    page = {"summary": summary(piece), "by_grade": by_grade(piece), "by_group": by_group(piece),
             "schools": schools(piece), "trend": trend(piece), "matched_grade": matched_grade(piece),
             "impact": impact_table(piece)}
+    return {name: keyed(frame, piece) for name, frame in page.items()}
+
+
+# ---------------------------------------------------------------- join keys of the CSVs
+
+KEY_COLUMNS = {"cds": ("cds",), "entity_name": ("entity_name", "entity", "school"), "year": ("year",)}
+# a join key and the columns that give it already (every table has its `test` column)
+
+
+def keyed(frame: pd.DataFrame, piece: LeaSlice, **per_row: list) -> pd.DataFrame:
+    """`frame` with the join keys its CSV gets in front of the columns it lacks (`frame.attrs["keys"]`): the
+    row's CDS code (`per_row`, else the page's LEA), entity name and test year; the page shows `frame` as is."""
+    own = frame.attrs.get("keys", {})  # keys set before (a table's own per-row CDS codes) stay
+    frame.attrs["keys"] = {"cds": piece.cds, "entity_name": piece.name, "year": piece.year} | own | per_row
+    return frame
+
+
+def with_keys(frame: pd.DataFrame) -> pd.DataFrame:
+    """The CSV's frame: the join keys of `keyed` that no column gives already, first."""
+    keys = {k: v for k, v in frame.attrs.get("keys", {}).items()
+            if not any(c in frame.columns for c in KEY_COLUMNS.get(k, (k,)))}
+    return pd.concat([pd.DataFrame(keys, index=frame.index), frame], axis=1) if keys else frame
 
 
 def display(table: pd.DataFrame) -> pd.DataFrame:
@@ -274,8 +298,8 @@ def html_table(table: pd.DataFrame):
 
 
 def write_csvs(tables_: dict[str, pd.DataFrame], out_dir: Path | str, stem: str) -> list[Path]:
-    """Each table as `<stem>.<name>.csv` (UTF-8, '*' where suppressed); an empty table is not shown on the
-    page, so it gets no CSV."""
+    """Each table as `<stem>.<name>.csv` (UTF-8, '*' where suppressed) with its join keys (`with_keys`); an
+    empty table is not shown on the page, so it gets no CSV."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
@@ -284,7 +308,7 @@ def write_csvs(tables_: dict[str, pd.DataFrame], out_dir: Path | str, stem: str)
         if frame.empty:
             path.unlink(missing_ok=True)
             continue
-        frame.to_csv(path, index=False, lineterminator="\n")
+        with_keys(frame).to_csv(path, index=False, lineterminator="\n")
         written.append(path)
     return written
 

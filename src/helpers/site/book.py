@@ -63,7 +63,8 @@ def _lea_table(records: list[LeaRecord], name: str, caption: str, page_dir: Path
         plain.append(cells)
         shown = [f"[{md_text(r.name)}]({link})"] + [md_text(c) for c in cells[1:]]
         lines.append("| " + " | ".join(shown) + " |")
-    return lines + [":::", myst.csv_link(pd.DataFrame(plain, columns=head), name), ""]
+    site_dir = Path(os.path.relpath(page_dir, root)).as_posix()
+    return lines + [":::", myst.csv_link(pd.DataFrame(plain, columns=head), name, page_dir=site_dir), ""]
 
 
 def page_of(r: LeaRecord) -> str:
@@ -272,6 +273,22 @@ def copy_csvs(p: Paths, records: list[LeaRecord], html: Path) -> set[str]:
     return copied
 
 
+def extra_dir(p: Paths) -> Path:
+    """Files copied into the site as they are (Sphinx's html_extra_path): the chapters' CSVs."""
+    return p.book / "_generated" / "extra"
+
+
+def chapter_csvs(p: Paths) -> set[str]:
+    """The chapters' CSVs of this build, as paths in the site."""
+    folder = extra_dir(p) / myst.DATA
+    return {f"{myst.DATA}/{f.name}" for f in folder.glob("*.csv")} if folder.is_dir() else set()
+
+
+def _sources(p: Paths) -> list[dict]:
+    """The data files of the store (file, sha256): what release.json and the footer record."""
+    return stores.query(f"SELECT file, sha256 FROM {stores.table(p.store, 'sources')}").to_dict("records")
+
+
 def finish_site(p: Paths, records: list[LeaRecord], release_status: str, html: Path, docs: set[str]) -> list[str]:
     """After the HTML build, in `html`: each LEA page's CSVs beside it, notebook copies without machine
     paths, outputs of documents no longer in the book (`docs`) removed, and the release record last (the
@@ -279,8 +296,8 @@ def finish_site(p: Paths, records: list[LeaRecord], release_status: str, html: P
     csvs = copy_csvs(p, records, html)
     for copy in (html / "_sources").rglob("*.ipynb") if (html / "_sources").exists() else []:
         notebooks.scrub_notebook(copy, p.root)
-    removed = stage.prune(html, docs, csvs)
-    sources = stores.query(f"SELECT file, sha256 FROM {stores.table(p.store, 'sources')}").to_dict("records")
+    removed = stage.prune(html, docs, csvs | chapter_csvs(p))
+    sources = _sources(p)
     html_page = lambda r: Path(page_of(r)).with_suffix(".html").as_posix()
     extra = release.provenance(p.root, p.params, sources) | {
         "leas": {r.cds: html_page(r) for r in records if r.built},
@@ -296,12 +313,14 @@ def build(p: Paths, release_status: str = "final") -> subprocess.CompletedProces
     there. `_build/html` is not touched: `stage.replace_site` puts a checked build there."""
     release.check(release_status)
     records = manifest.read(p.manifest)
-    with myst.csv_files(p.book / "_generated" / "csv", p.root):  # every table's CSV, linked under it
+    with myst.csv_files(extra_dir(p) / myst.DATA):  # every table's CSV, linked under it
         generate_pages(p, release_status)
         write_county_pages(records, p.root, p.leas)
     write_failure_pages(records, p.root, p.leas)
     contents = write_toc(records, p.root, p.leas, p.build_toc)
-    config = release.config(p.root, release_status, p.build_config)
+    config = release.config(p.root, release_status, p.build_config,
+                            release.provenance(p.root, p.params, _sources(p)),  # the footer of every page
+                            extra=extra_dir(p).relative_to(p.root).as_posix())
     fresh = stage.begin(p)
     result = jupyter_book(p.root, config=config, toc=contents, output=p.staging, fresh=fresh)
     if result.returncode == 0 and (p.staging_html / "index.html").exists():

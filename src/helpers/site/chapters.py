@@ -146,7 +146,7 @@ def levels_data(rows: pd.DataFrame) -> pd.DataFrame:
     rows = rows.sort_values("test_id")
     out = pd.DataFrame({"Test": rows["test_id"].map(lambda t: params.test_info(int(t)).label)})
     for level in (1, 2, 3, 4):
-        out[f"% level {level}"] = rows[f"pct_level_{level}"].map(lambda v: "" if pd.isna(v) else f"{v:.2f}")
+        out[report.LABELS[f"pct_level_{level}"]] = rows[f"pct_level_{level}"].map(lambda v: "" if pd.isna(v) else f"{v:.2f}")
     return out.reset_index(drop=True)
 
 

@@ -1,5 +1,5 @@
 """MyST building blocks for generated chapters: numbered tables and figures, collapsible data tables, and
-each table's CSV with a download link under it (while `csv_files` is active).
+each table's CSV with a download link under it (while `csv_files` is active): `book/_data/<name>.csv`.
 
 Every text given to these functions is literal (helpers.core.text), except the `caption` of `table`,
 `figure` and `chart`, which is Markdown the caller built with `md_text` around any input text. A table cell
@@ -9,6 +9,8 @@ program."""
 from __future__ import annotations
 
 import contextlib
+import html
+import posixpath
 import re
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -101,10 +103,12 @@ def cell_text(value) -> str:
     return str(value)
 
 
+DATA = "book/_data"  # where the chapters' CSVs are in the site: book/_data/<table name>.csv
+
+
 @dataclass
 class _CsvSink:
-    folder: Path
-    srcdir: Path  # the book's source root: links are absolute from it (`/book/_generated/csv/x.csv`)
+    folder: Path  # copied into the site as DATA (html_extra_path: see helpers.site.book)
     written: set[str] = field(default_factory=set)
 
 
@@ -112,10 +116,10 @@ _SINK: ContextVar[_CsvSink | None] = ContextVar("caaspp_csv_sink", default=None)
 
 
 @contextlib.contextmanager
-def csv_files(folder: Path, srcdir: Path) -> Iterator[None]:
-    """While active, every `table` (and chart data table) is also written to `folder/<name>.csv` and gets a
-    download link; on exit, CSVs of tables no longer generated are removed."""
-    sink = _CsvSink(folder, srcdir)
+def csv_files(folder: Path) -> Iterator[None]:
+    """While active, every `table` (and chart data table) is also written to `folder/<name>.csv` (the site's
+    `DATA/<name>.csv`) and gets a download link; on exit, CSVs of tables no longer generated are removed."""
+    sink = _CsvSink(folder)
     token = _SINK.set(sink)
     try:
         yield
@@ -132,11 +136,14 @@ def _plain(frame: pd.DataFrame, index: bool) -> pd.DataFrame:
         frame = frame.reset_index()
     out = frame.map(cell_text)
     out.columns = [cell_text(c) for c in frame.columns]
+    if "" in list(out.columns):
+        raise ValueError(f"a column of the table has no name: {list(out.columns)}")
     return out
 
 
-def csv_link(frame: pd.DataFrame, name: str, index: bool = False) -> str:
-    """Write the table's CSV (when a sink is active) and return the Markdown link to it, else ''."""
+def csv_link(frame: pd.DataFrame, name: str, index: bool = False, page_dir: str = "book") -> str:
+    """Write the table's CSV (when a sink is active) and return the HTML link to it from a page in the site
+    folder `page_dir` (a plain link, not a Sphinx download: its path is stable and readable), else ''."""
     sink = _SINK.get()
     if sink is None:
         return ""
@@ -145,7 +152,8 @@ def csv_link(frame: pd.DataFrame, name: str, index: bool = False) -> str:
         raise ValueError(f"two tables are named {name!r}: table names must be unique in the book")
     sink.written.add(path.name)
     stable_write.write_if_changed(path, _plain(frame, index).to_csv(index=False, lineterminator="\n"))
-    return f"\n[{CSV_LINK}](/{path.relative_to(sink.srcdir).as_posix()})\n"
+    href = posixpath.relpath(f"{DATA}/{path.name}", page_dir)
+    return f'\n<p class="caaspp-csv"><a href="{html.escape(href, quote=True)}" download>{CSV_LINK}</a></p>\n'
 
 
 def label(*parts: object) -> str:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from helpers.core import stable_write
+from helpers.core import params, stable_write
 from helpers.ingest import layouts
 from helpers.report.page_tables import md_text
 from helpers.site import myst
@@ -152,14 +152,18 @@ def columns_page() -> str:
 RECONCILIATION_COLUMNS = ["year", "cds", "entity_name", "test_id", "grade", "with_scores", "with_scores_grades",
                           "pct_met_and_above", "pct_met_and_above_recomputed", "max_abs_diff", "status"]
 RECONCILIATION_LABELS = {
-    "year": "Year", "cds": "CDS code", "entity_name": "Entity", "test_id": "Test ID", "grade": "Grade",
+    "year": "Year", "cds": "CDS code", "entity_name": "Entity", "test_id": "Test", "grade": "Grade",
     "with_scores": "With scores (published)", "with_scores_grades": "With scores (sum of grades)",
     "pct_met_and_above": "% Met and Above (published)", "pct_met_and_above_recomputed": "% Met and Above "
     "(recomputed)", "max_abs_diff": "Largest difference (points)", "status": "Status"}
 
 
 def _reconciliation(frame: pd.DataFrame) -> pd.DataFrame:
-    return frame[RECONCILIATION_COLUMNS].rename(columns=RECONCILIATION_LABELS)
+    """The rows with test and grade by name (ELA, All Grades), not CDE's codes."""
+    out = frame[RECONCILIATION_COLUMNS].assign(
+        test_id=frame["test_id"].map(lambda t: params.test_info(int(t)).label),
+        grade=frame["grade"].map(params.grade_label))
+    return out.rename(columns=RECONCILIATION_LABELS)
 
 
 FINDINGS_SHOWN = 50
@@ -241,9 +245,10 @@ def _impact_numbers(frame: pd.DataFrame) -> pd.DataFrame:
             (f"{value:+.1f}" if signed else f"{value:.1f}")
         return text.replace("-", "−")
     stats = frame.index.get_level_values(-1)
-    return pd.DataFrame([[fmt(v, stat, col) for v, col in zip(row, frame.columns)]
-                         for row, stat in zip(frame.itertuples(index=False), stats)],
-                        index=frame.index, columns=frame.columns)
+    out = pd.DataFrame([[fmt(v, stat, col) for v, col in zip(row, frame.columns)]
+                        for row, stat in zip(frame.itertuples(index=False), stats)],
+                       index=frame.index, columns=frame.columns)
+    return out.rename_axis(index=[*frame.index.names[:-1], frame.index.names[-1] or "Statistic"])
 
 
 ILLUSTRATIVE_ALTERNATIVE = ("**Illustrative values.** The alternative cut set is a what-if example made for this "

@@ -12,6 +12,7 @@ from pathlib import Path
 import yaml
 
 from helpers.core import digests, stable_write
+from helpers.core import text as literal
 
 STATUSES = ("final", "preliminary")
 BANNER = "PRELIMINARY RESULTS — subject to change; not for publication or citation."
@@ -30,10 +31,34 @@ def check(status: str) -> str:
     return status
 
 
-def config(root: Path, status: str, out: Path) -> Path:
-    """The book's `_config.yml` with the release banner (preliminary builds) on every HTML page."""
-    doc = yaml.safe_load((root / "_config.yml").read_text(encoding="utf-8"))
-    return write_config(announce(doc, status), out)
+def config(root: Path, status: str, out: Path, made_with: dict | None = None, extra: str | None = None) -> Path:
+    """The book's `_config.yml` with the release banner (preliminary builds), given the build's `provenance`
+    the footer stating it on every HTML page, and `extra` (a folder, relative to `root`) copied into the
+    site as it is (html_extra_path)."""
+    doc = with_footer(announce(yaml.safe_load((root / "_config.yml").read_text(encoding="utf-8")), status),
+                      made_with)
+    if extra is not None:
+        doc.setdefault("sphinx", {}).setdefault("config", {})["html_extra_path"] = [extra]
+    return write_config(doc, out)
+
+
+FOOTER_FIELDS = (("data_sha256", "Data SHA-256"), ("version", "caaspp-book"), ("commit", "commit"),
+                 ("params_sha256", "params SHA-256"))
+
+
+def footer(made_with: dict) -> str:
+    """The footer HTML of every page: the data's SHA-256, the package version and commit, the params digest
+    (the values of release.json's provenance, escaped)."""
+    parts = [f'{label} <code class="caaspp-{key.replace("_", "-")}">{literal.html(made_with.get(key) or "unknown")}'
+             "</code>" for key, label in FOOTER_FIELDS]
+    return f'<p class="caaspp-provenance">Built from {" · ".join(parts)}.</p>'
+
+
+def with_footer(doc: dict, made_with: dict | None) -> dict:
+    """A Jupyter Book config (dict) whose theme footer (`html.extra_footer`) states `made_with`."""
+    if made_with is not None:
+        doc.setdefault("html", {})["extra_footer"] = footer(made_with)
+    return doc
 
 
 def announcement(status: str, confidential: bool = False) -> str:

@@ -1,4 +1,5 @@
-"""Sphinx extension loaded by the book (`_config.yml`: `sphinx.config.extensions`): titles as literal text.
+"""Sphinx extension loaded by the book (`_config.yml`: `sphinx.config.extensions`): titles as literal text, and
+the same bytes whether a site is built clean or incrementally.
 
 - sphinx-book-theme puts the page title into its print header as raw text (`{{ pagetitle }}` from
   `title.astext()`), and pydata-sphinx-theme the book's title into its navbar (`{{ docstitle }}`), so an
@@ -9,11 +10,16 @@
   `_displayItem`: `innerHTML`), from the title's plain text: a title `<img src=x onerror=…>` would run when
   searched for. Each page's section titles are escaped as the page is indexed (Sphinx 8.2 escapes them in
   searchtools.js instead: sphinx-doc/sphinx#13356, so newer versions are left alone).
+- The same bytes whether built clean or incrementally: Sphinx adds `?v=<checksum>` to a CSS or script link
+  only when the file is already in the output folder (on a rebuild, not a clean build), so the links go
+  without it; and a word whose pages were all rewritten stays in an incremental search index with no pages,
+  so such words are dropped before the index is written.
 """
 
 from __future__ import annotations
 
 import html
+import re
 from typing import Any
 
 import sphinx
@@ -29,6 +35,34 @@ def escape_titles(app: Sphinx, pagename: str, templatename: str, context: dict, 
         value = context.get(key)
         if isinstance(value, str) and not isinstance(value, Markup):
             context[key] = Markup(html.escape(value))
+
+
+CHECKSUM = re.compile(r'\?v=[0-9a-f]{8}(?=")')
+
+
+def without_checksums(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
+    """The page's CSS and script links without Sphinx's `?v=` checksums (present only on rebuilds)."""
+    for key in ("css_tag", "js_tag"):
+        tag = context.get(key)
+        if callable(tag):
+            context[key] = lambda asset, tag=tag: CHECKSUM.sub("", tag(asset))
+
+
+def drop_stale_words(app: Sphinx) -> None:
+    """Wrap the HTML builder's `dump_search_index` so that words no page has any more are not written."""
+    builder: Any = app.builder
+    dump = getattr(builder, "dump_search_index", None)
+    if dump is None:
+        return
+
+    def dump_current_words() -> None:
+        if builder.indexer is not None:
+            for mapping in (builder.indexer._mapping, builder.indexer._title_mapping):
+                for word in [word for word, pages in mapping.items() if not pages]:
+                    del mapping[word]
+        dump()
+
+    builder.dump_search_index = dump_current_words
 
 
 def escape_search_titles(app: Sphinx) -> None:
@@ -50,5 +84,7 @@ def escape_search_titles(app: Sphinx) -> None:
 
 def setup(app: Sphinx) -> dict:
     app.connect("html-page-context", escape_titles, priority=900)  # after the theme's handlers (500, 501)
+    app.connect("html-page-context", without_checksums)
     app.connect("builder-inited", escape_search_titles)
+    app.connect("builder-inited", drop_stale_words)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

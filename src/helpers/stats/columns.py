@@ -105,7 +105,8 @@ COLUMNS: dict[str, dict[str, str]] = {
     },
     "lea_page": {
         "test": "test label", "entity": "the LEA, its county and the state", "grade": "grade label",
-        "school": "school name", "cds": "14-digit CDS code", "type": "entity type",
+        "school": "school name", "cds": "14-digit CDS code of the row's entity (the page's LEA unless the "
+        "table has an entity or school column)", "entity_name": "the page's LEA (a join key)", "type": "entity type",
         "enrolled": "students enrolled", "tested": "students tested", "with_scores": "students with scores",
         "mean_scale_score": "mean scale score", "pct_level_4": "% Standard Exceeded", "pct_level_3": "% Standard Met",
         "pct_met_and_above": "% Met and Above", "pct_level_2": "% Standard Nearly Met",
@@ -113,7 +114,7 @@ COLUMNS: dict[str, dict[str, str]] = {
         "county_pct_met_and_above": "the county's % Met and Above, same test, grade and group",
         "state_pct_met_and_above": "the state's % Met and Above, same test, grade and group",
         "lea": "the LEA's All Grades % Met and Above", "county": "the county's", "state": "the state's",
-        "year": "test year", "change_from_prior_year": "the LEA's change from the year before (points)",
+        "year": "test year (spring)", "change_from_prior_year": "the LEA's change from the year before (points)",
         "note": "gap or caveat for the year", "level_name": "performance level",
         "cut_a": "official cut (level minimum)", "pct_at_and_above_a": "% at and above, official cuts",
         "cut_b": "alternative cut", "pct_at_and_above_b": "% at and above, alternative cuts",
