@@ -422,8 +422,9 @@ def dfs_trend(piece: LeaSlice) -> pd.DataFrame:
 
 
 def dfs_tables(piece: LeaSlice) -> dict[str, pd.DataFrame]:
-    """The page's DFS tables (their CSVs: `<stem>.dfs_*.csv`)."""
-    return {"dfs_by_grade": dfs_by_grade(piece), "dfs_by_group": dfs_by_group(piece), "dfs_trend": dfs_trend(piece)}
+    """The page's DFS tables (their CSVs: `<stem>.dfs_*.csv`), each carrying its CSV's join keys (`keyed`)."""
+    tables_ = {"dfs_by_grade": dfs_by_grade(piece), "dfs_by_group": dfs_by_group(piece), "dfs_trend": dfs_trend(piece)}
+    return {name: keyed(frame, piece) for name, frame in tables_.items()}
 
 
 def dfs_note() -> str:
