@@ -407,7 +407,7 @@ def test_a_large_district_gets_one_page_per_school(tmp_path):
     index = BeautifulSoup((result.paths.html / "schools.html").read_text(encoding="utf-8"), "html.parser")
     linked = {a["href"] for a in index.find("article").find_all("a", href=True) if a["href"].startswith("schools/")}
     assert linked == {f"schools/{f.name}" for f in school_pages}
-    assert max(f.stat().st_size for f in [*school_pages, result.paths.html / "report.html"]) < 400_000
+    assert max(f.stat().st_size for f in [*school_pages, result.paths.html / "report.html"]) < 500_000  # not one ~750 KB page
     assert len(list((result.paths.html / "schools").glob("*.groups.csv"))) == 61
     again = lea_mode.run(p, path, cds)
     assert set(again.steps.values()) == {"skipped"}  # its time is bench/lea_district.py's, not a test's

@@ -44,7 +44,8 @@ def snapshot(folder: Path) -> dict[str, str]:
 
 def lea_files(p: Paths, cds: str) -> list[str]:
     """The LEA's page, CSVs and notebook copy in the site (the impact chapter's CSVs may name an LEA too)."""
-    return sorted(f for f in snapshot(p.html) if cds in f and f.startswith(("book/", "_sources/")))
+    return sorted(f for f in snapshot(p.html) if cds in f and f.startswith(("book/", "_sources/"))
+                  and not f.startswith("book/_data/"))
 
 
 def test_the_table_of_contents_is_generated_into_the_build(project):

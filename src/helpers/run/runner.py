@@ -94,10 +94,8 @@ class Plan:
         years = stores.years(s.tables)
         if s.year is not None and s.year not in years:  # never an empty plan (and manifest) for a typo
             raise KeyError(f"no results for {s.year} in {s.tables}: its years are {', '.join(map(str, years))}")
-        table = stores.leas(s.tables, s.year)
-        if table.empty:
-            raise KeyError(f"no LEA has results for {s.year or years[-1]} in {s.tables}")
-        self.year = int(table["year"].iloc[0]) if len(table) else (s.year or 0)
+        table = stores.leas(s.tables, s.year)  # empty for a store of state (or county) rows only: no LEA pages
+        self.year = int(table["year"].iloc[0]) if len(table) else (s.year or (years[-1] if years else 0))
         self.universe = {(str(c), int(y)) for c, y in zip(table["cds"], table["year"])}
         if s.only:
             unknown = set(s.only) - set(table["cds"])
