@@ -318,3 +318,11 @@ def test_every_params_model_forbids_extra_keys():
         assert isinstance(cause, yamldoc.At) and cause.keys == ("zz_unknown",), model
         assert cause.message.startswith("unknown key 'zz_unknown' (allowed: "), model
 
+
+
+def test_an_unknown_test_id_is_labelled_not_an_error() -> None:
+    """Unknown Test IDs are findings at ingest; a page or CSV names them instead of failing."""
+    from helpers.core import params
+
+    assert params.test_label(1) == params.test_info(1).label
+    assert params.test_label(99) == "Test ID 99 (unknown test)"

@@ -144,6 +144,13 @@ def grade_label(grade: int) -> str:
     return grade_labels().get(int(grade), f"Grade {int(grade)}")
 
 
+def test_label(test_id: int) -> str:
+    """A test's name for pages and CSVs; an ID params/tests.yml does not know (a finding at ingest) is shown
+    as such rather than failing the page."""
+    known = tests()
+    return known[int(test_id)].label if int(test_id) in known else f"Test ID {int(test_id)} (unknown test)"
+
+
 def test_info(test_id: int) -> TestInfo:
     known = tests()
     if int(test_id) not in known:

@@ -127,7 +127,7 @@ def trend(piece: LeaSlice) -> Figure:
         for cds, (role, label) in names.items():
             rows = t[(t["test_id"] == test_id) & (t["cds"] == cds)].set_index("year").reindex(years)
             _trend_line(ax, rows, years, TREND_STYLE[role], label)
-        ax.set_title(params.test_info(test_id).label, fontsize=10)
+        ax.set_title(params.test_label(test_id), fontsize=10)
         ax.set_ylim(0, 100)
         ax.set_xticks(years)
         mark_pandemic_years(ax, years)

@@ -54,7 +54,7 @@ def histogram(bars: pd.DataFrame, summary: pd.DataFrame, test_id: int) -> Figure
         ax.set_xlim(g.loss, g.hoss)
         ax.set_title(params.grade_label(grade), fontsize=9)
         ax.tick_params(labelsize=7)
-    fig.suptitle(f"{params.test_info(test_id).label}: students with scores per {PER} scale-score points", fontsize=10)
+    fig.suptitle(f"{params.test_label(test_id)}: students with scores per {PER} scale-score points", fontsize=10)
     fig.tight_layout()
     return fig
 
@@ -65,7 +65,7 @@ def histogram_alt(bars: pd.DataFrame, summary: pd.DataFrame, test_id: int) -> st
                                                          f"mean {r.mean:.1f}, band {r.band_low:.1f}–{r.band_high:.1f}")
              for r in stats.sort_values("grade").itertuples()]
     hidden = int(bars[(bars["test_id"] == test_id) & bars["suppressed"]].shape[0])
-    return (f"Histograms of {params.test_info(test_id).label} scale scores (students per {PER} points), one panel "
+    return (f"Histograms of {params.test_label(test_id)} scale scores (students per {PER} points), one panel "
             "per grade, bars coloured by "
             f"performance level, dashed lines at the cut scores, a shaded band of the mean ± 2 standard errors. "
             + "; ".join(parts) + f". {hidden} bins are not drawn (fewer than the reporting threshold).")
@@ -84,7 +84,7 @@ def accuracy(acc: pd.DataFrame) -> Figure:
         ax.bar([i + 0.2 for i in x], rows["consistency"], width=0.4, color=LEVEL_COLOURS[2], label="Consistency")
         ax.set_xticks(list(x), labels, fontsize=7)
         ax.set_ylim(0, 1)
-        ax.set_title(params.test_info(int(test_id)).label, fontsize=9)
+        ax.set_title(params.test_label(test_id), fontsize=9)
         ax.tick_params(labelsize=7)
     if tests:
         handles, labels = axes[0].get_legend_handles_labels()
@@ -95,7 +95,7 @@ def accuracy(acc: pd.DataFrame) -> Figure:
 
 def accuracy_alt(acc: pd.DataFrame) -> str:
     shown = acc[~acc["suppressed"]]
-    parts = [f"{params.test_info(int(t)).label}: accuracy {g['accuracy'].min():.3f}–{g['accuracy'].max():.3f}, "
+    parts = [f"{params.test_label(t)}: accuracy {g['accuracy'].min():.3f}–{g['accuracy'].max():.3f}, "
              f"consistency {g['consistency'].min():.3f}–{g['consistency'].max():.3f}"
              for t, g in shown.groupby("test_id", sort=True)]
     return ("Bar chart of classification accuracy and consistency (0 to 1) by grade, one panel per test. "

@@ -62,7 +62,7 @@ def _html(text: str):
 
 
 def _test(ids: pd.Series) -> pd.Series:
-    return ids.map(lambda t: params.test_info(int(t)).label)
+    return ids.map(params.test_label)
 
 
 def _grade(grades: pd.Series) -> pd.Series:
@@ -246,7 +246,7 @@ def distributions(book: Book) -> list:
         t = int(test_id)
         items.append(outputs.chart(lea_charts.histogram(book.data["bars"], book.data["summary"], t),
                                    lea_charts.histogram_alt(book.data["bars"], book.data["summary"], t),
-                                   f"{params.test_info(t).label}: scale-score distribution by grade, {book.name}, "
+                                   f"{params.test_label(t)}: scale-score distribution by grade, {book.name}, "
                                    f"spring {book.year}.", bars_table(book, t)))
     return items
 

@@ -109,7 +109,7 @@ def chart(fig: Figure, alt: str, caption: str, data: pd.DataFrame, stem: str | N
 
 def levels_data(piece: LeaSlice) -> pd.DataFrame:
     rows = charts.level_shares(piece).sort_values(["test_id", "grade"])
-    out = pd.DataFrame({"Test": rows["test_id"].map(lambda t: params.test_info(int(t)).label),
+    out = pd.DataFrame({"Test": rows["test_id"].map(params.test_label),
                         "Grade": rows["grade"].map(params.grade_label)})
     for k in (4, 3, 2, 1):
         out[report.LABELS[f"pct_level_{k}"]] = rows[f"pct_level_{k}"].map(lambda v: "" if pd.isna(v) else f"{v:.2f}")
@@ -121,7 +121,7 @@ def levels_alt(piece: LeaSlice) -> str:
     parts = []
     for test_id, part in rows.groupby("test_id", sort=True):
         met = part.set_index("grade")["pct_met_and_above"].astype(float)
-        parts.append(f"{params.test_info(int(test_id)).label}: grades {', '.join(str(int(g)) for g in met.index)}, "
+        parts.append(f"{params.test_label(test_id)}: grades {', '.join(str(int(g)) for g in met.index)}, "
                      f"% Met and Above from {met.min():.2f} (grade {int(met.idxmin())}) to {met.max():.2f} "
                      f"(grade {int(met.idxmax())})")
     drawn = "; ".join(parts) if parts else "no grade has published results"
@@ -135,7 +135,7 @@ def trend_data(piece: LeaSlice) -> pd.DataFrame:
     hidden = t["suppressed"].fillna(False).astype(bool)
     shown = pd.Series(False, index=t.index)
     out = pd.DataFrame({
-        "Test": t["test_id"].map(lambda x: params.test_info(int(x)).label), "Year": t["year"].astype(int),
+        "Test": t["test_id"].map(params.test_label), "Year": t["year"].astype(int),
         "Entity": t["cds"].map(names), "% Met and Above": report.cells(t["pct_met_and_above"], hidden, "{:.2f}"),
         "Participation (%)": report.cells(t["participation"], shown, "{:.2f}"),
         "Grades with scores": t["grades_with_scores"].fillna(""),
@@ -149,11 +149,11 @@ def trend_alt(piece: LeaSlice) -> str:
     if t.empty:
         return f"Line chart of All Grades % Met and Above by year for {piece.name}: no years in the data."
     own = t[(t["cds"] == piece.cds) & ~t["suppressed"].fillna(False).astype(bool) & t["pct_met_and_above"].notna()]
-    parts = [f"{params.test_info(int(k)).label}: " + ", ".join(f"{int(r.year)} {r.pct_met_and_above:.2f}"
+    parts = [f"{params.test_label(k)}: " + ", ".join(f"{int(r.year)} {r.pct_met_and_above:.2f}"
                                                                for r in part.itertuples())
              for k, part in own.groupby("test_id", sort=True)]
     flagged = own[own["change_flag"].fillna("") != ""]
-    unlike = "; ".join(f"{params.test_info(int(r.test_id)).label} {int(r.year) - 1} to {int(r.year)}: {r.change_flag}"
+    unlike = "; ".join(f"{params.test_label(r.test_id)} {int(r.year) - 1} to {int(r.year)}: {r.change_flag}"
                        for r in flagged.itertuples())
     years = sorted(int(y) for y in t["year"].unique())
     return (f"Line chart of All Grades % Met and Above by year, {years[0]}–{years[-1]}, for {piece.name} "

@@ -88,7 +88,7 @@ def footnote(year: int, policy: str = suppress.COMPLEMENTARY) -> str:
 
 def _base(rows: pd.DataFrame) -> pd.DataFrame:
     out = pd.DataFrame(index=rows.index)
-    out["test"] = rows["test_id"].map(lambda t: params.test_info(t).label)
+    out["test"] = rows["test_id"].map(params.test_label)
     return out
 
 
@@ -161,7 +161,7 @@ def trend(piece: LeaSlice) -> pd.DataFrame:
                                  "like_for_like_change": NO_DATA}).fillna(""))
     wide["note"] = shown.groupby(["test_id", "year"])["note"].first().reindex(wide.index).fillna("")
     wide = wide.reset_index()
-    wide.insert(0, "test", wide.pop("test_id").map(lambda t_: params.test_info(t_).label))
+    wide.insert(0, "test", wide.pop("test_id").map(params.test_label))
     wide["year"] = wide["year"].astype(int)
     return wide[TREND_COLS]
 
@@ -189,7 +189,7 @@ def by_group(piece: LeaSlice) -> pd.DataFrame:
         found = other in wide.columns.get_level_values(1)
         out[f"{other}_pct_met_and_above"] = wide[("pct_met_and_above", other)] if found else NO_DATA
     out = out.fillna(NO_DATA).reset_index()
-    out.insert(0, "test", out.pop("test_id").map(lambda t_: params.test_info(int(t_)).label))
+    out.insert(0, "test", out.pop("test_id").map(params.test_label))
     out.insert(1, "student_group", out.pop("student_group_id").map(params.group_name))
     return out[cols]
 
@@ -204,7 +204,7 @@ def matched_grade(piece: LeaSlice) -> pd.DataFrame:
     if m.empty:
         return pd.DataFrame(columns=cols)
     hidden = m["suppressed"].fillna(False).astype(bool)
-    out = pd.DataFrame({"test": m["test_id"].map(lambda t_: params.test_info(int(t_)).label),
+    out = pd.DataFrame({"test": m["test_id"].map(params.test_label),
                         "grade": m["grade"].map(params.grade_label),
                         "pct_met_and_above": _text(m["pct_met_and_above"], hidden, "{:.2f}"),
                         "prior_grade_prior_year_pct_met_and_above": _text(
@@ -224,7 +224,7 @@ def impact_table(piece: LeaSlice) -> pd.DataFrame:
     if piece.impact.empty:
         return piece.impact
     t = piece.impact.reset_index(drop=True)
-    out = pd.DataFrame({"test": t["test_id"].map(lambda x: params.test_info(int(x)).label), "grade": t["grade"],
+    out = pd.DataFrame({"test": t["test_id"].map(params.test_label), "grade": t["grade"],
                         "level_name": t["level_name"]})
     for col in ("cut_a", "cut_b"):
         out[col] = t[col].map(lambda v: "" if pd.isna(v) else f"{v:.0f}")
@@ -411,12 +411,12 @@ def dfs_trend(piece: LeaSlice) -> pd.DataFrame:
     wide["dfs_change_from_prior_year"] = lea["change"].reindex(wide.index).fillna(NO_DATA)
     flags = trend(piece).set_index(["test", "year"])[["participation", "grades_with_scores", "change_flag"]]
     labels = pd.MultiIndex.from_arrays([wide.index.get_level_values("test_id").map(
-        lambda t_: params.test_info(int(t_)).label), wide.index.get_level_values("year").astype(int)])
+        params.test_label), wide.index.get_level_values("year").astype(int)])
     for col in flags:
         wide[col] = flags[col].reindex(labels).fillna("").to_numpy()
     wide["note"] = shown.groupby(["test_id", "year"])["note"].first().reindex(wide.index).fillna("")
     wide = wide.reset_index()
-    wide.insert(0, "test", wide.pop("test_id").map(lambda t_: params.test_info(int(t_)).label))
+    wide.insert(0, "test", wide.pop("test_id").map(params.test_label))
     wide["year"] = wide["year"].astype(int)
     return wide[cols]
 

@@ -132,7 +132,7 @@ RESULTS = ("mean_scale_score",) + report.LEVEL_COLS
 def grade_table(rows: pd.DataFrame) -> pd.DataFrame:
     """One entity's rows of one year by test and grade, as published (suppressed values are `*`)."""
     rows = rows.sort_values(["test_id", "grade"])
-    out = pd.DataFrame({"test": rows["test_id"].map(lambda t: params.test_info(int(t)).label),
+    out = pd.DataFrame({"test": rows["test_id"].map(params.test_label),
                         "grade": rows["grade"].map(params.grade_label)}, index=rows.index)
     return report.display(pd.concat([out, report.publish(rows, RESULTS)], axis=1).reset_index(drop=True))
 
@@ -144,7 +144,7 @@ def _published(rows: pd.DataFrame) -> pd.DataFrame:
 
 def levels_data(rows: pd.DataFrame) -> pd.DataFrame:
     rows = rows.sort_values("test_id")
-    out = pd.DataFrame({"Test": rows["test_id"].map(lambda t: params.test_info(int(t)).label)})
+    out = pd.DataFrame({"Test": rows["test_id"].map(params.test_label)})
     for level in (1, 2, 3, 4):
         out[report.LABELS[f"pct_level_{level}"]] = rows[f"pct_level_{level}"].map(lambda v: "" if pd.isna(v) else f"{v:.2f}")
     return out.reset_index(drop=True)
@@ -153,7 +153,7 @@ def levels_data(rows: pd.DataFrame) -> pd.DataFrame:
 def trend_data(trend: pd.DataFrame) -> pd.DataFrame:
     hidden = trend["suppressed"].fillna(False).astype(bool)
     return pd.DataFrame({
-        "Test": trend["test_id"].map(lambda t: params.test_info(int(t)).label),
+        "Test": trend["test_id"].map(params.test_label),
         "Year": trend["year"].astype(int),
         "% Met and Above": report.cells(trend["pct_met_and_above"], hidden, "{:.2f}"),
         "Change from prior year": report.cells(trend["change_from_prior_year"], hidden, "{:+.2f}"),
@@ -206,7 +206,7 @@ def dfs_table(rows: pd.DataFrame) -> pd.DataFrame:
     """One entity's Distance from Standard by test, All Grades first (and what it leaves out), then each grade."""
     rows = report.dfs_rows(rows)
     rows = rows.assign(_o=rows["grade"].where(rows["grade"] != 13, 0)).sort_values(["test_id", "_o"])
-    return pd.DataFrame({"Test": rows["test_id"].map(lambda t: params.test_info(int(t)).label),
+    return pd.DataFrame({"Test": rows["test_id"].map(params.test_label),
                          "Grade": rows["grade"].map(params.grade_label),
                          "With scores": report.display(report.publish(rows, ())[["with_scores"]])["With scores"],
                          "DFS": report.dfs_cells(rows),
@@ -218,7 +218,7 @@ def dfs_trend_table(trend: pd.DataFrame) -> pd.DataFrame:
     """All Grades Distance from Standard by test and year, the change from the prior year and the year's note."""
     trend = report.dfs_rows(trend).sort_values(["test_id", "year"])
     hidden = trend["suppressed"].fillna(False).astype(bool)
-    return pd.DataFrame({"Test": trend["test_id"].map(lambda t: params.test_info(int(t)).label),
+    return pd.DataFrame({"Test": trend["test_id"].map(params.test_label),
                          "Year": trend["year"].astype(int), "DFS": report.dfs_cells(trend),
                          "Change from prior year": report.cells(trend["dfs_change_from_prior_year"], hidden, "{:+.1f}"),
                          "Note": trend["note"].fillna("")}).reset_index(drop=True)

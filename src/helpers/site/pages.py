@@ -161,7 +161,7 @@ RECONCILIATION_LABELS = {
 def _reconciliation(frame: pd.DataFrame) -> pd.DataFrame:
     """The rows with test and grade by name (ELA, All Grades), not CDE's codes."""
     out = frame[RECONCILIATION_COLUMNS].assign(
-        test_id=frame["test_id"].map(lambda t: params.test_info(int(t)).label),
+        test_id=frame["test_id"].map(params.test_label),
         grade=frame["grade"].map(params.grade_label))
     return out.rename(columns=RECONCILIATION_LABELS)
 
