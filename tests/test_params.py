@@ -269,7 +269,7 @@ def test_every_shipped_params_file_has_a_model_and_loads():
 
 def test_shipped_values_through_the_loaders():
     assert sorted(params.tests()) == [1, 2, 3, 4, 16, 17, 18] and params.tests()[17].label == "Science (CAST)"
-    assert params.grade_labels() == {13: "All Grades", 14: "All High School"}
+    assert params.grade_labels() == {13: "All Grades", 14: "High school (grades 10–12)"}
     first, now = params.suppression_rules()
     assert (first.year_from, first.year_to, first.min_count) == (2015, 2019, 11)
     assert (now.year_from, now.year_to, now.min_count, now.min_results, now.min_area) == (2021, None, 4, 11, 30)
