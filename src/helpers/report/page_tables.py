@@ -357,6 +357,18 @@ def _beside(rows: pd.DataFrame, others: dict[str, pd.DataFrame], keys: list[str]
     return out
 
 
+def _with_dfs(out: pd.DataFrame, rows: pd.DataFrame, others: dict[str, pd.DataFrame],
+              keys: list[str]) -> pd.DataFrame:
+    """`out` with the LEA's students with scores, its DFS, the county's and state's beside it (matched on
+    `keys`) and what its All Grades DFS leaves out."""
+    out["with_scores"] = publish(rows, ())["with_scores"]
+    out["dfs"] = dfs_cells(rows)
+    for col, values in _beside(rows, others, keys).items():
+        out[col] = values
+    out["dfs_left_out"] = [left_out_text(r) for _, r in rows.iterrows()]
+    return out
+
+
 def dfs_by_grade(piece: LeaSlice) -> pd.DataFrame:
     """The LEA's DFS by test, All Grades first then each grade, beside the county and the state."""
     rows = dfs_rows(piece.part("lea"))
@@ -364,12 +376,7 @@ def dfs_by_grade(piece: LeaSlice) -> pd.DataFrame:
     others = {r: dfs_rows(piece.part(r)) for r in ("county", "state")}
     out = _base(rows)
     out["grade"] = rows["grade"].map(params.grade_label)
-    out["with_scores"] = publish(rows, ())["with_scores"]
-    out["dfs"] = dfs_cells(rows)
-    for col, values in _beside(rows, others, ["test_id", "grade"]).items():
-        out[col] = values
-    out["dfs_left_out"] = [left_out_text(r) for _, r in rows.iterrows()]
-    return out.reset_index(drop=True)
+    return _with_dfs(out, rows, others, ["test_id", "grade"]).reset_index(drop=True)
 
 
 def dfs_by_group(piece: LeaSlice) -> pd.DataFrame:
@@ -382,12 +389,7 @@ def dfs_by_group(piece: LeaSlice) -> pd.DataFrame:
     others = {"county": g[g["cds"] == piece.cds[:2] + "0" * 12], "state": g[g["cds"] == "0" * 14]}
     out = _base(lea)
     out["student_group"] = lea["student_group_id"].map(params.group_name)
-    out["with_scores"] = publish(lea, ())["with_scores"]
-    out["dfs"] = dfs_cells(lea)
-    for col, values in _beside(lea, others, ["test_id", "student_group_id"]).items():
-        out[col] = values
-    out["dfs_left_out"] = [left_out_text(r) for _, r in lea.iterrows()]
-    return out[cols].reset_index(drop=True)
+    return _with_dfs(out, lea, others, ["test_id", "student_group_id"])[cols].reset_index(drop=True)
 
 
 def dfs_trend(piece: LeaSlice) -> pd.DataFrame:
