@@ -11,9 +11,13 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from helpers.core.errors import InputError
 from helpers.core.paths import Paths
 from helpers.ingest import build as ingesting
+from helpers.ingest import store as stores
 from helpers.lea_mode import district
+from helpers.stats import chunked, contract
+from helpers.synth import impact_example
 from tests.site_build import cli, scratch_project, steps
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -43,6 +47,75 @@ def test_county_filter_keeps_the_county_and_the_state_with_their_lines(statewide
     pd.testing.assert_frame_equal(county.reset_index(drop=True), expected)  # source_line included
     sources = [pd.read_parquet(tmp_path / s / "sources.parquet") for s in ("whole", "county")]
     pd.testing.assert_frame_equal(*sources)  # the files read, whole (rows read, hashes)
+
+
+def test_a_county_read_keeps_the_states_impact_example(statewide: Path, tmp_path: Path) -> None:
+    """The state's impact example is Amador County Unified (county 03). Read alone, county 05 would choose
+    its own largest LEA, whose page would then show an impact table; the county's store keeps every county's
+    All Students SB rows, so its impact table and CSV are the whole-state tables' bytes."""
+    whole, county = tmp_path / "whole", tmp_path / "county"
+    ingesting.ingest([statewide], whole / "store")
+    ingesting.ingest([statewide], county / "store", county="05")
+    for d in (whole, county):
+        chunked.build(d / "store", d / "tables", impact_example.inputs())
+    own = contract.read_results(county / "store")
+    assert contract.example_lea(own) == ("05615640000000", 2023)  # what the county's rows alone would choose
+    kept = contract.read_results(stores.impact_source(county / "store"))
+    assert set(kept["student_group_id"]) == {1} and set(kept["test_id"]) == {1, 2}
+    assert set(kept["county_code"]) == set(COUNTIES)
+    impact = [pd.read_parquet(d / "tables" / "impact.parquet") for d in (whole, county)]
+    assert set(impact[0]["cds"]) == {"", CDS}
+    pd.testing.assert_frame_equal(*impact)
+    assert (county / "tables" / "impact.csv").read_bytes() == (whole / "tables" / "impact.csv").read_bytes()
+
+
+def _with_bad_row(statewide: Path, to: Path, county: str, field: str, value: str) -> int:
+    """A copy of the state's files with a blank line inserted and, in the SB file's first row of `county`
+    that is not All Students, `field` set to `value`; returns that row's line number."""
+    to.mkdir()
+    for f in statewide.iterdir():
+        (to / f.name).write_bytes(f.read_bytes())
+    sb = next(to.glob("sb_ca2023_all_*.txt"))
+    lines = sb.read_text(encoding="utf-8").split("\n")
+    header = lines[0].split("^")
+    at = next(i for i, x in enumerate(lines) if x.startswith(county + "^") and x.split("^")[5] != "1")
+    cells = lines[at].split("^")
+    cells[header.index(field)] = value
+    lines[at] = "^".join(cells)
+    lines.insert(3, "")  # a blank line before it: line numbers count it
+    sb.write_text("\n".join(lines), encoding="utf-8")
+    return at + 2
+
+
+def test_a_county_read_types_only_the_rows_it_keeps(statewide: Path, tmp_path: Path) -> None:
+    bad = tmp_path / "bad"
+    line = _with_bad_row(statewide, bad, "02", "Mean Scale Score", "n/a")
+    for county in (None, "02"):  # the whole state's read and county 02's both refuse it, on its line
+        with pytest.raises(InputError) as err:
+            ingesting.ingest([bad], tmp_path / f"s{county}", county=county)
+        assert (err.value.line, err.value.field) == (line, "Mean Scale Score")
+        assert "not a number: 'n/a'" in str(err.value)
+    clean = ingesting.ingest([statewide], tmp_path / "clean", county="05")["results"]
+    scoped = ingesting.ingest([bad], tmp_path / "s05", county="05")["results"]
+    assert set(scoped["county_code"]) == {"00", "05"}
+    after = (clean["source_line"] >= 4) & clean["source_file"].str.startswith("sb_ca2023_all")  # the blank line 4
+    moved = clean["source_line"] + after.astype("int64")
+    pd.testing.assert_frame_equal(scoped, clean.assign(source_line=moved))
+
+
+def test_a_county_reads_findings_name_the_files_lines(statewide: Path, tmp_path: Path) -> None:
+    line = _with_bad_row(statewide, tmp_path / "odd", "05", "Percentage Standard Met and Above", "99.00")
+    found = ingesting.ingest([tmp_path / "odd"], tmp_path / "s", county="05")["findings"]
+    assert found[found["check"] == "met_and_above"]["line"].tolist() == [line]
+
+
+def test_a_county_read_still_checks_every_county_code(statewide: Path, tmp_path: Path) -> None:
+    """A code that is not plain digits may be any county's: a county's read types it, and refuses it."""
+    line = _with_bad_row(statewide, tmp_path / "bad", "02", "County Code", "0x")
+    with pytest.raises(InputError) as err:
+        ingesting.ingest([tmp_path / "bad"], tmp_path / "s", county="05")
+    assert (err.value.line, err.value.field) == (line, "County Code")
+    assert "not a 2-digit code: '0x'" in str(err.value)
 
 
 def test_county_code_is_checked(statewide: Path, tmp_path: Path) -> None:

@@ -19,10 +19,12 @@ import pyarrow.parquet as pq
 from helpers.core import atomic
 from helpers.core.errors import InputError, paths_as_given
 from helpers.ingest import findings as finding
+from helpers.ingest import store as stores
 from helpers.ingest import student_file
 from helpers.ingest.detect import Source, read_rows
 from helpers.ingest.entities import Entities, entities_of
-from helpers.ingest.results import Results, combine, in_county
+from helpers.ingest.results import Results, combine
+from helpers.ingest.scope import County, impact_rows, in_county
 from helpers.ingest.schema import KEY, RESULT_DTYPES, STORE_TABLES, arrow_schema
 from helpers.ingest.text import MEMBER, source_name, zip_members
 
@@ -79,24 +81,29 @@ class Store:
     results: Results | None  # None: no research file among the inputs
     tables: dict[str, pd.DataFrame]  # entities, student_groups, tests, sources, students, findings
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, why) of files not read
+    impact: Results | None = None  # a county's read: every county's All Students SB rows (scope.impact_rows)
 
 
 def read_store(paths: list[Path], county: str | None = None) -> Store:
     """Read every file, then join research rows to their entities and check them; an error names the file
     by its path as given. With `county` (a 2-digit county code) only that county's and the state's research
-    rows are kept, as each file is read."""
+    rows are kept, filtered as each file is read, and `Store.impact` holds every county's All Students
+    Smarter Balanced rows (helpers.ingest.scope)."""
     with paths_as_given():
         return _read_store(paths, county)
 
 
 def _read_store(paths: list[Path], county: str | None) -> Store:
     parts: dict[str, list] = {k: [] for k in STORE_TABLES}
+    impact: list = []
     sources: list[Source] = []
     files, skipped = find_inputs(paths)
+    scope = County(county) if county is not None else None
     for path in files:
-        kind, rows, source = read_rows(path)
-        if county is not None and kind == "results":
-            rows = in_county(rows, county)
+        kind, rows, source = read_rows(path, scope)
+        if scope is not None and kind == "results":
+            impact.append(impact_rows(rows))
+            rows = in_county(rows, scope.code)
         pa.default_memory_pool().release_unused()  # the file's text is freed: give its memory back
         sources.append(source)
         if kind != "results":
@@ -118,7 +125,7 @@ def _read_store(paths: list[Path], county: str | None) -> Store:
         "student_issues": _concat(parts["student_issues"], ["file", "line", "field", "reason", "severity"]),
         "sources": pd.DataFrame([asdict(s) for s in sources], columns=list(Source.__dataclass_fields__)),
         "findings": _concat([f for f in parts["findings"] if len(f)], finding.COLUMNS).astype({"line": "int64"}),
-    }, skipped)
+    }, skipped, combine(impact, Entities.of(entities)) if impact else None)
 
 
 def _concat(frames: list[pd.DataFrame], cols: list[str]) -> pd.DataFrame:
@@ -165,17 +172,24 @@ class StoreTables(Mapping[str, pd.DataFrame]):
 
 
 def write(store: Store, store_dir: Path) -> None:
-    """Write every table as Parquet (an empty results table when no research file was read); the store is
-    replaced whole, so a failure leaves the old one; a folder with files the tool did not write is refused."""
+    """Write every table as Parquet (an empty results table when no research file was read), and a county's
+    impact rows in its `impact` folder; the store is replaced whole, so a failure leaves the old one; a folder
+    with files the tool did not write is refused."""
     with atomic.replacing(store_dir, "store", atomic.names_in(f"{t}.parquet" for t in STORE_TABLES)) as tmp:
-        with pq.ParquetWriter(tmp / "results.parquet", arrow_schema(tuple(RESULT_DTYPES.items())),
-                              compression="snappy") as out:
-            for group in store.results.row_groups() if store.results is not None else ():
-                out.write_table(group)
-                del group
-                pa.default_memory_pool().release_unused()
+        _write_results(store.results, tmp / "results.parquet")
+        if store.impact is not None:
+            (tmp / stores.IMPACT).mkdir()
+            _write_results(store.impact, tmp / stores.IMPACT / "results.parquet")
         for name, frame in store.tables.items():
             frame.to_parquet(tmp / f"{name}.parquet", index=False)
+
+
+def _write_results(results: Results | None, path: Path) -> None:
+    with pq.ParquetWriter(path, arrow_schema(tuple(RESULT_DTYPES.items())), compression="snappy") as out:
+        for group in results.row_groups() if results is not None else ():
+            out.write_table(group)
+            del group
+            pa.default_memory_pool().release_unused()
 
 
 def ingest(paths: list[Path], store_dir: Path, require_results: bool = True,

@@ -20,10 +20,12 @@ from helpers.ingest.lookups import (
     read_tests,
 )
 from helpers.ingest.research import ResultPart, read_results
+from helpers.ingest.scope import County
 from helpers.ingest.text import (
     blank_lines,
     header_line,
     parse_rows,
+    parse_rows_where,
     read_text,
     source_name,
     split_header,
@@ -52,8 +54,9 @@ def read_file(path: Path) -> tuple[str, pd.DataFrame, Source]:
     return kind, rows.to_pandas() if isinstance(rows, ResultPart) else rows, source
 
 
-def read_rows(path: Path) -> tuple[str, ResultPart | pd.DataFrame, Source]:
-    """As `read_file`, but a research file's rows stay in Arrow."""
+def read_rows(path: Path, county: County | None = None) -> tuple[str, ResultPart | pd.DataFrame, Source]:
+    """As `read_file`, but a research file's rows stay in Arrow; with `county`, only the rows of a research
+    file its block filter keeps are typed (helpers.ingest.scope)."""
     file = read_text(path)
     data, sha, size = file.data, file.sha256, file.size
     if HEADERLESS_SUBGROUPS.match(header_line(data)):
@@ -67,14 +70,21 @@ def read_rows(path: Path) -> tuple[str, ResultPart | pd.DataFrame, Source]:
         return "students", frame, Source(source_name(path), sha, "students", report.label, delim, report.records, size,
                                          report.excluded)
     del file
-    columns = parse_rows(path, data, delim, names)
+    kind, era, aliases, reader = classify(path, names, delim)
+    at = None
+    if county is not None and kind == "results":
+        where = county.block_filter({aliases[n]: i for i, n in enumerate(names) if n in aliases})
+        columns, at, parsed = parse_rows_where(path, data, delim, names, where)
+    else:
+        columns = parse_rows(path, data, delim, names)
+        parsed = len(columns[0]) if columns else 0
     blanks = blank_lines(data)
     del data  # the text lives on in `columns`
-    kind, era, aliases, reader = classify(path, names, delim)
-    text = canonical(path, names, columns, aliases, blanks=blanks)
+    text = canonical(path, names, columns, aliases, blanks=blanks, at=at)
     del columns  # `text` alone holds the columns: readers free each one once typed
     rows = reader(text)
-    return kind, rows, Source(source_name(path), sha, kind, era, delim, len(rows), size)
+    return kind, rows, Source(source_name(path), sha, kind, era, delim, parsed if at is not None else len(rows),
+                              size)
 
 
 def classify(path: Path, names: list[str], delim: str = "^") -> tuple[str, str, dict[str, str], Callable]:

@@ -24,8 +24,8 @@ STAR, NO_TEXT = pa.scalar("*"), pa.scalar(None, pa.string())
 
 @dataclass
 class Text:
-    """One file's rows as text columns under canonical names; row i is on line `first_line + i`, plus the
-    blank lines before it."""
+    """One file's rows as text columns under canonical names; row i is on line `first_line + i` (or, for
+    the rows of a filtered read, `first_line + at[i]`), plus the blank lines before it."""
 
     path: Path
     columns: dict[str, pa.ChunkedArray]
@@ -33,10 +33,11 @@ class Text:
     first_line: int
     rows: int
     blanks: np.ndarray = field(default_factory=lambda: NO_BLANKS)  # empty lines the parser skipped
+    at: np.ndarray | None = None  # a filtered read's row numbers in the file (as the parser counts rows)
 
     def line(self, i: int) -> int:
         """The file's line number of row i."""
-        return real_lines(self.first_line + i, self.blanks)
+        return real_lines(self.first_line + (i if self.at is None else int(self.at[i])), self.blanks)
 
     def field(self, col: str) -> str:
         return self.header.get(col, col)
@@ -49,7 +50,14 @@ class Text:
             raise InputError(self.path, message(value), self.line(i), field)
 
     def source_lines(self) -> np.ndarray:
-        return real_lines(np.arange(self.first_line, self.first_line + self.rows, dtype=np.int64), self.blanks)
+        return file_lines(self.first_line, self.blanks, self.at, self.rows)
+
+
+def file_lines(first_line: int, blanks: np.ndarray, at: np.ndarray | None, rows: int) -> np.ndarray:
+    """The file's line number of each of `rows` rows: consecutive from `first_line`, or at `at` (a filtered
+    read), with the skipped blank lines counted."""
+    index = np.arange(rows, dtype=np.int64) if at is None else at
+    return real_lines(first_line + index, blanks)
 
 
 def first_true(mask) -> int | None:
@@ -61,7 +69,7 @@ def first_true(mask) -> int | None:
 
 
 def canonical(path: Path, names: list[str], columns: list[pa.ChunkedArray], aliases: dict[str, str],
-              first_line: int = 2, blanks: np.ndarray = NO_BLANKS) -> Text:
+              first_line: int = 2, blanks: np.ndarray = NO_BLANKS, at: np.ndarray | None = None) -> Text:
     """Rename header names to canonical ones; an unknown or repeated name is an error."""
     seen: dict[str, str] = {}
     for name in names:
@@ -72,7 +80,7 @@ def canonical(path: Path, names: list[str], columns: list[pa.ChunkedArray], alia
             raise InputError(path, f"column repeats '{seen[key]}'", 1, name)
         seen[key] = name
     rows = len(columns[0]) if columns else 0
-    return Text(path, {aliases[n]: c for n, c in zip(names, columns)}, seen, first_line, rows, blanks)
+    return Text(path, {aliases[n]: c for n, c in zip(names, columns)}, seen, first_line, rows, blanks, at)
 
 
 def numeric(text: Text, col: str, *, whole: bool, lo: float | None = None,

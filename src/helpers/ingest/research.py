@@ -14,7 +14,7 @@ import pyarrow.compute as pc
 
 from helpers.core.errors import InputError
 from helpers.ingest import layouts
-from helpers.ingest.fields import Text, cds_of, numeric
+from helpers.ingest.fields import Text, cds_of, file_lines, numeric
 from helpers.ingest.schema import (
     CODE_WIDTHS,
     KEY_INTS,
@@ -36,17 +36,25 @@ class ResultPart:
     patterns: pa.Table  # suppressed_fields and the three flags, one row per distinct set of '*' fields
     first_line: int = 2
     blanks: np.ndarray = field(default_factory=lambda: NO_BLANKS)  # empty lines the parser skipped
+    at: np.ndarray | None = None  # a filtered read's row numbers in the file (fields.Text.at)
 
     def __len__(self) -> int:
         return len(self.pattern)
 
     def line(self, i: int) -> int:
         """The file's line number of row i."""
-        return real_lines(self.first_line + i, self.blanks)
+        return real_lines(self.first_line + (i if self.at is None else int(self.at[i])), self.blanks)
 
     def lines(self) -> np.ndarray:
         """The file's line number of every row."""
-        return real_lines(np.arange(self.first_line, self.first_line + len(self), dtype=np.int64), self.blanks)
+        return file_lines(self.first_line, self.blanks, self.at, len(self))
+
+    def filter(self, keep: pa.Array) -> ResultPart:
+        """The rows where `keep` is true, each keeping its line number in the file."""
+        at = np.arange(len(self), dtype=np.int64) if self.at is None else self.at
+        columns = {c: a.filter(keep) for c, a in self.columns.items()}
+        return ResultPart(self.path, columns, self.pattern.filter(keep), self.patterns, self.first_line,
+                          self.blanks, at[keep.to_numpy(zero_copy_only=False)])
 
     def to_pandas(self) -> pd.DataFrame:
         """The rows as `read_file` gives them: typed, before the entity join."""
@@ -76,7 +84,7 @@ def read_results(text: Text) -> ResultPart:
             cols[col], stars[col] = numeric(text, col, whole=is_count(col), lo=0, hi=100 if is_pct(col) else None)
             del text.columns[col]  # free the text as soon as it is typed
     pattern, patterns = suppression_patterns(stars, text.rows)
-    return ResultPart(text.path, cols, pattern, patterns, text.first_line, text.blanks)
+    return ResultPart(text.path, cols, pattern, patterns, text.first_line, text.blanks, text.at)
 
 
 def suppression_patterns(stars: dict[str, pa.ChunkedArray], rows: int) -> tuple[pa.Array, pa.Table]:

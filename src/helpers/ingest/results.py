@@ -78,24 +78,10 @@ def _part_rows(part: ResultPart, i: int, entity: pa.ChunkedArray, offset: int) -
     n = len(part)
     rows = dict(part.columns)
     rows.setdefault("test_type", pa.repeat("", n))
-    rows.setdefault("source_line", pa.array(part.lines()))  # unless filtered (then a column of the part)
+    rows["source_line"] = pa.array(part.lines())
     rows.pop("type_id", None)  # the entity's Type ID (checked against this one) is the store's
     return rows | {"entity": entity, "pattern": pc.add(part.pattern, pa.scalar(offset, pa.int32())),
                    "file": pa.array(np.full(n, i, dtype=np.int32))}
-
-
-STATE_CDS = "00000000000000"
-
-
-def in_county(part: ResultPart, county: str) -> ResultPart:
-    """Only the rows of county `county` (CDS codes starting with it) and the state's, each keeping its line
-    number in the file; applied to each file as it is read, before the files' rows are combined."""
-    cds = part.columns["cds"]
-    keep = pc.or_(pc.starts_with(cds, county), pc.equal(cds, STATE_CDS))
-    keep = keep.combine_chunks() if isinstance(keep, pa.ChunkedArray) else keep
-    columns = {"source_line": pa.array(part.lines())} | dict(part.columns)
-    columns = {c: a.filter(keep) for c, a in columns.items()}
-    return ResultPart(part.path, columns, part.pattern.filter(keep), part.patterns, part.first_line, part.blanks)
 
 
 def _nulls(col: str, n: int) -> pa.Array:

@@ -21,6 +21,16 @@ TYPE_LABELS = {4: "State", 5: "County", 6: "District", 7: "School",
 TABLES_STAGE = ("levels", "trends", "impact", "reconciliation")  # written by `caaspp-book tables`
 
 
+IMPACT = "impact"  # a county's store (ingest --county): every county's All Students SB rows, as a store
+
+
+def impact_source(store: Path | str) -> Path:
+    """The store the cut-score impact example is chosen from and drawn on: a county's store keeps every
+    county's candidates in its `impact` folder (helpers.ingest.scope); any other store is its own."""
+    nested = Path(store) / IMPACT
+    return nested if (nested / "results.parquet").is_file() else Path(store)
+
+
 def table(store: Path | str, name: str) -> str:
     path = Path(store) / f"{name}.parquet"
     if not path.exists():

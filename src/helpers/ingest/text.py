@@ -253,14 +253,49 @@ def check_closed_quotes(path: Path, data: bytes) -> None:
     raise InputError(path, f"a quoted value is not closed{cut}", line)
 
 
-def _parse(data: bytes, delim: str, width: int, skip_header: bool, threads: bool,
-           on_invalid: Callable | None = None) -> list[pa.ChunkedArray]:
+def parse_rows_where(path: Path, data: bytes, delim: str, names: list[str],
+                     keep: Callable[[list[pa.Array]], pa.Array]) -> tuple[list[pa.ChunkedArray], np.ndarray, int]:
+    """As `parse_rows`, but block by block, keeping only the rows `keep` selects (given a block's text
+    columns, a boolean mask): the rows it drops are never held beyond their block. Returns the kept
+    columns, each kept row's number as the parser counts rows (0-based, blank lines skipped) and the
+    number of rows parsed. A malformed file is parsed whole again for `parse_rows`'s error."""
+    width = len(names)
+    check_closed_quotes(path, data)
+    kept: list[list[pa.Array]] = [[] for _ in range(width)]
+    at, start = [], 0
+    try:
+        for batch in pacsv.open_csv(pa.BufferReader(data), **_options(data, delim, width, True, True, None,
+                                                                      STREAM_BLOCK)):
+            cols = [c.view(pa.string()) for c in batch.columns]
+            rows = np.flatnonzero(keep(cols).to_numpy(zero_copy_only=False))
+            for j, col in enumerate(cols):
+                kept[j].append(col.take(rows))
+            at.append(rows + start)
+            start += batch.num_rows
+    except pa.ArrowInvalid:
+        columns = parse_rows(path, data, delim, names)  # names the bad line; a file it reads is filtered whole
+        rows = np.flatnonzero(keep([c.combine_chunks() for c in columns]).to_numpy(zero_copy_only=False))
+        return [c.take(rows) for c in columns], rows, len(columns[0])
+    at_all = np.concatenate(at) if at else np.zeros(0, dtype=np.int64)
+    return [pa.chunked_array(c, pa.string()) for c in kept], at_all.astype(np.int64), start
+
+
+STREAM_BLOCK = 1 << 24  # bytes per block of a filtered read: its text columns are what is held at once
+
+
+def _options(data: bytes, delim: str, width: int, skip_header: bool, threads: bool,
+             on_invalid: Callable | None, block: int = 1 << 26) -> dict:
     cols = [f"c{i}" for i in range(width)]
-    read = pacsv.ReadOptions(column_names=cols, skip_rows=int(skip_header), use_threads=threads, block_size=1 << 26)
+    read = pacsv.ReadOptions(column_names=cols, skip_rows=int(skip_header), use_threads=threads, block_size=block)
     quote = '"' if b'"' in data else False  # without quotes to honour, the parser is twice as fast
     parse = pacsv.ParseOptions(delimiter=delim, quote_char=quote, invalid_row_handler=on_invalid)
     # read as bytes: `data` is valid UTF-8 already, so the parser need not check it again
     conv = pacsv.ConvertOptions(column_types={c: pa.binary() for c in cols}, strings_can_be_null=False,
                                 quoted_strings_can_be_null=False)
-    table = pacsv.read_csv(pa.BufferReader(data), read_options=read, parse_options=parse, convert_options=conv)
+    return {"read_options": read, "parse_options": parse, "convert_options": conv}
+
+
+def _parse(data: bytes, delim: str, width: int, skip_header: bool, threads: bool,
+           on_invalid: Callable | None = None) -> list[pa.ChunkedArray]:
+    table = pacsv.read_csv(pa.BufferReader(data), **_options(data, delim, width, skip_header, threads, on_invalid))
     return [pa.chunked_array([c.view(pa.string()) for c in col.chunks], pa.string()) for col in table.columns]

@@ -71,9 +71,10 @@ def _copy(src: Path, dst: Path) -> None:
 
 def inputs_key(files: Sequence[Path], county: str) -> str:
     """What the scoped store and tables depend on: the files given (path, size, time), the county, the
-    package version and the ingest and tables code."""
+    package version and the code of the ingest and stats stages."""
     found = ingesting.expand(list(files))
-    code = [Path(m.__file__).read_bytes() for m in (ingesting, chunked, contract)]
+    stages = (Path(m.__file__).parent for m in (ingesting, chunked))
+    code = [f.read_bytes() for stage in stages for f in sorted(stage.glob("*.py"))]
     state = [(str(f.resolve()), f.stat().st_size, f.stat().st_mtime_ns) for f in found]
     blob = json.dumps([state, county, __version__, [hashlib.sha256(c).hexdigest() for c in code]])
     return hashlib.sha256(blob.encode()).hexdigest()

@@ -245,7 +245,8 @@ def build(store: Path, out: Path, impact: contract.ImpactInputs, alt_cuts: Path 
     with atomic.replacing(out, "tables", contract.legacy(contract.TABLES)) as tmp:
         scratch = Path(tempfile.mkdtemp(prefix=".scratch-", dir=tmp))
         counts = _build(store, chunks, columns, retyped, tmp, scratch, (lea, year))
-        example = contract.impact_table(store, _example_lea(store), impact, alt_cuts)
+        source = stores.impact_source(store)  # a county's store: the state's candidates
+        example = contract.impact_table(source, _example_lea(source), impact, alt_cuts)
         example = contract.select(example, lea, year)
         counts["impact"] = len(example)
         _write_whole(example, tmp, "impact")
