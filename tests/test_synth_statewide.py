@@ -298,3 +298,42 @@ def test_unknown_group_or_test_is_refused(tmp_path):
         synth.generate(ENTITIES, tmp_path, groups=[1, 999])
     with pytest.raises(ValueError, match="tests must be"):
         synth.generate(ENTITIES, tmp_path, tests=(3,))
+
+
+# ---------------------------------------------------------------- 2017–2019: the era-B layouts
+
+
+def test_2019_is_written_in_the_era_b_layouts_and_reads_back_the_same_numbers(tmp_path):
+    """2019 files carry the real 2017–2018 SB header (and CAST 2019's, facts §4b), comma-delimited and
+    quoted, with a 2015–2019 entities file; read back, they hold the same rows as the caret files the same
+    draws make for a 2021+ year, under 2019's suppression rule (every count and result of 1–10 hidden)."""
+    b = synth.generate(ENTITIES, tmp_path / "b", year=2019, seed=SEED, groups=[1, 4], suppress=False)
+    real = (SAMPLE / "research" / "sb_ca2018_1_csv_v3__county08_DelNorte_plus_state.txt").read_bytes()
+    sb, cast = "sb_ca2019_all_synthetic_v1.txt", "cast_ca2019_all_synthetic_v1.txt"
+    assert (tmp_path / "b" / sb).read_bytes().split(b"\n", 1)[0] == real.split(b"\n", 1)[0].rstrip(b"\r")
+    assert (tmp_path / "b" / cast).read_text(encoding="cp1252").startswith('"County Code","District Code",')
+    store = ingest.ingest([tmp_path / "b"], tmp_path / "store")
+    eras = store["sources"].set_index("file")["era"]
+    assert eras[sb].startswith("2017–2019 comma") and eras[cast].startswith("2019 comma, CAST")
+    assert eras["sb_ca2019entities_csv.txt"].startswith("2015–2019 comma")
+    res = store["results"]
+    assert len(res) == b["rows"] and set(res["year"]) == {2019} and res["type_id"].notna().all()
+    c = synth.generate(ENTITIES, tmp_path / "c", year=2021, seed=SEED, groups=[1, 4], suppress=False)
+    other = ingest.ingest([tmp_path / "c"], tmp_path / "store_c")["results"]
+    key = ["cds", "test_id", "student_group_id", "grade"]
+    counts = ["enrolled", "tested", "with_scores", "total_tested_entity", "total_with_scores_entity"]
+    assert c["rows"] == b["rows"]
+    pd.testing.assert_frame_equal(res.sort_values(key)[key + counts].reset_index(drop=True),
+                                  other.sort_values(key)[key + counts].reset_index(drop=True))
+    shown = synth.generate(ENTITIES, tmp_path / "s", year=2019, seed=SEED, groups=[1, 4])
+    rows = ingest.ingest([tmp_path / "s"], tmp_path / "store_s")["results"]
+    assert len(rows) == shown["rows"]
+    for col in ("enrolled", "tested", "with_scores"):
+        assert not rows[col].between(1, 10).any()
+    assert rows.loc[rows["with_scores"].isna(), "pct_met_and_above"].isna().all()
+
+
+def test_years_without_a_layout_are_refused(tmp_path):
+    for year in (2016, 2020):
+        with pytest.raises(ValueError, match="2017–2019 \\(era B\\) and 2021 on"):
+            synth.generate(ENTITIES, tmp_path, year=year)

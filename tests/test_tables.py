@@ -119,6 +119,16 @@ def test_capa_impact_panel_vs_sspi(computed):
     assert set(capa["grade"]) == {"I", "II", "III", "IV", "V"}
 
 
+def test_the_sb_example_is_in_a_year_the_alternative_cuts_cover(results):
+    """The sample's latest SB year (2022) is the example's; the shipped alternative cuts start in 2021, so
+    a store of 2017–2018 files only has no SB example (CAPA only, said on the impact page)."""
+    covered = contract.alternative_years()
+    assert [covered(y) for y in (2018, 2019, 2021, 2024)] == [False, False, True, True]
+    assert contract.example_lea(results, covered) == (DNCUSD, 2022)
+    assert contract.example_lea(results[results["year"] <= 2018]) == (DNCUSD, 2018)
+    assert contract.example_lea(results[results["year"] <= 2018], covered) is None
+
+
 def test_sb_impact_official_side_is_the_published_result(computed, results):
     im = computed["impact"]
     sb = im[(im["assessment"] == "smarter_balanced") & (im["test_id"] == "1") & (im["grade"] == "5")]

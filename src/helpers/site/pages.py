@@ -255,8 +255,9 @@ ILLUSTRATIVE_ALTERNATIVE = ("**Illustrative values.** The alternative cut set is
                             "report, not a proposal; its numbers only show how a change of cuts would read.")
 
 
-NO_SB_EXAMPLE = ("## Smarter Balanced\n\nNo LEA has Smarter Balanced results in the data, so there is no "
-                 "Smarter Balanced example of official against alternative cuts.\n")
+NO_SB_EXAMPLE = ("## Smarter Balanced\n\nNo LEA has Smarter Balanced results in a year the alternative cut set "
+                 "covers (`params/alt_cuts/`), so there is no Smarter Balanced example of official against "
+                 "alternative cuts.\n")
 
 
 def impact_page(impact: pd.DataFrame, names: dict[str, str] | None = None) -> str:

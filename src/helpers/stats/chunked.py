@@ -246,7 +246,7 @@ def build(store: Path, out: Path, impact: contract.ImpactInputs, alt_cuts: Path 
         scratch = Path(tempfile.mkdtemp(prefix=".scratch-", dir=tmp))
         counts = _build(store, chunks, columns, retyped, tmp, scratch, (lea, year))
         source = stores.impact_source(store)  # a county's store: the state's candidates
-        example = contract.impact_table(source, _example_lea(source), impact, alt_cuts)
+        example = contract.impact_table(source, _example_lea(source, alt_cuts), impact, alt_cuts)
         example = contract.select(example, lea, year)
         counts["impact"] = len(example)
         _write_whole(example, tmp, "impact")
@@ -302,9 +302,9 @@ def _write_whole(frame: pd.DataFrame, out: Path, name: str) -> None:
     frame.to_parquet(out / f"{name}.parquet", index=False)
 
 
-def _example_lea(store: Path) -> tuple[str, int] | None:
+def _example_lea(store: Path, alt_cuts: Path | None) -> tuple[str, int] | None:
     """contract.example_lea on the only rows it looks at."""
     rows = stores.query(f"SELECT year, type_id, grade, student_group_id, test_id, with_scores, cds "
                         f"FROM {stores.table(store, 'results')} WHERE grade = 13 AND student_group_id = 1 "
                         f"AND test_id IN {contract.SB_TESTS} AND type_id IN {stores.LEA_TYPES}")
-    return contract.example_lea(rows)
+    return contract.example_lea(rows, contract.alternative_years(alt_cuts))

@@ -83,17 +83,25 @@ def sb_impact(store: Path, cds: str, year: int, alt_cuts: Path, students_for: Ca
 SB_TESTS = scope.SB_TESTS  # the Smarter Balanced tests the SB impact example reproduces
 
 
-def example_lea(results: pd.DataFrame) -> tuple[str, int] | None:
-    """The SB impact example: in the latest year with Smarter Balanced results of an LEA, the LEA with the most
-    students with scores (All Grades, All Students); None when no LEA has any (a store of state rows only)."""
+def example_lea(results: pd.DataFrame, covered: Callable[[int], bool] = lambda year: True) -> tuple[str, int] | None:
+    """The SB impact example: in the latest year with Smarter Balanced results of an LEA that `covered` accepts
+    (the years the alternative cuts cover), the LEA with the most students with scores (All Grades, All
+    Students); None when no LEA has any (a store of state rows only, or only years the cuts do not cover)."""
     rows = results[results["type_id"].isin(stores.LEA_TYPES) & (results["grade"] == 13)
                    & (results["student_group_id"] == 1) & results["test_id"].isin(SB_TESTS)
                    & (pd.to_numeric(results["with_scores"]) > 0)]
+    rows = rows[[bool(covered(int(y))) for y in rows["year"]]]
     if rows.empty:
         return None
     year = int(rows["year"].max())
     rows = rows[rows["year"] == year]
     return str(rows.sort_values(["with_scores", "cds"], ascending=[False, True])["cds"].iloc[0]), year
+
+
+def alternative_years(alt_cuts: Path | None = None) -> Callable[[int], bool]:
+    """Whether the alternative cut file has a table of every SB test for a year."""
+    family = cutting.load_family(alt_cuts or default_paths().alt_cuts)
+    return lambda year: all(any(t.test_id == test and t.covers(year) for t in family) for test in SB_TESTS)
 
 
 def compute(store: Path, impact: ImpactInputs, alt_cuts: Path | None = None,
@@ -103,8 +111,8 @@ def compute(store: Path, impact: ImpactInputs, alt_cuts: Path | None = None,
     entities = stores.query(f"SELECT * FROM {stores.table(store, 'entities')}")
     lv = levels(results, students, entities, policy)
     source = stores.impact_source(store)  # a county's store: the state's candidates
-    example = impact_table(source, example_lea(results if source == store else read_results(source)), impact,
-                           alt_cuts)
+    candidates = results if source == store else read_results(source)
+    example = impact_table(source, example_lea(candidates, alternative_years(alt_cuts)), impact, alt_cuts)
     published = lv[lv["source"] == "published"]
     return {"levels": lv, "reconciliation": tables.reconcile(results),
             "trends": dfs.trend(tables.trends(published), published) if len(published) else pd.DataFrame(),

@@ -10,6 +10,11 @@ the exact era-C caret layout (`docs/caaspp-facts.md` §4b; header names and orde
 - ``sb_ca{year}entities_csv.txt``: the entities file itself (original bytes), so
   ``helpers.ingest.build.ingest([out_dir], store)`` reads the folder directly.
 
+For 2017–2019 the same numbers are written in that era's comma-delimited, quoted layout: the SB file
+with the headers of the real 2017 and 2018 files (``Subgroup ID``, ``Test Id``, no Type ID), the CAST
+file (2019 only) with the CAST 2019 header of facts §4b (``Demographic ID``; columns in their own order),
+and the entities file in the 2015–2019 layout (``Type Id``). The suppression rule is the year's.
+
 Every number is made up; only entity codes, names and Type IDs come from the entities file.
 
 The model (integer counts are the ground truth; everything shown is computed from them):
@@ -42,9 +47,9 @@ The model (integer counts are the ground truth; everything shown is computed fro
   grades (CAST: 5, 8, 10, 11, 12) with an empty mean; the "Total Tested … at Reporting Level" columns
   are the entity × group × test all-grades (grade 13) tested and with-scores counts.
 - Shown values: percentages = round-half-up(100 × count ÷ with scores, 2), Met and Above from the
-  level 3 + 4 counts, mean to 1 decimal; suppression by the 2021+ rule of ``params/suppression.yml``
-  (counts 1–3 → ``*``; results with 1–10 students with scores → ``*``; areas/domains under 30 → ``*``;
-  0 with scores → blank results).
+  level 3 + 4 counts, mean to 1 decimal; suppression by the year's rule of ``params/suppression.yml``
+  (2021+: counts 1–3 → ``*``; results with 1–10 students with scores → ``*``; areas/domains under 30 →
+  ``*``; 2015–2019: every count and result of 1–10 → ``*``); 0 with scores → blank results.
 
 Vectorised numpy (one ``np.random.Generator`` seeded by ``seed``: same seed → byte-identical files) and
 pyarrow string kernels; written in chunks.
@@ -67,6 +72,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from helpers.core import cuts, params
+from helpers.ingest.layouts import RESULTS_ALIASES
 
 SB_TESTS = (1, 2)
 CAST_TESTS = (17,)
@@ -87,6 +93,21 @@ SB_HEADER = tuple(_ID + [f"Area {a} Percentage {b} Standard" for a in (1, 2, 3, 
 CAST_HEADER = tuple(_ID + [f"{d} Domain Percent {b} Standard"
                            for d in ("Life Sciences", "Physical Sciences", "Earth and Space Sciences")
                            for b in ("Below", "Near", "Above")] + ["Type ID"])
+
+# 2017–2019 (era B): comma-delimited, quoted except these fields, no Type ID (the real 2017 and 2018 SB files
+# in ../shared/data/caaspp/research; CAST 2019: facts §4b, as tests/test_ingest.py's B_CAST_HEADER).
+FIRST_ERA_B, LAST_ERA_B = 2017, 2019
+ERA_B_BARE = ("Filler", "Test Year", "Subgroup ID", "Demographic ID", "Grade")
+SB_HEADER_B = tuple(["County Code", "District Code", "School Code", "Filler", "Test Year", "Subgroup ID",
+                     "Test Type", "Total Tested At Entity Level", "Total Tested with Scores", "Grade", "Test Id",
+                     "CAASPP Reported Enrollment"] + _ID[12:] + list(SB_HEADER[20:-1]))
+CAST_HEADER_B = tuple(["County Code", "District Code", "School Code", "Filler", "Test Year", "Demographic ID",
+                       "Test Type", "Total Number Tested at Entity Level and Demographic",
+                       "Total Number Tested with Valid Scores at this Demographic", "Grade", "Test Id",
+                       "CAST Reported Enrollment", "Total Number of Students Tested",
+                       "Total Number of Students with Valid Scores"] + _ID[13:19] + list(CAST_HEADER[20:-1]))
+ENTITY_HEADER_B = ("County Code", "District Code", "School Code", "Filler", "Test Year", "Type Id", "County Name",
+                   "District Name", "School Name", "Zip Code")
 
 # Published statewide percent Standard Met or Exceeded, 2023 (facts §6a: CDE 2023 FAQ, release #24-46).
 STATE_TARGET = {1: 46.7, 2: 34.6, 17: 30.2}
@@ -611,7 +632,9 @@ def _count(v: np.ndarray, min_count: int) -> pa.Array:
 
 
 def _format_chunk(ent: Entities, year: int, tests: Sequence[int], group_ids: np.ndarray, rows: Rows,
-                  key, values, score, totals, rule, cast: bool) -> bytes:
+                  key, values, score, totals, rule, cast: bool, header: Sequence[str]) -> bytes:
+    """The rows' lines: every field under its canonical name, written in `header`'s order (caret-delimited;
+    comma-delimited and quoted for an era-B header)."""
     e, g, t, grade = rows.unpack(key)
     n = values[:, WS].astype(np.int64)
     no_results = n == 0
@@ -620,20 +643,30 @@ def _format_chunk(ent: Entities, year: int, tests: Sequence[int], group_ids: np.
     e_idx = pa.array(e)
     test_ids = np.asarray(tests)[t]
     const = lambda s: pa.array(np.full(len(key), s, dtype=object), type=pa.string())
-    cols = [pa.array(ent.cc).take(e_idx), pa.array(ent.dd).take(e_idx), pa.array(ent.ss).take(e_idx),
-            const(""), const(str(year)), _strings(group_ids[g]), const(TEST_TYPE[tests[0]]),
-            _count(totals[:, 0], rule.min_count), _count(totals[:, 1], rule.min_count), _strings(grade),
-            _strings(test_ids), _count(values[:, ENR], rule.min_count), _count(values[:, TST], rule.min_count)]
-    mean = _mask(_fixed(score, n, 1), star=star_results, blank=no_results | (grade == ALL_GRADES))
-    cols.append(mean)
+    named = {"county_code": pa.array(ent.cc).take(e_idx), "district_code": pa.array(ent.dd).take(e_idx),
+             "school_code": pa.array(ent.ss).take(e_idx), "filler": const(""), "year": const(str(year)),
+             "student_group_id": _strings(group_ids[g]), "test_type": const(TEST_TYPE[tests[0]]),
+             "total_tested_entity": _count(totals[:, 0], rule.min_count),
+             "total_with_scores_entity": _count(totals[:, 1], rule.min_count), "grade": _strings(grade),
+             "test_id": _strings(test_ids), "enrolled": _count(values[:, ENR], rule.min_count),
+             "tested": _count(values[:, TST], rule.min_count),
+             "mean_scale_score": _mask(_fixed(score, n, 1), star=star_results,
+                                       blank=no_results | (grade == ALL_GRADES)),
+             "with_scores": _count(n, rule.min_count), "type_id": _strings(ent.type_id[e])}
     lv = values[:, L1:L1 + 4].astype(np.int64)
-    for num in (lv[:, 3], lv[:, 2], lv[:, 2] + lv[:, 3], lv[:, 1], lv[:, 0]):
-        cols.append(_mask(_fixed(num, n, 2, 100), star=star_results, blank=no_results))
-    cols.append(_count(n, rule.min_count))
-    for j in range(9 if cast else 12):
-        cols.append(_mask(_fixed(values[:, L1 + 4 + j].astype(np.int64), n, 2, 100), star=star_area, blank=no_results))
-    cols.append(_strings(ent.type_id[e]))
-    line = pc.binary_join_element_wise(*cols, "^")
+    for name, num in (("pct_level_4", lv[:, 3]), ("pct_level_3", lv[:, 2]), ("pct_met_and_above", lv[:, 2] + lv[:, 3]),
+                      ("pct_level_2", lv[:, 1]), ("pct_level_1", lv[:, 0])):
+        named[name] = _mask(_fixed(num, n, 2, 100), star=star_results, blank=no_results)
+    for j, name in enumerate((CAST_HEADER if cast else SB_HEADER)[20:-1]):
+        named[RESULTS_ALIASES[name]] = _mask(_fixed(values[:, L1 + 4 + j].astype(np.int64), n, 2, 100),
+                                             star=star_area, blank=no_results)
+    cols = [named[RESULTS_ALIASES[h]] for h in header]
+    if "Type ID" in header:
+        line = pc.binary_join_element_wise(*cols, "^")
+    else:
+        quote = const('"')
+        cols = [c if h in ERA_B_BARE else pc.binary_join_element_wise(quote, c, quote, "") for h, c in zip(header, cols)]
+        line = pc.binary_join_element_wise(*cols, ",")
     line = pc.binary_join_element_wise(line, "", "\n")
     return _buffer_bytes(line)
 
@@ -652,11 +685,12 @@ def _write(path: Path, header: Sequence[str], ent: Entities, year: int, tests: S
     order = np.lexsort((grade, t, g, ent.rank[e]))
     tmp = path.with_name(path.name + ".part")
     with open(tmp, "wb") as fh:
-        fh.write(("^".join(header) + "\n").encode("cp1252"))
+        era_b = "Type ID" not in header
+        fh.write((",".join(f'"{h}"' for h in header) if era_b else "^".join(header)).encode("cp1252") + b"\n")
         for i in range(0, len(order), chunk):
             sel = order[i:i + chunk]
             fh.write(_format_chunk(ent, year, tests, group_ids, rows, key[sel], values[sel], score[sel],
-                                   totals[sel], rule, cast))
+                                   totals[sel], rule, cast, header))
     tmp.replace(path)
     return len(order)
 
@@ -683,6 +717,20 @@ def _entities_copy(raw: bytes, year: int) -> bytes:
     return b"\n".join(out)
 
 
+def _entities_era_b(raw: bytes) -> bytes:
+    """A 2021+ caret entities file (same fields in the same order) in the 2015–2019 layout: comma-delimited,
+    every field quoted but the empty Filler, the header's "Type ID" spelled "Type Id"."""
+    lines = [ln for ln in raw.decode("cp1252").split("\n") if ln.strip()]
+    head = [h.strip() for h in lines[0].rstrip("\r").split("^")]
+    if tuple("Type Id" if h == "Type ID" else h for h in head) != ENTITY_HEADER_B:
+        raise ValueError(f"cannot write a 2015–2019 entities file from a header {head}")
+    out = [",".join(f'"{h}"' for h in ENTITY_HEADER_B)]
+    for ln in lines[1:]:
+        cells = ln.rstrip("\r").split("^")
+        out.append(",".join("" if i == 3 and not c else '"' + c.replace('"', '""') + '"' for i, c in enumerate(cells)))
+    return ("\n".join(out) + "\n").encode("cp1252")
+
+
 def generate(entities_path: str | Path, out_dir: str | Path, year: int = 2023, seed: int = 0,
              groups: Iterable[int] | None = None, tests: Sequence[int] = (1, 2, 17),
              max_entities: int | None = None, params_dir: str | Path | None = None,
@@ -690,6 +738,7 @@ def generate(entities_path: str | Path, out_dir: str | Path, year: int = 2023, s
     """Write the synthetic SB and CAST research files and the entities file into `out_dir`.
 
     entities_path: a 2021+ caret entities file (plain or .gz), e.g. data/reference/sb_ca2023entities_csv.txt.gz.
+    year: 2017–2019 (era B layouts; CAST from 2019) or 2021 on (era C).
     groups: Student Group IDs from params/student_groups.yml (default: all of them).
     tests: any of 1, 2 (→ the sb_ file) and 17 (→ the cast_ file).
     max_entities: use only the first N rows of the entities file (a prefix keeps every parent row).
@@ -699,8 +748,11 @@ def generate(entities_path: str | Path, out_dir: str | Path, year: int = 2023, s
     """
     started = time.perf_counter()
     year = int(year)
-    if year < 2021:
-        raise ValueError("the era-C layout and suppression rule are those of 2021 and later")
+    if year < FIRST_ERA_B or year == 2020:
+        raise ValueError(f"synthetic files are written for {FIRST_ERA_B}–2019 (era B) and 2021 on (era C), not {year}")
+    era_b = year <= LAST_ERA_B
+    if era_b and year < 2019:
+        tests = tuple(t for t in tests if t in SB_TESTS)  # CAST was first given in 2019
     tests = tuple(int(t) for t in tests)
     unknown = set(tests) - set(SB_TESTS + CAST_TESTS)
     if unknown or not tests:
@@ -721,13 +773,15 @@ def generate(entities_path: str | Path, out_dir: str | Path, year: int = 2023, s
         lines = raw.split(b"\n")
         raw = b"\n".join(lines[: int(max_entities) + 1]) + (b"\n" if len(lines) > int(max_entities) + 1 else b"")
     ent = _entities(frame)
-    (out / f"sb_ca{year}entities_csv.txt").write_bytes(_entities_copy(raw, year))
+    copy = _entities_copy(raw, year)
+    (out / f"sb_ca{year}entities_csv.txt").write_bytes(_entities_era_b(copy) if era_b else copy)
 
     rng = np.random.default_rng(seed)
     sch = _schools(ent, rng)
     files, state, with_rows = {}, {}, set()
-    for name, file_tests, header, cast in ((f"sb_ca{year}_all_synthetic_v1.txt", SB_TESTS, SB_HEADER, False),
-                                           (f"cast_ca{year}_all_synthetic_v1.txt", CAST_TESTS, CAST_HEADER, True)):
+    for name, file_tests, header, cast in (
+            (f"sb_ca{year}_all_synthetic_v1.txt", SB_TESTS, SB_HEADER_B if era_b else SB_HEADER, False),
+            (f"cast_ca{year}_all_synthetic_v1.txt", CAST_TESTS, CAST_HEADER_B if era_b else CAST_HEADER, True)):
         these = tuple(t for t in file_tests if t in tests)
         if not these:
             continue
