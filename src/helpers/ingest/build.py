@@ -8,6 +8,7 @@ per row, and the store's results table is written in row groups.
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -25,6 +26,7 @@ from helpers.ingest.detect import Source, read_rows
 from helpers.ingest.entities import Entities, entities_of
 from helpers.ingest.results import Results, combine
 from helpers.ingest.scope import County, impact_rows, in_county
+from helpers.ingest.spill import Held, Yearly
 from helpers.ingest.schema import KEY, RESULT_DTYPES, STORE_TABLES, arrow_schema
 from helpers.ingest.text import MEMBER, source_name, zip_members
 
@@ -78,24 +80,25 @@ def members(archive: Path, skipped: list[tuple[str, str]]) -> list[Path]:
 class Store:
     """Every table of the store: research rows in Arrow, the small tables in pandas."""
 
-    results: Results | None  # None: no research file among the inputs
+    results: Results | Yearly | None  # None: no research file among the inputs
     tables: dict[str, pd.DataFrame]  # entities, student_groups, tests, sources, students, findings
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, why) of files not read
     impact: Results | None = None  # a county's read: every county's All Students SB rows (scope.impact_rows)
 
 
-def read_store(paths: list[Path], county: str | None = None) -> Store:
+def read_store(paths: list[Path], county: str | None = None, scratch: Path | None = None) -> Store:
     """Read every file, then join research rows to their entities and check them; an error names the file
     by its path as given. With `county` (a 2-digit county code) only that county's and the state's research
     rows are kept, filtered as each file is read, and `Store.impact` holds every county's All Students
-    Smarter Balanced rows (helpers.ingest.scope)."""
+    Smarter Balanced rows (helpers.ingest.scope). With `scratch` (a folder), files of more than one year are
+    kept there until the store is written, one year at a time (helpers.ingest.spill)."""
     with paths_as_given():
-        return _read_store(paths, county)
+        return _read_store(paths, county, scratch)
 
 
-def _read_store(paths: list[Path], county: str | None) -> Store:
+def _read_store(paths: list[Path], county: str | None, scratch: Path | None) -> Store:
     parts: dict[str, list] = {k: [] for k in STORE_TABLES}
-    impact: list = []
+    impact, seen, results = [], [], Held(scratch)
     sources: list[Source] = []
     files, skipped = find_inputs(paths)
     scope = County(county) if county is not None else None
@@ -112,12 +115,15 @@ def _read_store(paths: list[Path], county: str | None) -> Store:
             parts["student_issues"].append(rows.attrs.pop("issues"))
         if kind == "results":
             parts["findings"].append(finding.level_sums(rows))
-        parts[kind].append(rows)
+            seen.append(finding.ids_seen(rows))
+            results.add(rows)
+        else:
+            parts[kind].append(rows)
+        del rows
     groups = [int(g) for f in parts["student_groups"] for g in f["student_group_id"].dropna()]
-    parts["findings"].append(finding.unknown_ids(parts["results"], groups))
+    parts["findings"].append(finding.unknown_ids(seen, groups))
     entities = entities_of(parts["entities"])
-    results = combine(parts["results"], Entities.of(entities)) if parts["results"] else None
-    return Store(results, {
+    return Store(results.results(Entities.of(entities)) if results else None, {
         "entities": entities,
         "student_groups": _concat(parts["student_groups"], ["student_group_id", "name", "category", "source_file"]),
         "tests": _concat(parts["tests"], ["test_id", "name", "source_file"]),
@@ -198,7 +204,14 @@ def ingest(paths: list[Path], store_dir: Path, require_results: bool = True,
     `require_results` (LEA mode) a Student Score Data File alone is enough; `county`: see `read_store`."""
     if county is not None and not (len(county) == 2 and county.isdigit() and county != "00"):
         raise ValueError(f"a county code is two digits, 01 to 58 (the first two of a CDS code), not {county!r}")
-    store = read_store(paths, county)
+    store_dir.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".ingest-", dir=store_dir.parent) as scratch:
+        return _ingest(paths, store_dir, require_results, county, Path(scratch))
+
+
+def _ingest(paths: list[Path], store_dir: Path, require_results: bool, county: str | None,
+            scratch: Path) -> StoreTables:
+    store = read_store(paths, county, scratch)
     has_results = store.results is not None and len(store.results) > 0
     if require_results and not has_results:
         raise InputError(paths[0] if paths else store_dir, "no research (results) file among the inputs",
@@ -206,5 +219,6 @@ def ingest(paths: list[Path], store_dir: Path, require_results: bool = True,
     if not has_results and store.tables["students"].empty:
         raise InputError(paths[0] if paths else store_dir, "no research file and no Student Score Data File "
                          "records among the inputs: nothing to report", as_given=True)
-    write(store, store_dir)
+    with paths_as_given():  # several years' rows are joined and checked as they are written
+        write(store, store_dir)
     return StoreTables(store_dir, store.tables, store.skipped)

@@ -68,17 +68,28 @@ def _rows(part: ResultPart, mask: np.ndarray, field: str, check: str, message) -
                          "check": check, "message": [message(i) for i in hits]}, columns=COLUMNS)
 
 
-def unknown_ids(parts: Iterable[ResultPart], groups: Iterable[int] = ()) -> pd.DataFrame:
+def ids_seen(part: ResultPart) -> pd.DataFrame:
+    """Each Test ID and Student Group ID of a file, at its first line (for `unknown_ids`, once every lookup
+    is read)."""
+    lines, out = part.lines(), []
+    for col in UNKNOWN:
+        values, first = np.unique(part.columns[col].to_numpy(zero_copy_only=False), return_index=True)
+        out += [{"file": source_name(part.path), "line": int(lines[i]), "column": col, "value": int(v)}
+                for v, i in zip(values, first)]
+    return pd.DataFrame(out, columns=["file", "line", "column", "value"])
+
+
+def unknown_ids(seen: Iterable[pd.DataFrame], groups: Iterable[int] = ()) -> pd.DataFrame:
     """Each Test ID not in params/tests.yml and each Student Group ID in no lookup given nor in
-    params/student_groups.yml, once per file, at its first line."""
+    params/student_groups.yml, once per file, at its first line (`seen`: `ids_seen` of each file)."""
     known = {"test_id": set(params.tests()), "student_group_id": set(params.group_names()) | set(groups)}
     out = []
-    for part in parts:
-        lines = part.lines()
-        for col, (field, check, message) in UNKNOWN.items():
-            values, first = np.unique(part.columns[col].to_numpy(zero_copy_only=False), return_index=True)
-            out += [{"file": source_name(part.path), "line": int(lines[i]), "field": field, "check": check,
-                     "message": message.format(int(v))} for v, i in zip(values, first) if int(v) not in known[col]]
+    for frame in seen:
+        for r in frame.itertuples(index=False):
+            if r.value not in known[r.column]:
+                field, check, message = UNKNOWN[r.column]
+                out.append({"file": r.file, "line": r.line, "field": field, "check": check,
+                            "message": message.format(r.value)})
     return pd.DataFrame(out, columns=COLUMNS)
 
 
