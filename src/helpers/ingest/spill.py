@@ -37,7 +37,8 @@ class Spilled:
     rows: int
 
     def load(self, year: int) -> ResultPart:
-        table = pq.read_table(self.file, filters=[("year", "=", year)])
+        only = self.years == (year,)  # a filter would copy the rows it keeps: read the file as it is
+        table = pq.read_table(self.file, filters=None if only else [("year", "=", year)])
         columns = {c: table[c] for c in table.column_names if c not in (PATTERN, AT)}
         p = self.part
         return ResultPart(p.path, columns, table[PATTERN].combine_chunks(), p.patterns, p.first_line, p.blanks,
@@ -91,20 +92,28 @@ class Yearly:
         return combine([s.load(year) for s in self.spilled if year in s.years], self.entities)
 
     def row_groups(self) -> Iterator[pa.Table]:
-        """results.ROW_GROUP rows at a time across the years, as an all-years `Results` gives them."""
-        pending: list[pa.Table] = []
-        size = combining.ROW_GROUP
+        """results.ROW_GROUP rows at a time across the years, as an all-years `Results` gives them. Each
+        piece is taken (copied) from its year's rows, so nothing of a year is kept once the next is read."""
+        size, carry = combining.ROW_GROUP, None  # carry: the last year's final rows, fewer than `size`
         for year in self.years:
             results = self.year(year)
-            for start in range(0, len(results), size):
-                pending.append(results.table(start, size))
-                while sum(len(t) for t in pending) >= size:
-                    whole = pa.concat_tables(pending)
-                    yield whole.slice(0, size)
-                    pending = [whole.slice(size)] if len(whole) > size else []
-            del results
-        if pending and sum(len(t) for t in pending):
-            yield pa.concat_tables(pending)
+            start = 0
+            if carry is not None:
+                start = min(size - len(carry), len(results))
+                carry = pa.concat_tables([carry, results.table(0, start)])
+                if len(carry) == size:
+                    yield carry
+                    carry = None
+            for at in range(start, len(results), size):
+                piece = results.table(at, size)
+                if len(piece) < size:
+                    carry = piece
+                else:
+                    yield piece
+            del results, piece
+            pa.default_memory_pool().release_unused()  # give the year's memory back before the next is read
+        if carry is not None:
+            yield carry
 
     def to_pandas(self) -> pd.DataFrame:
         return pa.concat_tables(list(self.row_groups())).to_pandas()
