@@ -110,7 +110,8 @@ class Yearly:
                     carry = piece
                 else:
                     yield piece
-            del results, piece
+                del piece
+            del results
             pa.default_memory_pool().release_unused()  # give the year's memory back before the next is read
         if carry is not None:
             yield carry

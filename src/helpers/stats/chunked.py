@@ -57,17 +57,30 @@ def _path(store: Path) -> Path:
 
 
 def plan(store: Path, target: int = TARGET_ROWS) -> list[Chunk] | None:
-    """Chunks covering every result row in store order, or None when the store does not allow them."""
-    keys = pq.read_table(_path(store), columns=["year", "cds", "lea_cds"])
-    if keys.num_rows == 0 or keys["year"].null_count or keys["cds"].null_count:
+    """Chunks covering every result row in store order, or None when the store does not allow them. The keys
+    are read one row group at a time (a statewide store of five years has ~15 M rows)."""
+    file = pq.ParquetFile(_path(store))
+    if file.metadata.num_rows == 0:
         return None
-    year = keys["year"].to_numpy()
-    cds = keys["cds"].combine_chunks()
-    prefix = pc.utf8_slice_codeunits(cds, 0, 7)
-    lea = pc.utf8_slice_codeunits(keys["lea_cds"].combine_chunks(), 0, 7)
-    if not _sorted(year, cds) or not pc.all(pc.or_kleene(pc.is_null(lea), pc.equal(lea, prefix))).as_py():
-        return None
-    return _chunks(year, prefix.to_numpy(zero_copy_only=False).astype(str), target)
+    counts: dict[tuple[int, str], int] = {}
+    last: tuple[int, str] | None = None  # (year, cds) of the last row read
+    for g in range(file.num_row_groups):
+        keys = file.read_row_group(g, columns=["year", "cds", "lea_cds"])
+        if keys["year"].null_count or keys["cds"].null_count:
+            return None
+        year = keys["year"].to_numpy()
+        cds = keys["cds"].combine_chunks()
+        prefix = pc.utf8_slice_codeunits(cds, 0, 7)
+        lea = pc.utf8_slice_codeunits(keys["lea_cds"].combine_chunks(), 0, 7)
+        first = (int(year[0]), cds[0].as_py())
+        if (not _sorted(year, cds) or (last is not None and first < last)
+                or not pc.all(pc.or_kleene(pc.is_null(lea), pc.equal(lea, prefix))).as_py()):
+            return None
+        last = (int(year[-1]), cds[-1].as_py())
+        pairs = pd.DataFrame({"year": year, "prefix": prefix.to_numpy(zero_copy_only=False)})
+        for (y, p), n in pairs.value_counts(sort=False).items():
+            counts[int(y), p] = counts.get((int(y), p), 0) + int(n)
+    return _chunks(counts, target)
 
 
 def _sorted(year: np.ndarray, cds: pa.Array) -> bool:
@@ -79,20 +92,21 @@ def _sorted(year: np.ndarray, cds: pa.Array) -> bool:
     return bool((year[1:] >= year[:-1]).all() and not (same & back).any())
 
 
-def _chunks(year: np.ndarray, prefix: np.ndarray, target: int) -> list[Chunk]:
-    """The same district-code cuts for every year, each group of about `target` rows over all years."""
-    codes, counts = np.unique(prefix, return_counts=True)
-    groups = np.zeros(codes.size, dtype=np.int64)
-    group = total = 0
-    for i, n in enumerate(counts):
-        if total and total + n > target:
+def _chunks(counts: dict[tuple[int, str], int], target: int) -> list[Chunk]:
+    """The same district-code cuts for every year, each group of about `target` rows over all years
+    (`counts`: rows per year and district code)."""
+    per_code: dict[str, int] = {}
+    for (_, code), n in counts.items():
+        per_code[code] = per_code.get(code, 0) + n
+    group_of, group, total = {}, 0, 0
+    for code in sorted(per_code):
+        if total and total + per_code[code] > target:
             group, total = group + 1, 0
-        groups[i] = group
-        total += n
-    group_of = dict(zip(codes, groups))
+        group_of[code] = group
+        total += per_code[code]
     out = []
-    for y in np.unique(year):
-        present = np.unique(prefix[year == y])
+    for y in sorted({y for y, _ in counts}):
+        present = sorted(code for year, code in counts if year == y)
         for g in sorted({group_of[p] for p in present}):
             mine = [p for p in present if group_of[p] == g]
             out.append(Chunk(int(y), mine[0], mine[-1], int(g)))
