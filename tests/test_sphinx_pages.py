@@ -45,7 +45,7 @@ def small_book(root: Path) -> dict[str, bytes]:
     keep = ("extensions", "nb_merge_streams", "smartquotes", "nb_render_markdown_format", "myst_heading_anchors")
     config["sphinx"]["config"] = {k: sphinx[k] for k in keep}
     config["html"] = {}
-    config.pop("exclude_patterns")
+    config["exclude_patterns"] = ["out-*"]  # the builds' output folders
     (root / "_config.yml").write_text(yaml.safe_dump(config), encoding="utf-8")
     # more than 5 documents: Sphinx reads in parallel (and checks that every extension allows it) only then
     (root / "_toc.yml").write_text("format: jb-book\nroot: intro\nchapters:\n- file: lea\n"
@@ -145,3 +145,16 @@ def test_build_passes_jobs_to_sphinx_and_refuses_zero():
     with pytest.raises(ValueError):
         book.jupyter_book(ROOT, jobs=0)
     assert "jobs=3" in book.JB_MAIN_JOBS.format(jobs=3)
+
+
+def test_a_rebuild_reads_no_page_again_and_drops_unused_chart_files(builds):
+    """The chart files are dependencies of their page that are older than its reading (else every LEA page
+    would be read again on every build); a chart file no page uses is removed."""
+    root, _charts, out = builds
+    stale = out[1] / "_build" / sphinx_pages.CHARTS / f"{'0' * 64}.png"
+    stale.write_bytes(png(1))
+    result = book.jupyter_book(root, output=out[1])
+    log = re.sub(r"\x1b\[[0-9;]*m", "", result.stdout + result.stderr)
+    assert result.returncode == 0, log[-3000:]
+    assert "updating environment: 0 added, 0 changed, 0 removed" in log, log[-3000:]
+    assert not stale.exists()

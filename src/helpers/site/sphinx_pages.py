@@ -61,9 +61,10 @@ class html_with_images(nodes.General, nodes.Element):
 
 
 def _write_png(folder: Path, png: bytes, mtime: float) -> Path:
-    """The PNG as `<folder>/<sha256>.png`, written once (atomically: pages are read in parallel), with
-    `mtime`: an older modification time than the page's read, so that Sphinx does not take the file for a
-    changed dependency and read the page again on every build."""
+    """The PNG as `<folder>/<sha256>.png`, written once (atomically: pages are read in parallel), with the
+    modification time `mtime` of the notebook it comes from. The file is a dependency of the page; Sphinx
+    reads a page again when a dependency is newer than its record of the page's reading, so the file must
+    never look newer than that (tests/test_sphinx_pages.py: a rebuild reads no page again)."""
     path = folder / f"{hashlib.sha256(png).hexdigest()}.png"
     if not path.exists():
         folder.mkdir(parents=True, exist_ok=True)
