@@ -11,19 +11,16 @@ import pickle
 import re
 from pathlib import Path
 
-import matplotlib
+import nbformat
+import pandas as pd
+import pytest
+import yaml
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-import nbformat  # noqa: E402
-import pandas as pd  # noqa: E402
-import pytest  # noqa: E402
-import yaml  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+from helpers.report import outputs
+from helpers.site import book, sphinx_pages
 
-from helpers.report import outputs  # noqa: E402
-from helpers.site import book, sphinx_pages  # noqa: E402
-
-from .conftest import ROOT  # noqa: E402
+from .conftest import ROOT
 
 pytestmark = pytest.mark.slow
 ALT = 'Bar chart of <b>"Sunset" & Co</b>, two bars.'  # escaped by outputs.figure_html
