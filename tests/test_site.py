@@ -6,6 +6,7 @@ import base64
 import hashlib
 import json
 import re
+import subprocess
 import zipfile
 from pathlib import Path
 
@@ -220,6 +221,17 @@ def test_lea_pdf_text_and_page_images(site):
     assert all(re.search(rf"page {i} of {len(pages)}", page) for i, page in enumerate(pages, start=1))
     images = page_images(path, ARTIFACTS / "pdf")
     assert len(images) == len(pages) and all(i.stat().st_size > 5000 for i in images)
+
+
+def test_lea_pdf_shows_the_pages_two_charts(site):
+    """The charts are image files of the site (helpers.site.sphinx_pages): the PDF printed from the page
+    embeds both, at the PNGs' size."""
+    sizes = re.findall(r'<img src="[^"]+" alt="[^"]+" width="(\d+)" height="(\d+)"',
+                       lea_page(site, DNCUSD).read_text(encoding="utf-8"))
+    listed = subprocess.run(["pdfimages", "-list", str(lea_pdf(site, DNCUSD))], capture_output=True, text=True,
+                            check=True).stdout.splitlines()[2:]
+    embedded = [tuple(line.split()[3:5]) for line in listed if line.split()[2] == "image"]
+    assert len(sizes) == 2 and sorted(embedded) == sorted(sizes)
 
 
 def test_lea_pdfs_show_no_number_their_scanned_html_page_does_not(site):
