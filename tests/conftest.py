@@ -26,13 +26,14 @@ def sample_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def built_site(tmp_path_factory: pytest.TempPathFactory) -> Paths:
     """The whole sample through the command line in a scratch copy of the project: ingest → tables → run →
-    build (preliminary) → pdf. Built once per test run and shared by the site and end-to-end tests (one
-    xdist group: they run on one worker, in file order); tests that change it restore what they change."""
+    build (preliminary, Sphinx -j 2: a warning would fail it) → pdf. Built once per test run and shared by the
+    site and end-to-end tests (one xdist group: they run on one worker, in file order); tests that change it
+    restore what they change."""
     from .site_build import scratch_project, steps
 
     root = scratch_project(tmp_path_factory.mktemp("site"))
-    steps(root, ("ingest", str(SAMPLE)), ("tables",), ("run", "--jobs", "2"), ("build", "--release", "preliminary"),
-          ("pdf", "--jobs", "2"))
+    steps(root, ("ingest", str(SAMPLE)), ("tables",), ("run", "--jobs", "2"),
+          ("build", "--release", "preliminary", "--jobs", "2"), ("pdf", "--jobs", "2"))
     return Paths(root)
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import re
+import subprocess
 import zipfile
 from pathlib import Path
 
@@ -128,12 +130,27 @@ def test_chapters_number_their_tables_and_figures_with_alt_text_and_data(site):
 
 
 def test_lea_page_charts_have_alt_text_and_their_numbers(site):
-    html = lea_page(site, DNCUSD).read_text(encoding="utf-8")
-    imgs = re.findall(r'<img src="data:image/png;base64,[^"]+" alt="([^"]+)"', html)
+    page = lea_page(site, DNCUSD)
+    html = page.read_text(encoding="utf-8")
+    imgs = re.findall(r'<img src="([^"]+)" alt="([^"]+)"', html)
     assert len(imgs) == 2
-    assert "by grade, Del Norte County Unified, spring 2022" in imgs[0]
-    assert "Del Norte County Unified: ELA: 2017 " in imgs[1] and "2022 27.86" in imgs[1]
+    assert "by grade, Del Norte County Unified, spring 2022" in imgs[0][1]
+    assert "Del Norte County Unified: ELA: 2017 " in imgs[1][1] and "2022 27.86" in imgs[1][1]
     assert html.count('<details class="caaspp-data"><summary>Data for this chart</summary>') == 2
+    # the charts are image files of the site (helpers.site.sphinx_pages), the same PNGs as the downloadable
+    # notebook's, which keeps them inline
+    notebook = site.html / "_sources" / page.relative_to(site.html).with_suffix(".ipynb")
+    inline = re.findall(r"data:image/png;base64,([A-Za-z0-9+/=]+)", notebook.read_text(encoding="utf-8"))
+    assert len(inline) == 2
+    for (src, _alt), data in zip(imgs, inline):
+        png = base64.b64decode(data)
+        assert src == f"../../../_images/{hashlib.sha256(png).hexdigest()}.png"
+        assert (page.parent / src).read_bytes() == png
+
+
+def test_no_page_of_the_site_carries_an_inline_image(site):
+    for page in html_pages(site):
+        assert "data:image" not in page.read_text(encoding="utf-8"), page
 
 
 def test_every_lea_table_has_a_csv_link_that_resolves(site):
@@ -204,6 +221,17 @@ def test_lea_pdf_text_and_page_images(site):
     assert all(re.search(rf"page {i} of {len(pages)}", page) for i, page in enumerate(pages, start=1))
     images = page_images(path, ARTIFACTS / "pdf")
     assert len(images) == len(pages) and all(i.stat().st_size > 5000 for i in images)
+
+
+def test_lea_pdf_shows_the_pages_two_charts(site):
+    """The charts are image files of the site (helpers.site.sphinx_pages): the PDF printed from the page
+    embeds both, at the PNGs' size."""
+    sizes = re.findall(r'<img src="[^"]+" alt="[^"]+" width="(\d+)" height="(\d+)"',
+                       lea_page(site, DNCUSD).read_text(encoding="utf-8"))
+    listed = subprocess.run(["pdfimages", "-list", str(lea_pdf(site, DNCUSD))], capture_output=True, text=True,
+                            check=True).stdout.splitlines()[2:]
+    embedded = [tuple(line.split()[3:5]) for line in listed if line.split()[2] == "image"]
+    assert len(sizes) == 2 and sorted(embedded) == sorted(sizes)
 
 
 def test_lea_pdfs_show_no_number_their_scanned_html_page_does_not(site):

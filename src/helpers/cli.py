@@ -193,20 +193,23 @@ def run(
 
 
 @app.command(epilog="Examples: `caaspp-book build` (then open _build/html/index.html) · "
-                    "`caaspp-book build --release preliminary` · `caaspp-book build --allow-failures 2`")
+                    "`caaspp-book build --release preliminary` · `caaspp-book build --allow-failures 2` · "
+                    "`caaspp-book build --jobs 2`")
 def build(
     release: str = typer.Option("final", help="Release status: final, or preliminary (a banner on every page "
                                               "of the site and of the PDFs; `publish` refuses it)."),
     allow_failures: int = typer.Option(0, help="Build when at most this many LEAs failed in the last run "
                                                "(each one's page says it failed, and when)."),
+    jobs: int = typer.Option(1, min=1, help="Sphinx processes reading and writing pages at once (sphinx-build "
+                                            "-j); the site is the same bytes either way."),
 ) -> None:
     """Generate the pages and the table of contents from the manifest and tables, build the HTML book in a
     staging folder (incremental), check it (every internal link resolves, the privacy scan finds nothing),
     then put it in _build/html in one step. A failed or interrupted build leaves the previous site as it was."""
-    build_site(default_paths(), release, allow_failures)
+    build_site(default_paths(), release, allow_failures, jobs)
 
 
-def build_site(p, release: str, allow_failures: int) -> None:
+def build_site(p, release: str, allow_failures: int, jobs: int = 1) -> None:
     """`build` for the project of `p` (helpers.core.paths.Paths): see its help."""
     import shutil
 
@@ -225,7 +228,7 @@ def build_site(p, release: str, allow_failures: int) -> None:
                  "them again (`caaspp-book run`), or build with --allow-failures "
                  f"{len(failed)} (their pages then say that they failed). {kept}", 1)
         stage.check_site(p.html)
-        result = book.build(p, release)
+        result = book.build(p, release, jobs)
         if result.returncode != 0 or not (p.staging_html / "index.html").exists():
             console.print(result.stdout[-4000:], result.stderr[-4000:], highlight=False)
             fail(f"Jupyter Book reported warnings or errors (built with -W -n --keep-going); {kept}", 1)

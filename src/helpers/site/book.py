@@ -165,14 +165,22 @@ def write_toc(records: list[LeaRecord], root: Path, leas_dir: Path, path: Path) 
 # ~40 grammars at import: ~2 s of every build. The book's config uses no IRI formats, so it is not loaded.
 JB_MAIN = ("import sys; sys.modules['rfc3987_syntax'] = None; "
            "from jupyter_book.cli.main import main; sys.exit(main())")
+# Jupyter Book 1's CLI has no option for Sphinx's parallel jobs (`sphinx-build -j N`): its `build` imports
+# `jupyter_book.sphinx.build_sphinx` when it runs, so a `jobs` given to that function reaches Sphinx.
+JB_MAIN_JOBS = ("import sys, functools; sys.modules['rfc3987_syntax'] = None; "
+                "import jupyter_book.sphinx as s; s.build_sphinx = functools.partial(s.build_sphinx, jobs={jobs}); "
+                "from jupyter_book.cli.main import main; sys.exit(main())")
 
 
 def jupyter_book(root: Path, builder: str = "html", config: Path | None = None, toc: Path | None = None,
-                 output: Path | None = None, fresh: bool = False) -> subprocess.CompletedProcess:
+                 output: Path | None = None, fresh: bool = False, jobs: int = 1) -> subprocess.CompletedProcess:
     """Run Jupyter Book 1 with warnings as errors (nitpicky, keep going to list them all); `config`, `toc`: a
     generated _config.yml and _toc.yml (default: the book's own); `output`: the folder whose _build/ gets the
-    site and Sphinx's cache (default: `root`); `fresh`: read and write every page again."""
-    cmd = [sys.executable, "-c", JB_MAIN,
+    site and Sphinx's cache (default: `root`); `fresh`: read and write every page again; `jobs`: Sphinx's
+    parallel processes (`-j`; 1: serial)."""
+    if jobs < 1:
+        raise ValueError(f"jobs must be at least 1, not {jobs}")
+    cmd = [sys.executable, "-c", JB_MAIN if jobs == 1 else JB_MAIN_JOBS.format(jobs=int(jobs)),
            "build", str(root), "--builder", builder,
            "-W", "-n", "--keep-going"] + (["--config", str(config)] if config else []) + (
            ["--toc", str(toc)] if toc else []) + (["--path-output", str(output)] if output else []) + (
@@ -306,11 +314,12 @@ def finish_site(p: Paths, records: list[LeaRecord], release_status: str, html: P
     return removed
 
 
-def build(p: Paths, release_status: str = "final") -> subprocess.CompletedProcess:
+def build(p: Paths, release_status: str = "final", jobs: int = 1) -> subprocess.CompletedProcess:
     """Generated pages, county pages, failed LEAs' pages and the table of contents (p.build_toc) from the
     manifest, then the HTML build into the staging folder (incremental; every page again after an
     interrupted build), with the release banner on every page of a preliminary build, then `finish_site`
-    there. `_build/html` is not touched: `stage.replace_site` puts a checked build there."""
+    there. `_build/html` is not touched: `stage.replace_site` puts a checked build there. `jobs`: Sphinx's
+    parallel processes (the site is the same either way)."""
     release.check(release_status)
     records = manifest.read(p.manifest)
     with myst.csv_files(extra_dir(p) / myst.DATA):  # every table's CSV, linked under it
@@ -322,7 +331,8 @@ def build(p: Paths, release_status: str = "final") -> subprocess.CompletedProces
                             release.provenance(p.root, p.params, _sources(p)),  # the footer of every page
                             extra=extra_dir(p).relative_to(p.root).as_posix())
     fresh = stage.begin(p)
-    result = jupyter_book(p.root, config=config, toc=contents, output=p.staging, fresh=fresh)
+    result = jupyter_book(p.root, config=config, toc=contents, output=p.staging, fresh=fresh,
+                          jobs=jobs)
     if result.returncode == 0 and (p.staging_html / "index.html").exists():
         docs = stage.docnames(yaml.safe_load(contents.read_text(encoding="utf-8")))
         finish_site(p, records, release_status, p.staging_html, docs)

@@ -14,6 +14,10 @@ the same bytes whether a site is built clean or incrementally.
   only when the file is already in the output folder (on a rebuild, not a clean build), so the links go
   without it; and a word whose pages were all rewritten stays in an incremental search index with no pages,
   so such words are dropped before the index is written.
+- Parallel builds (`caaspp-book build --jobs N`, Sphinx `-j N`): sphinx-external-toc loads
+  sphinx_multitoc_numbering in its own `setup`, whether or not `use_multitoc_numbering` is on, and that
+  extension does not declare itself parallel safe, so Sphinx reads and writes serially and warns (a failed
+  build under `-W`). It is marked safe here (`mark_multitoc_parallel_safe`).
 """
 
 from __future__ import annotations
@@ -82,7 +86,21 @@ def escape_search_titles(app: Sphinx) -> None:
     builder.index_page = escaped_index_page
 
 
+def mark_multitoc_parallel_safe(app: Sphinx, config: object = None) -> None:
+    """Declare sphinx_multitoc_numbering safe for parallel reading and writing. What it does runs in the main
+    process only: its `setup` replaces `TocTreeCollector.assign_section_numbers`, which Sphinx calls from
+    `env-get-updated` after the parallel readers' environments are merged back (section numbers are assigned
+    once, over the whole toctree), and it logs a line on `builder-inited`. It keeps no state of its own
+    that a reader or writer process would change, so forked readers and writers lose nothing."""
+    extension = app.extensions.get("sphinx_multitoc_numbering")
+    if extension is not None:
+        extension.parallel_read_safe = True
+        extension.parallel_write_safe = True
+
+
 def setup(app: Sphinx) -> dict:
+    mark_multitoc_parallel_safe(app)  # listed after sphinx_external_toc in _config.yml, which loads it
+    app.connect("config-inited", mark_multitoc_parallel_safe)  # and again once every extension is loaded
     app.connect("html-page-context", escape_titles, priority=900)  # after the theme's handlers (500, 501)
     app.connect("html-page-context", without_checksums)
     app.connect("builder-inited", escape_search_titles)
