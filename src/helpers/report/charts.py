@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import threading
 
+import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
@@ -147,10 +148,10 @@ def trend(piece: LeaSlice) -> Figure:
     names = {piece.cds: ("lea", legend_label(piece.name)),
              piece.cds[:2] + "0" * 12: ("county", legend_label(piece.county_name)), "0" * 14: ("state", "State")}
     years = sorted(t["year"].unique()) if len(t) else []
+    series = _trend_series(t, years)
     for ax, test_id in zip(axes[0], tests):
         for cds, (role, label) in names.items():
-            rows = t[(t["test_id"] == test_id) & (t["cds"] == cds)].set_index("year").reindex(years)
-            _trend_line(ax, rows, years, TREND_STYLE[role], label)
+            _trend_line(ax, *series.get((test_id, cds), _no_series(len(years))), years, TREND_STYLE[role], label)
         ax.set_title(params.test_label(test_id), fontsize=10, y=1.0)
         ax.set_ylim(0, 100)
         ax.set_xticks(years)
@@ -167,14 +168,32 @@ def trend(piece: LeaSlice) -> Figure:
     return fig
 
 
-def _trend_line(ax: Axes, rows: pd.DataFrame, years: list, style: tuple[str, str, str], label: str) -> None:
+def _no_series(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    return np.full(n, np.nan), np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
+
+
+def _trend_series(t: pd.DataFrame, years: list) -> dict[tuple, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """(test ID, CDS code) → per year of `years`: the % Met and Above (NaN where suppressed or missing),
+    whether the change into the year is flagged (not like for like), whether participation is under 95%.
+    One pass over the rows instead of a filtered, reindexed frame per panel and entity."""
+    at = {year: i for i, year in enumerate(years)}
+    value = t["pct_met_and_above"].astype(float).where(~t["suppressed"].fillna(False).astype(bool)).to_numpy()
+    flagged = t["change_flag"].fillna("").astype(str).ne("").to_numpy()
+    low = (t["participation"].astype(float) < PARTICIPATION_MIN).to_numpy()
+    out: dict[tuple, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+    for k, (test_id, cds, year) in enumerate(zip(t["test_id"].tolist(), t["cds"].tolist(), t["year"].tolist())):
+        v, f, lo = out.setdefault((test_id, cds), _no_series(len(years)))
+        if not np.isnan(v[at[year]]) or f[at[year]] or lo[at[year]]:
+            raise ValueError(f"two trend rows of test {test_id}, {cds}, {year}")
+        v[at[year]], f[at[year]], lo[at[year]] = value[k], flagged[k], low[k]
+    return out
+
+
+def _trend_line(ax: Axes, v: np.ndarray, flagged: np.ndarray, low: np.ndarray, years: list,
+                style: tuple[str, str, str], label: str) -> None:
     """One entity's points (hollow where participation is under 95%) joined only where the change into a
     year is like for like."""
     colour, line, marker = style
-    value = rows["pct_met_and_above"].astype(float).where(~rows["suppressed"].fillna(False).astype(bool))
-    flagged = rows["change_flag"].fillna("").astype(str).ne("").to_numpy()
-    low = (rows["participation"].astype(float) < PARTICIPATION_MIN).to_numpy()
-    v = value.to_numpy()
     for i in range(1, len(years)):
         if not (pd.isna(v[i - 1]) or pd.isna(v[i]) or flagged[i]):
             ax.plot(years[i - 1:i + 1], v[i - 1:i + 1], color=colour, linestyle=line)
