@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -42,6 +44,21 @@ def table(store: Path | str, name: str) -> str:
 def query(sql: str, params: list | None = None) -> pd.DataFrame:
     with duckdb.connect() as con:
         return con.execute(sql, params or []).df()
+
+
+_CONNECTIONS: dict[tuple[int, int], duckdb.DuckDBPyConnection] = {}  # (process id, thread id) → connection
+
+
+def slice_query(sql: str, params: list | None = None) -> pd.DataFrame:
+    """`query` on this thread's own DuckDB connection, kept for the life of the process: a worker's kernel
+    reads one slice per LEA, and a new connection's first query costs several times the query itself. Each
+    query still reads the files afresh (DuckDB caches no local file data nor Parquet metadata by default).
+    A forked child opens its own (the parent's stays referenced, never closed from the child)."""
+    key = (os.getpid(), threading.get_ident())
+    con = _CONNECTIONS.get(key)
+    if con is None:
+        con = _CONNECTIONS[key] = duckdb.connect()
+    return con.execute(sql, params or []).df()
 
 
 def read_filtered(path: Path, where: ds.Expression, batch_rows: int = 65_536) -> pd.DataFrame:
@@ -147,7 +164,7 @@ def lea_slice(tables_dir: Path | str, cds: str, year: int, groups: tuple[int, ..
     'county', 'state'; plus its trend and impact rows. With `expect_sha256` (the hash the runner planned
     with), data that changed since is an error, so a page never shows a hash other than its data's."""
     sources = {name: table(tables_dir, name) for name in ("levels", "trends", "impact")}
-    piece = assemble_slice(query, sources, str(cds), year, groups, f" in {tables_dir}")
+    piece = assemble_slice(slice_query, sources, str(cds), year, groups, f" in {tables_dir}")
     if expect_sha256 and (found := slice_sha256(piece)) != expect_sha256:
         raise ValueError(f"the data of LEA {cds} in {tables_dir} changed since the run was planned (SHA-256 "
                          f"{found[:12]}…, expected {expect_sha256[:12]}…): run `caaspp-book run` again")

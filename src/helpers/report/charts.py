@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import io
+import threading
 
+import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
 from matplotlib.figure import Figure
 
 from helpers.core import params
@@ -54,7 +57,7 @@ def _margins(fig: Figure, panels: int, legend_in: float = 0.35) -> None:
 
 def _panel(ax: Axes, rows: pd.DataFrame, test_id: int) -> None:
     info = params.test_info(test_id)
-    ax.set_title(info.label, fontsize=10)
+    ax.set_title(info.label, fontsize=10, y=1.0)  # a fixed position: no measuring of the axes to place it
     ax.set_ylim(0, 100)
     ax.set_ylabel("% of students with scores", fontsize=8)
     ax.tick_params(labelsize=8)
@@ -70,9 +73,31 @@ def _panel(ax: Axes, rows: pd.DataFrame, test_id: int) -> None:
     ax.set_xlabel("Grade", fontsize=8)
 
 
+_RENDERERS = threading.local()  # this thread's Agg renderers by (width px, height px, dpi)
+
+
+class _Canvas(FigureCanvasAgg):
+    """An Agg canvas drawing with this thread's renderer of the figure's size. Matplotlib caches text metrics
+    per renderer (matplotlib.text._get_text_metrics_function), so a reused renderer measures each tick
+    label, title and legend entry once per worker rather than once per chart. The pixels are the same: the
+    canvas clears the renderer before drawing (FigureCanvasAgg.draw), and metrics depend only on the text,
+    the font and the dpi."""
+
+    def get_renderer(self):
+        w, h = self.get_width_height(physical=True)
+        key = (w, h, self.figure.dpi)
+        renderers = _RENDERERS.__dict__.setdefault("by_size", {})
+        if key not in renderers:
+            renderers[key] = RendererAgg(w, h, self.figure.dpi)
+        self.renderer, self._lastKey = renderers[key], key
+        return self.renderer
+
+
 def png(fig: Figure) -> bytes:
-    """PNG bytes with no timestamp or version metadata, so the same data give the same file."""
+    """PNG bytes with no timestamp or version metadata, so the same data give the same file (drawn with a
+    reused renderer: `_Canvas`)."""
     buf = io.BytesIO()
+    _Canvas(fig)  # becomes fig.canvas; savefig draws and encodes at once, so no other figure shares the renderer
     fig.savefig(buf, format="png", metadata={"Software": None})
     return buf.getvalue()
 
@@ -123,11 +148,11 @@ def trend(piece: LeaSlice) -> Figure:
     names = {piece.cds: ("lea", legend_label(piece.name)),
              piece.cds[:2] + "0" * 12: ("county", legend_label(piece.county_name)), "0" * 14: ("state", "State")}
     years = sorted(t["year"].unique()) if len(t) else []
+    series = _trend_series(t, years)
     for ax, test_id in zip(axes[0], tests):
         for cds, (role, label) in names.items():
-            rows = t[(t["test_id"] == test_id) & (t["cds"] == cds)].set_index("year").reindex(years)
-            _trend_line(ax, rows, years, TREND_STYLE[role], label)
-        ax.set_title(params.test_label(test_id), fontsize=10)
+            _trend_line(ax, *series.get((test_id, cds), _no_series(len(years))), years, TREND_STYLE[role], label)
+        ax.set_title(params.test_label(test_id), fontsize=10, y=1.0)
         ax.set_ylim(0, 100)
         ax.set_xticks(years)
         mark_pandemic_years(ax, years)
@@ -143,14 +168,32 @@ def trend(piece: LeaSlice) -> Figure:
     return fig
 
 
-def _trend_line(ax: Axes, rows: pd.DataFrame, years: list, style: tuple[str, str, str], label: str) -> None:
+def _no_series(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    return np.full(n, np.nan), np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
+
+
+def _trend_series(t: pd.DataFrame, years: list) -> dict[tuple, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """(test ID, CDS code) → per year of `years`: the % Met and Above (NaN where suppressed or missing),
+    whether the change into the year is flagged (not like for like), whether participation is under 95%.
+    One pass over the rows instead of a filtered, reindexed frame per panel and entity."""
+    at = {year: i for i, year in enumerate(years)}
+    value = t["pct_met_and_above"].astype(float).where(~t["suppressed"].fillna(False).astype(bool)).to_numpy()
+    flagged = t["change_flag"].fillna("").astype(str).ne("").to_numpy()
+    low = (t["participation"].astype(float) < PARTICIPATION_MIN).to_numpy()
+    out: dict[tuple, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+    for k, (test_id, cds, year) in enumerate(zip(t["test_id"].tolist(), t["cds"].tolist(), t["year"].tolist())):
+        v, f, lo = out.setdefault((test_id, cds), _no_series(len(years)))
+        if not np.isnan(v[at[year]]) or f[at[year]] or lo[at[year]]:
+            raise ValueError(f"two trend rows of test {test_id}, {cds}, {year}")
+        v[at[year]], f[at[year]], lo[at[year]] = value[k], flagged[k], low[k]
+    return out
+
+
+def _trend_line(ax: Axes, v: np.ndarray, flagged: np.ndarray, low: np.ndarray, years: list,
+                style: tuple[str, str, str], label: str) -> None:
     """One entity's points (hollow where participation is under 95%) joined only where the change into a
     year is like for like."""
     colour, line, marker = style
-    value = rows["pct_met_and_above"].astype(float).where(~rows["suppressed"].fillna(False).astype(bool))
-    flagged = rows["change_flag"].fillna("").astype(str).ne("").to_numpy()
-    low = (rows["participation"].astype(float) < PARTICIPATION_MIN).to_numpy()
-    v = value.to_numpy()
     for i in range(1, len(years)):
         if not (pd.isna(v[i - 1]) or pd.isna(v[i]) or flagged[i]):
             ax.plot(years[i - 1:i + 1], v[i - 1:i + 1], color=colour, linestyle=line)
