@@ -6,10 +6,16 @@
    (synth, ingest, tables, run, build) and peak memory (RSS summed over each step's process tree);
 3. a warm rebuild after one LEA's data changed (run + build);
 4. time per LEA: kernel start vs reset, execution (per cell), writing, and the book build's share;
-5. book build time and size against the number of LEA pages per navigation layout (bench/book_scale.py).
+5. book build time and size against the number of LEA pages per navigation layout (bench/book_scale.py);
+6. five statewide years (2019, 2021–2024, every student group): ingest + tables, wall, CPU and peak;
+7. `caaspp-book --help` and every command's `--help` (wall seconds, best of 3);
+8. per-LEA PDFs of the 50 LEAs of section 1 (`caaspp-book pdf`), and the statewide site's size on disk.
+
+Peak memory is sampled over each step's process tree two ways: RSS summed, and PSS summed (a page shared by
+several processes, such as Chromium's or the kernels', counted once).
 
     python bench/run.py                               # everything: about an hour on 2 cores
-    python bench/run.py --only compare               # one section (compare, statewide, warm, scale)
+    python bench/run.py --only compare               # sections: compare statewide warm scale years help pdf
     python bench/run.py --work /tmp/b --jobs 2
 
 Results go to stdout and <work>/results.json; docs/benchmarks.md quotes them.
@@ -21,6 +27,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import shutil
 import statistics
 import subprocess
@@ -48,13 +55,15 @@ def machine() -> dict:
 
 
 class Step:
-    """Run a command; wall time and the peak of the summed RSS of its process tree (sampled every 0.2 s)."""
+    """Run a command; wall time, CPU seconds (its own and its waited-for children's) and the peak of the summed
+    RSS and PSS of its process tree (sampled every 0.2 s)."""
 
     def __init__(self, name: str, cmd: list[str], cwd: Path, env: dict, log: Path) -> None:
         self.name, self.cmd, self.cwd, self.env, self.log = name, cmd, cwd, env, log
 
     def run(self, check: bool = True) -> dict:
-        peak = [0]
+        peak = [0, 0]
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         with open(self.log, "a") as log:
             log.write(f"\n$ {' '.join(self.cmd)}\n")
             log.flush()
@@ -67,11 +76,14 @@ class Step:
             seconds = time.perf_counter() - start
             done.set()
             sampler.join()
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
         if check and code != 0:
             raise RuntimeError(f"{self.name} failed ({code}); see {self.log}")
-        row = {"step": self.name, "seconds": round(seconds, 1), "peak_rss_gib": round(peak[0] / 2**30, 2),
-               "exit": code}
-        print(f"  {self.name:<28} {seconds:8.1f} s   peak {peak[0] / 2**30:5.2f} GiB", flush=True)
+        cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+        row = {"step": self.name, "seconds": round(seconds, 1), "cpu_s": round(cpu, 1),
+               "peak_rss_gib": round(peak[0] / 2**30, 2), "peak_pss_gib": round(peak[1] / 2**30, 2), "exit": code}
+        print(f"  {self.name:<28} {seconds:8.1f} s  cpu {cpu:8.1f} s   peak {peak[0] / 2**30:5.2f} GiB RSS, "
+              f"{peak[1] / 2**30:5.2f} GiB PSS", flush=True)
         return row
 
 
@@ -80,13 +92,14 @@ def _sample(pid: int, peak: list[int], done: threading.Event) -> None:
         try:
             parent = psutil.Process(pid)
             procs = [parent] + parent.children(recursive=True)
-            total = 0
+            rss = pss = 0
             for p in procs:
                 try:
-                    total += p.memory_info().rss
+                    info = p.memory_full_info()
+                    rss, pss = rss + info.rss, pss + info.pss
                 except psutil.Error:
                     pass
-            peak[0] = max(peak[0], total)
+            peak[0], peak[1] = max(peak[0], rss), max(peak[1], pss)
         except psutil.Error:
             pass
         done.wait(0.2)
@@ -154,13 +167,13 @@ def compare(work: Path, jobs: int, n: int = 50) -> dict:
     manifest.write(records, leas / "manifest.json")
     loop = time.perf_counter() - start
     print(f"  {'papermill CLI loop':<28} {loop:8.1f} s   ({loop / n:.2f} s per LEA)", flush=True)
-    naive_build = step("build (naive)", naive, cli(naive, "build"), log, check=False)
+    naive_build = step("build (naive)", naive, cli(naive, "build", "--jobs", str(jobs)), log, check=False)
 
     ours = project(work / "compare-ours")
     shutil.copytree(processed, ours / "data" / "processed")
     lea_args = [a for c in codes for a in ("--lea", c)]
     run = step("caaspp-book run", ours, cli(ours, "run", "--jobs", str(jobs), *lea_args), log)
-    build = step("caaspp-book build", ours, cli(ours, "build"), log, check=False)
+    build = step("caaspp-book build", ours, cli(ours, "build", "--jobs", str(jobs)), log, check=False)
     naive_total, ours_total = loop + naive_build["seconds"], run["seconds"] + build["seconds"]
     result = {"leas": n, "naive_loop_s": round(loop, 1), "naive_build_s": naive_build["seconds"],
               "naive_total_s": round(naive_total, 1), "run_s": run["seconds"], "build_s": build["seconds"],
@@ -184,13 +197,17 @@ def statewide(work: Path, jobs: int) -> dict:
              step("tables", root, cli(root, "tables"), log),
              step("run", root, cli(root, "run", "--jobs", str(jobs), "--allow-failures", "1000000",
                                    "--timings", str(work / "timings-cold.json")), log),
-             step("build", root, cli(root, "build"), log, check=False)]
+             step("build", root, cli(root, "build", "--jobs", str(jobs)), log, check=False)]
     manifest = json.loads((root / "book" / "leas" / "manifest.json").read_text())
     pipeline = [s for s in steps if s["step"] != "synth statewide"]
+    html = root / "_build" / "html"
     result = {"steps": steps, "leas": len(manifest), "ok": sum(r["status"] == "ok" for r in manifest),
               "failed": sum(r["status"] == "failed" for r in manifest),
               "cold_total_s": round(sum(s["seconds"] for s in pipeline), 1),
-              "peak_rss_gib": max(s["peak_rss_gib"] for s in pipeline)}
+              "peak_rss_gib": max(s["peak_rss_gib"] for s in pipeline),
+              "peak_pss_gib": max(s["peak_pss_gib"] for s in pipeline),
+              "site_mb": round(sum(f.stat().st_size for f in html.rglob("*") if f.is_file()) / 1e6, 1),
+              "site_notebooks": len(list((html / "_sources").rglob("*.ipynb")))}
     print(f"  → {result['leas']} LEAs ({result['failed']} failed): ingest → build {result['cold_total_s']:.0f} s "
           f"({result['cold_total_s'] / 60:.1f} min), peak {result['peak_rss_gib']} GiB", flush=True)
     return result
@@ -212,7 +229,7 @@ def warm(work: Path, jobs: int) -> dict:
     Path(f"{levels}.new").replace(levels)
     run = step("run (one LEA changed)", root, cli(root, "run", "--jobs", str(jobs), "--allow-failures", "1000000",
                                                   "--timings", str(work / "timings-warm.json")), log)
-    build = step("build (incremental)", root, cli(root, "build"), log, check=False)
+    build = step("build (incremental)", root, cli(root, "build", "--jobs", str(jobs)), log, check=False)
     ran = json.loads((work / "timings-warm.json").read_text())["leas"]
     result = {"changed": target["cds"], "executed": [r["cds"] for r in ran], "run_s": run["seconds"],
               "build_s": build["seconds"], "total_s": round(run["seconds"] + build["seconds"], 1)}
@@ -286,11 +303,75 @@ def scale(work: Path, sizes: list[str]) -> list[dict]:
     return rows
 
 
+# ---------------------------------------------------------------- 6–8. five years, --help, per-LEA PDFs
+
+
+YEARS = (2019, 2021, 2022, 2023, 2024)
+
+
+def years(work: Path) -> dict:
+    """Five statewide years (every LEA of the 2023 entities file, every student group): ingest + tables."""
+    print(f"\n6. Five statewide years {YEARS}: ingest + tables", flush=True)
+    log = work / "years.log"
+    root = project(work / "years")
+    raw = work / "raw-years"
+    for year in YEARS:
+        if not (raw / str(year)).exists():
+            step(f"synth {year} (not counted)", root, cli(root, "synth", "statewide", str(raw / str(year)),
+                                                          "--entities", str(ENTITIES), "--year", str(year)), log)
+    rows = sum(sum(1 for _ in open(f, "rb")) - 1 for f in raw.rglob("*_all_*"))
+    steps = [step("ingest", root, cli(root, "ingest", str(raw)), log), step("tables", root, cli(root, "tables"), log)]
+    result = {"years": list(YEARS), "rows": rows, "steps": steps,
+              "total_s": round(sum(s["seconds"] for s in steps), 1), "cpu_s": round(sum(s["cpu_s"] for s in steps), 1),
+              "peak_rss_gib": max(s["peak_rss_gib"] for s in steps), "peak_pss_gib": max(s["peak_pss_gib"] for s in steps)}
+    print(f"  → {rows:,} rows: ingest + tables {result['total_s']} s ({result['cpu_s']} s CPU), peak "
+          f"{result['peak_rss_gib']} GiB RSS", flush=True)
+    return result
+
+
+def helps() -> dict:
+    """Wall seconds of `caaspp-book --help` and of each command's `--help` (best of 3, a new process each)."""
+    from helpers.cli import app
+
+    print("\n7. --help", flush=True)
+    commands = [[]] + [[c.name or c.callback.__name__.replace("_", "-")] for c in app.registered_commands]
+    commands += [[g.name, c.name or c.callback.__name__.replace("_", "-")] for g in app.registered_groups
+                 for c in g.typer_instance.registered_commands]
+    commands += [[g.name] for g in app.registered_groups]
+    out, cpu = {}, {}
+    for args in commands:
+        name = " ".join(args) or "(none)"
+        out[name], cpu[name] = (round(x, 2) for x in min(_timed([PY, "-m", "helpers.cli", *args, "--help"])
+                                                         for _ in range(3)))
+    print(f"  → slowest {max(out.values())} s wall, {max(cpu.values())} s CPU: {json.dumps(out)}", flush=True)
+    return {"seconds": out, "cpu_s": cpu, "slowest_s": max(out.values()), "slowest_cpu_s": max(cpu.values())}
+
+
+def _timed(cmd: list[str]) -> tuple[float, float]:
+    """(wall, CPU) seconds of one run of `cmd`."""
+    before, tick = resource.getrusage(resource.RUSAGE_CHILDREN), time.perf_counter()
+    subprocess.run(cmd, check=True, capture_output=True, env={**os.environ, "PYTHONPATH": str(ROOT / "src")})
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.perf_counter() - tick, after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+
+
+def pdfs(work: Path, jobs: int) -> dict:
+    """`caaspp-book pdf --force` on section 1's 50-LEA book: seconds per LEA PDF (its own timing) and wall."""
+    print("\n8. Per-LEA PDFs of section 1's book", flush=True)
+    root = work / "compare-ours"
+    printed = step("caaspp-book pdf", root, cli(root, "pdf", "--jobs", str(jobs), "--force"), work / "pdf.log")
+    timing = json.loads((root / "_build" / "pdf" / "index.json").read_text())["timing"]
+    result = {"step": printed, **timing}
+    print(f"  → {timing['lea_pdfs_printed']} LEA PDFs, {timing['seconds_per_lea_pdf']} s each", flush=True)
+    return result
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="caaspp-book benchmarks (see the module docstring)")
     parser.add_argument("--work", type=Path, default=Path("/tmp/caaspp-bench"))
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
-    parser.add_argument("--only", nargs="+", default=["compare", "statewide", "warm", "scale"])
+    parser.add_argument("--only", nargs="+", default=["help", "compare", "pdf", "statewide", "warm", "years",
+                                                      "scale"])
     parser.add_argument("--sizes", nargs="+", default=["100", "400", "all"])
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
@@ -301,7 +382,8 @@ def main() -> None:
     sections = {"compare": lambda: compare(args.work, args.jobs),
                 "statewide": lambda: statewide(args.work, args.jobs),
                 "warm": lambda: warm(args.work, args.jobs),
-                "scale": lambda: scale(args.work, args.sizes)}
+                "scale": lambda: scale(args.work, args.sizes), "years": lambda: years(args.work),
+                "help": helps, "pdf": lambda: pdfs(args.work, args.jobs)}
     for name in args.only:
         RESULTS[name] = sections[name]()
         if name == "statewide":
