@@ -111,7 +111,7 @@ def corpus(tmp: Path) -> Corpus:
         "Pine Grove Elementary": "{{ 7*7 }} {% if true %}JINJA{% endif %} {# comment #}",
         "Redwood Elementary": "`code` 'single' \"double\" a|b *em* _u_ **b** ~~s~~ $x^2$ $$y$$ \\",
         "Smith River Elementary": "ctl\x01\x02\x07\x1b[31m\x7f\ttab\x0bvt\x0cff end",
-        "Elk Creek": "{ref}`x` {doc}`/nowhere` {numref}`tab-none` {term}`x`",
+        "Elk Creek": '=HYPERLINK("http://127.0.0.1:9/h","x") {ref}`x` {doc}`/nowhere` {numref}`tab-none` {term}`x`',
         "Del Norte Community": "(label)= % comment +++ 1. item - item > quote # head ---",
     }
     for name in names.values():

@@ -85,6 +85,19 @@ def test_md_text_keeps_every_name_literal_in_every_markdown_context(names, conte
         assert [a.get("href") for a in doc.find_all("a")] == (["page.md"] if context == "link" else [])
 
 
+def test_a_csv_cell_a_spreadsheet_would_run_is_text():
+    frame = pd.DataFrame({"name": ['=HYPERLINK("http://127.0.0.1:9/","x")', "+1 Main", "-x", "@SUM(A1)", "\tTab",
+                                   "Del Norte", None],
+                          "diff": ["+1.2", "-12.3", "-0.5%", "3", "", "1e3", "−4"], "n": range(7)})
+    out = text.csv_frame(frame)
+    assert out["name"].tolist()[:6] == ["'" + v for v in frame["name"][:5]] + ["Del Norte"]
+    assert pd.isna(out["name"][6])
+    assert out["diff"].tolist() == frame["diff"].tolist() and out["n"].tolist() == list(range(7))
+    assert frame["name"][0].startswith("=")  # the caller's frame is not changed
+    same = frame[["diff", "n"]]
+    assert text.csv_frame(same) is same
+
+
 def test_option_values_and_html_text_are_literal(names):
     from myst_parser.parsers.options import options_to_items
 
@@ -303,6 +316,9 @@ def test_csvs_hold_the_names_exactly(site):
     [schools] = (site.p.html / "book" / "leas" / "08").glob(f"{LEA_CDS['dncusd']}-*.schools.csv")
     rows = list(csv.DictReader(io.StringIO(schools.read_bytes().decode("utf-8"), newline="")))
     assert {site.corpus.names[old] for old in hostile.DNCUSD_SCHOOLS} | {UNICODE} <= {r["school"] for r in rows}
+    [coe] = (site.p.html / "book" / "leas" / "08").glob(f"{LEA_CDS['coe']}-*.schools.csv")
+    named = {r["school"] for r in csv.DictReader(io.StringIO(coe.read_bytes().decode("utf-8"), newline=""))}
+    assert "'" + site.corpus.names["Elk Creek"] in named  # a formula's text, shown as text by a spreadsheet
     index = site.p.html / "book" / "_data" / "tab-all-leas.csv"
     rows = list(csv.DictReader(io.StringIO(index.read_bytes().decode("utf-8"), newline="")))
     assert {r["LEA"] for r in rows} == {site.corpus.lea(k) for k in LEA_CDS}

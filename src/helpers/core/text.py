@@ -15,6 +15,10 @@ Input text is data, never markup: it reaches a page only through one of these fu
 - `html`: for raw HTML (element text and attribute values): `plain` with `&<>"'` as character references.
 - `option`: for a MyST directive option value: a double-quoted string, which the option parser reads
   verbatim.
+- `csv_frame`: for a published CSV: a text cell a spreadsheet would run as a formula (it starts with `=`,
+  `+`, `-`, `@`, a tab or a carriage return and is not a number) gets a leading apostrophe, so the
+  spreadsheet shows it as the text it is (OWASP: CSV injection). Numbers, signed ones too, and every other
+  cell are as they are; no CDE name starts so.
 """
 
 from __future__ import annotations
@@ -24,12 +28,16 @@ import json
 import re
 import string
 
+import pandas as pd
+
 _KEPT = ",.;?'\"/@-+%:()"  # never markup inside a line
 _ESCAPE = {ord(c): "\\" + c for c in string.punctuation if c not in _KEPT}
 # where a kept character would start a block at a line's start ("1. x", "1) x", "- x", "---", "+ x", "% x",
 # ":::", "(x)="): a backslash goes there
 _LINE_START = re.compile(r"^(?:\d+(?=[.)](?: |$))|(?=[-+](?:[ -]|$))|(?=[%:(]))")
 _BREAKING = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029 ]+")
+FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?%?")
 
 
 def plain(text: object) -> str:
@@ -50,3 +58,19 @@ def html(text: object) -> str:
 def option(text: object) -> str:
     """`text` (on one line) as the value of a MyST directive option (`:alt: <value>`)."""
     return json.dumps(plain(text), ensure_ascii=False)
+
+
+def csv_frame(frame: "pd.DataFrame") -> "pd.DataFrame":
+    """`frame` for a published CSV: each text cell a spreadsheet would run as a formula apostrophe-prefixed
+    (see the module docstring); the frame itself when no cell is."""
+    out = frame
+    for col in frame.columns:
+        values = frame[col]
+        if values.dtype != object and not isinstance(values.dtype, pd.StringDtype):
+            continue
+        texts = values.map(lambda v: isinstance(v, str) and v.startswith(FORMULA_LEADS) and not _NUMBER.fullmatch(v))
+        if texts.any():
+            out = out.copy() if out is frame else out
+            out[col] = pd.Series(["'" + v if t else v for v, t in zip(values, texts)], index=values.index,
+                                 dtype=values.dtype)
+    return out

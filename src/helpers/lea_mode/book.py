@@ -30,6 +30,7 @@ import nbformat
 import yaml
 
 from helpers.core import atomic, stable_write
+from helpers.core.text import csv_frame
 from helpers.core.errors import InputError
 from helpers.core.manifest import LeaJob
 from helpers.core.paths import LeaPaths, Paths
@@ -230,7 +231,8 @@ def write_schools(lp: LeaPaths, book_: lea_sections.Book) -> list[str]:
     for rel, (text, rows) in pages.items():
         page = lp.source / rel
         stable_write.write_if_changed(page, text)
-        stable_write.write_if_changed(page.with_suffix(".groups.csv"), rows.to_csv(index=False, lineterminator="\n"))
+        stable_write.write_if_changed(page.with_suffix(".groups.csv"),
+                                      csv_frame(rows).to_csv(index=False, lineterminator="\n"))
     wanted = {lp.source / rel for rel in pages}
     for stale in lp.schools.glob("*.md"):
         if stale not in wanted:

@@ -10,7 +10,7 @@ from helpers.core import params
 from helpers.core.text import (
     md as md_text,  # input text as literal Markdown; pages import it from here
 )
-from helpers.core.text import plain
+from helpers.core.text import csv_frame, plain
 from helpers.ingest.store import LeaSlice
 from helpers.stats import suppress
 
@@ -309,7 +309,7 @@ def write_csvs(tables_: dict[str, pd.DataFrame], out_dir: Path | str, stem: str)
         if frame.empty:
             path.unlink(missing_ok=True)
             continue
-        with_keys(frame).to_csv(path, index=False, lineterminator="\n")
+        csv_frame(with_keys(frame)).to_csv(path, index=False, lineterminator="\n")
         written.append(path)
     return written
 

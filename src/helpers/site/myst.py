@@ -151,7 +151,7 @@ def csv_link(frame: pd.DataFrame, name: str, index: bool = False, page_dir: str 
     if path.name in sink.written:
         raise ValueError(f"two tables are named {name!r}: table names must be unique in the book")
     sink.written.add(path.name)
-    stable_write.write_if_changed(path, _plain(frame, index).to_csv(index=False, lineterminator="\n"))
+    stable_write.write_if_changed(path, literal.csv_frame(_plain(frame, index)).to_csv(index=False, lineterminator="\n"))
     href = posixpath.relpath(f"{DATA}/{path.name}", page_dir)
     return f'\n<p class="caaspp-csv"><a href="{html.escape(href, quote=True)}" download>{CSV_LINK}</a></p>\n'
 
