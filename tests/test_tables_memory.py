@@ -31,6 +31,21 @@ def test_chunks_write_the_same_bytes_as_the_whole_table(sample_store, whole, tmp
     assert rows["levels"] == len(contract.read_results(sample_store))
 
 
+@pytest.mark.parametrize("target", [chunked.TARGET_ROWS, 1])
+def test_worker_processes_write_the_same_bytes(sample_store, whole, tmp_path, target):
+    assert chunked.default_jobs(sample_store) == 1  # a small store: no workers unless asked
+    rows = chunked.build(sample_store, tmp_path / "t", impact_example.inputs(), target=target, jobs=2)
+    assert digests(tmp_path / "t") == whole
+    assert rows["levels"] == len(contract.read_results(sample_store))
+
+
+def test_one_lea_and_year_in_workers(sample_store, tmp_path):
+    contract.write(contract.compute(sample_store, impact_example.inputs()), tmp_path / "whole", DNCUSD, 2022)
+    chunked.build(sample_store, tmp_path / "chunked", impact_example.inputs(), lea=DNCUSD, year=2022, target=1,
+                  jobs=2)
+    assert digests(tmp_path / "chunked") == digests(tmp_path / "whole")
+
+
 def test_one_lea_and_year_as_contract_select(sample_store, tmp_path):
     contract.write(contract.compute(sample_store, impact_example.inputs()), tmp_path / "whole", DNCUSD, 2022)
     chunked.build(sample_store, tmp_path / "chunked", impact_example.inputs(), lea=DNCUSD, year=2022, target=1)

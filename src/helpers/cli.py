@@ -102,6 +102,9 @@ def tables(
                                     "values as published, its `*` kept) or `complementary` (also hide every value "
                                     "that would let a hidden one be worked out by subtraction). Computed rows: "
                                     "always complementary."),
+    jobs: Optional[int] = typer.Option(None, "--jobs", min=1, help="Worker processes for the chunks of a "
+                                       "store (default: 2, at most one per core, for a store of more than "
+                                       "500,000 result rows; else 1). The files are the same bytes either way."),
 ) -> None:
     """Compute every LEA's tables in one pass: levels, reconciliation, trends, impact (CSV + Parquet)."""
     from helpers.ingest import student_file
@@ -126,7 +129,7 @@ def tables(
             fail("--custom needs --students (the records to aggregate)")
         if frame is None:  # the store alone: in chunks, in bounded memory (whole under complementary)
             rows = chunked.build(store or p.store, out or p.tables, impact_example.inputs(), alt_cuts, lea, year,
-                                 policy=suppression)
+                                 policy=suppression, jobs=jobs)
             console.print(f"wrote {2 * len(rows)} files to {out or p.tables}: "
                           + ", ".join(f"{k} {v:,} rows" for k, v in rows.items()))
             return

@@ -41,8 +41,13 @@ def table(store: Path | str, name: str) -> str:
     return f"read_parquet('{path.as_posix()}')"
 
 
+def connect() -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB connection that prints nothing (no progress bar on a long query)."""
+    return duckdb.connect(config={"enable_progress_bar": False})
+
+
 def query(sql: str, params: list | None = None) -> pd.DataFrame:
-    with duckdb.connect() as con:
+    with connect() as con:
         return con.execute(sql, params or []).df()
 
 
@@ -57,7 +62,7 @@ def slice_query(sql: str, params: list | None = None) -> pd.DataFrame:
     key = (os.getpid(), threading.get_ident())
     con = _CONNECTIONS.get(key)
     if con is None:
-        con = _CONNECTIONS[key] = duckdb.connect()
+        con = _CONNECTIONS[key] = connect()
     return con.execute(sql, params or []).df()
 
 

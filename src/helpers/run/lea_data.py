@@ -144,7 +144,7 @@ class Fingerprints:
     def __init__(self, tables_dir: Path) -> None:
         self.groups: dict[str, dict[str, list]] = {}
         self.schema: dict[str, list] = {}
-        with duckdb.connect() as con:
+        with stores.connect() as con:
             for name in TABLES:
                 source = stores.table(tables_dir, name)
                 self.schema[name] = [list(map(str, r[:2])) for r in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()]
@@ -181,7 +181,7 @@ def write_shards(tables_dir: Path, root: Path, keys: dict[str, str]) -> list[str
     root.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=".shards-", dir=root))
     try:
-        with duckdb.connect() as con:
+        with stores.connect() as con:
             con.execute("SET preserve_insertion_order = false")
             con.execute("SET memory_limit = '1GB'")
             for name in TABLES:
@@ -194,7 +194,7 @@ def write_shards(tables_dir: Path, root: Path, keys: dict[str, str]) -> list[str
                 if part.exists():
                     os.replace(part, folder / f"{name}.parquet")
                 else:  # no rows: an empty file with the table's columns
-                    with duckdb.connect() as con:
+                    with stores.connect() as con:
                         con.execute(f"COPY (SELECT * FROM {stores.table(tables_dir, name)} LIMIT 0) "
                                     f"TO '{(folder / f'{name}.parquet').as_posix()}' (FORMAT parquet)")
             (folder / KEY_FILE).write_text(keys[code] + "\n")
@@ -240,7 +240,7 @@ class SliceHasher:
 
     def __init__(self, tables_dir: Path, year: int) -> None:
         self.year = year
-        self.con = duckdb.connect()
+        self.con = stores.connect()
         self.con.execute(f"CREATE TABLE h_levels AS SELECT * FROM {stores.table(tables_dir, 'levels')} "
                          f"WHERE year = ? AND source = 'published' AND (student_group_id = 1 OR "
                          f"(grade = 13 AND type_id IN (4, 5, 6, 9, 10)))", [year])  # + every group's All Grades

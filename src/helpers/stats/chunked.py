@@ -14,9 +14,15 @@ counties) span every district code of a year.
 
 from __future__ import annotations
 
+import io
+import multiprocessing
+import os
 import pickle
 import tempfile
-from collections.abc import Iterator
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,10 +34,13 @@ import pyarrow.parquet as pq
 
 from helpers.core import atomic
 from helpers.ingest import store as stores
-from helpers.stats import contract, dfs, suppress, tables
+from helpers.stats import contract, csvbytes, dfs, suppress, tables
 
 TARGET_ROWS = 250_000  # result rows per chunk (all years of a run of district codes)
 ROW_GROUP = 1024 * 1024  # pyarrow's default row group length (DataFrame.to_parquet)
+MAX_JOBS = 2  # worker processes at most (each holds one chunk's tables: about 0.5 GiB at TARGET_ROWS)
+PARALLEL_ROWS = 2 * TARGET_ROWS  # result rows from which the chunks are computed in worker processes
+AHEAD = 3  # parts' CSV texts formatted ahead of the writing at most
 EXTRA_COLUMNS = ("results_suppressed", "suppressed_fields")
 TREND_COLUMNS = ["cds", "test_id", "grade", "student_group_id", "year", "type_id", "entity_name", "enrolled", "tested",
                  "with_scores", "mean_scale_score", "pct_met_and_above", "suppressed"]
@@ -162,6 +171,24 @@ def read_chunk(store: Path, chunk: Chunk, columns: list[str], retyped: dict[str,
 # ---------------------------------------------------------------- spilled tables
 
 
+@dataclass(frozen=True)
+class Part:
+    """One chunk of a table, pickled: its rows to write, and the chunk's dtypes (as an empty frame)."""
+
+    path: Path
+    empty: pd.DataFrame
+    rows: int
+
+
+def spill(folder: Path, stem: str, chunk: pd.DataFrame, rows: pd.DataFrame | None = None) -> Part:
+    """Pickle `rows` (default the chunk) to folder/stem.pkl."""
+    rows = chunk if rows is None else rows
+    path = folder / f"{stem}.pkl"
+    with path.open("wb") as f:
+        pickle.dump(rows, f, protocol=pickle.HIGHEST_PROTOCOL)
+    return Part(path, pd.DataFrame({c: pd.Series([], dtype=d) for c, d in chunk.dtypes.items()}), len(rows))
+
+
 class Spilled:
     """A table computed in chunks: pickled to `folder` chunk by chunk, written whole at the end."""
 
@@ -173,13 +200,13 @@ class Spilled:
 
     def add(self, chunk: pd.DataFrame, rows: pd.DataFrame | None = None) -> None:
         """Keep `rows` (default the chunk); the chunk's dtypes count towards the table's."""
-        rows = chunk if rows is None else rows
-        self.empty.append(pd.DataFrame({c: pd.Series([], dtype=d) for c, d in chunk.dtypes.items()}))
-        self.rows += len(rows)  # the rows written
-        path = self.folder / f"{self.name}-{len(self.parts):05d}.pkl"
-        with path.open("wb") as f:
-            pickle.dump(rows, f, protocol=pickle.HIGHEST_PROTOCOL)
-        self.parts.append(path)
+        self.add_part(spill(self.folder, f"{self.name}-{len(self.parts):05d}", chunk, rows))
+
+    def add_part(self, part: Part) -> None:
+        """Keep a part spilled by `spill` (in order)."""
+        self.empty.append(part.empty)
+        self.rows += part.rows  # the rows written
+        self.parts.append(part.path)
 
     def dtypes(self) -> pd.Series:
         """The whole table's dtypes: pandas' common dtype of every chunk's."""
@@ -189,13 +216,49 @@ class Spilled:
         """The chunks in order, in the whole table's dtypes."""
         dtypes = self.dtypes()
         for path in self.parts:
-            with path.open("rb") as f:
-                frame = pickle.load(f)
-            yield _cast(frame, dtypes)
+            yield _load(path, dtypes)
 
-    def write(self, out: Path) -> None:
-        """`out`/name.csv and .parquet, the bytes `DataFrame.to_csv`/`to_parquet` give the whole table."""
-        write_frames(self.frames(), out, self.name)
+    def write(self, out: Path, pool: Executor | None = None) -> None:
+        """`out`/name.csv and .parquet, the bytes `DataFrame.to_csv`/`to_parquet` give the whole table; with a
+        `pool`, its workers format the parts' CSV text ahead of the writing, in order."""
+        texts = None
+        if pool is not None:
+            dtypes = self.dtypes()
+            texts = _ahead(pool, _csv_text, [(path, dtypes, i == 0) for i, path in enumerate(self.parts)])
+        write_frames(self.frames(), out, self.name, texts)
+
+
+def _load(path: Path, dtypes: pd.Series) -> pd.DataFrame:
+    """A spilled part in the whole table's dtypes."""
+    with path.open("rb") as f:
+        frame = pickle.load(f)
+    return _cast(frame, dtypes)
+
+
+def _csv_text(path: Path, dtypes: pd.Series, header: bool) -> bytes:
+    """The CSV bytes of a spilled part (a worker's task)."""
+    out = io.BytesIO()
+    csvbytes.write(_load(path, dtypes), out, header=header)
+    _release()
+    return out.getvalue()
+
+
+def _release() -> None:
+    """Give the memory Arrow's pool holds and no longer uses back to the system (it keeps it otherwise: a
+    process's resident size would stay at its largest chunk's)."""
+    pa.default_memory_pool().release_unused()
+
+
+def _ahead(pool: Executor, task: Callable, calls: list[tuple]) -> Iterator:
+    """The results of `task(*call)` for each call, in order, with at most `AHEAD` calls queued or
+    finished and not yet taken (each result is a part's CSV text: this bounds the memory they hold)."""
+    pending: deque[Future] = deque()
+    for call in calls:
+        pending.append(pool.submit(task, *call))
+        if len(pending) >= AHEAD:
+            yield pending.popleft().result()
+    while pending:
+        yield pending.popleft().result()
 
 
 def _cast(frame: pd.DataFrame, dtypes: pd.Series) -> pd.DataFrame:
@@ -204,15 +267,19 @@ def _cast(frame: pd.DataFrame, dtypes: pd.Series) -> pd.DataFrame:
     return frame.astype(differ) if differ else frame
 
 
-def write_frames(frames: Iterator[pd.DataFrame], out: Path, name: str) -> None:
+def write_frames(frames: Iterator[pd.DataFrame], out: Path, name: str, texts: Iterator[bytes] | None = None) -> None:
     """CSV and Parquet of the concatenated frames (same dtypes each), in `DataFrame.to_parquet`'s row groups;
-    the Parquet schema is that of the first frame with rows (object columns are typed by their values)."""
+    the Parquet schema is that of the first frame with rows (object columns are typed by their values).
+    `texts`: each frame's CSV bytes (with the header for the first), made elsewhere."""
     writer: pq.ParquetWriter | None = None
     buffer: list[pa.Table] = []
     last = None
-    with (out / f"{name}.csv").open("w", encoding="utf-8", newline="") as csv:
+    with (out / f"{name}.csv").open("wb") as csv:
         for i, frame in enumerate(frames):
-            frame.to_csv(csv, index=False, header=i == 0, lineterminator="\n")
+            if texts is None:
+                csvbytes.write(frame, csv, header=i == 0)  # frame.to_csv's bytes
+            else:
+                csv.write(next(texts))
             last = frame
             if frame.empty:
                 continue
@@ -227,6 +294,7 @@ def write_frames(frames: Iterator[pd.DataFrame], out: Path, name: str) -> None:
         return
     _flush(writer, buffer, final=True)
     writer.close()
+    _release()
 
 
 def _flush(writer: pq.ParquetWriter, buffer: list[pa.Table], final: bool) -> list[pa.Table]:
@@ -234,11 +302,20 @@ def _flush(writer: pq.ParquetWriter, buffer: list[pa.Table], final: bool) -> lis
     if not buffer:
         return buffer
     rows = pa.concat_tables(buffer)
+    schema, n, columns = rows.schema, rows.num_rows, list(rows.columns)
+    del rows
+    buffer.clear()  # the buffered rows are now referenced by `columns` alone
     start = 0
-    while rows.num_rows - start >= ROW_GROUP or (final and start < rows.num_rows):
-        writer.write_table(rows.slice(start, ROW_GROUP).combine_chunks())
-        start += ROW_GROUP
-    return [rows.slice(start)] if start < rows.num_rows else []
+    while n - start >= ROW_GROUP or (final and start < n):
+        size = min(ROW_GROUP, n - start)
+        group = []
+        for j in range(len(columns)):  # column by column, each column's buffered chunks freed once copied
+            group.append(columns[j].slice(0, size).combine_chunks())
+            columns[j] = columns[j].slice(size)
+        writer.write_table(pa.Table.from_arrays(group, schema=schema))
+        del group
+        start += size
+    return [pa.Table.from_arrays(columns, schema=schema)] if start < n else []
 
 
 # ---------------------------------------------------------------- the stage
@@ -246,22 +323,25 @@ def _flush(writer: pq.ParquetWriter, buffer: list[pa.Table], final: bool) -> lis
 
 def build(store: Path, out: Path, impact: contract.ImpactInputs, alt_cuts: Path | None = None,
           lea: str | None = None, year: int | None = None, target: int = TARGET_ROWS,
-          policy: str = suppress.PUBLISHED) -> dict[str, int]:
+          policy: str = suppress.PUBLISHED, jobs: int | None = None) -> dict[str, int]:
     """Write every table of `store` to `out` (as contract.write(contract.compute(store, impact, policy=policy),
-    out, lea, year)); return each table's row count."""
+    out, lea, year)); return each table's row count. `jobs`: worker processes for the chunks (default:
+    `default_jobs`); 1 computes every chunk in this process. The bytes written are the same either way."""
     chunks = plan(store, target) if policy == suppress.PUBLISHED else None
+    _release()
     columns = _columns(store) if chunks else []
     retyped = _retyped(store, columns) if chunks else None
     if chunks is None or retyped is None:
         computed = contract.compute(store, impact, alt_cuts, policy=policy)
         contract.write(computed, out, lea, year)
         return {name: len(contract.select(frame, lea, year)) for name, frame in computed.items()}
-    with atomic.replacing(out, "tables", contract.legacy(contract.TABLES)) as tmp:
+    jobs = min(default_jobs(store) if jobs is None else jobs, len(chunks))
+    with atomic.replacing(out, "tables", contract.legacy(contract.TABLES)) as tmp, _pool(jobs) as pool:
         scratch = Path(tempfile.mkdtemp(prefix=".scratch-", dir=tmp))
-        counts = _build(store, chunks, columns, retyped, tmp, scratch, (lea, year))
         source = stores.impact_source(store)  # a county's store: the state's candidates
-        example = contract.impact_table(source, _example_lea(source, alt_cuts), impact, alt_cuts)
-        example = contract.select(example, lea, year)
+        example = _submit(pool, _impact, source, impact, alt_cuts)  # beside the chunks when in a worker
+        counts = _build(store, chunks, columns, retyped, tmp, scratch, (lea, year), pool)
+        example = contract.select(example.result(), lea, year)
         counts["impact"] = len(example)
         _write_whole(example, tmp, "impact")
         for path in scratch.iterdir():
@@ -270,44 +350,99 @@ def build(store: Path, out: Path, impact: contract.ImpactInputs, alt_cuts: Path 
     return counts
 
 
+def default_jobs(store: Path) -> int:
+    """Two worker processes (at most one per core) for a store of more than PARALLEL_ROWS result rows; else
+    none (a small store's chunks are computed faster than workers start)."""
+    rows = pq.read_metadata(_path(store)).num_rows
+    return min(MAX_JOBS, os.cpu_count() or 1) if rows > PARALLEL_ROWS else 1
+
+
+@contextmanager
+def _pool(jobs: int) -> Iterator[Executor | None]:
+    """Worker processes (spawned: they share no thread or lock state with this process), or None for 1."""
+    if jobs <= 1:
+        yield None
+        return
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+        yield pool
+
+
+def _submit(pool: Executor | None, task: Callable, *args) -> Future:
+    """`task(*args)` in a worker, or here and now without a pool."""
+    if pool is not None:
+        return pool.submit(task, *args)
+    done: Future = Future()
+    done.set_result(task(*args))
+    return done
+
+
+def _impact(source: Path, impact: contract.ImpactInputs, alt_cuts: Path | None) -> pd.DataFrame:
+    """The impact example of the store `source` (a worker's task)."""
+    return contract.impact_table(source, _example_lea(source, alt_cuts), impact, alt_cuts)
+
+
 def _build(store: Path, chunks: list[Chunk], columns: list[str], retyped: dict[str, str], out: Path, scratch: Path,
-           where: tuple[str | None, int | None]) -> dict[str, int]:
-    """Levels and reconciliation chunk by chunk, then trends by group of chunks (all years of an entity)."""
+           where: tuple[str | None, int | None], pool: Executor | None = None) -> dict[str, int]:
+    """Levels and reconciliation chunk by chunk, then trends by group of chunks (all years of an entity); the
+    chunks and groups in workers when there is a `pool`, each spilled to its own file, kept in order."""
     levels, recon = Spilled(scratch, "levels"), Spilled(scratch, "reconciliation")
     trend_input: dict[int, list[Path]] = {}
-    for i, chunk in enumerate(chunks):
-        results = read_chunk(store, chunk, columns, retyped)
-        lv = dfs.add(suppress.suppress(tables.published_levels(results), policy=suppress.PUBLISHED))
-        levels.add(lv, contract.select(lv, *where))
-        path = scratch / f"trend-input-{i:05d}.pkl"
-        lv[[*TREND_COLUMNS, "dfs"]].to_pickle(path)
-        trend_input.setdefault(chunk.group, []).append(path)
-        rec = tables.reconcile(results)
-        if len(rec.columns):
-            recon.add(rec, contract.select(rec, *where))
-        del results, lv, rec
-    levels.write(out)
+    present: set = set()
+    calls = [(store, chunk, i, columns, retyped, scratch, where) for i, chunk in enumerate(chunks)]
+    parts = pool.map(_chunk_tables, *zip(*calls)) if pool is not None else (_chunk_tables(*c) for c in calls)
+    for chunk, (lv, rec, trend_path, years) in zip(chunks, parts):
+        levels.add_part(lv)
+        if rec is not None:
+            recon.add_part(rec)
+        trend_input.setdefault(chunk.group, []).append(trend_path)
+        present |= years
+    levels.write(out, pool)
     if recon.parts:
-        recon.write(out)
+        recon.write(out, pool)
     else:
         _write_whole(pd.DataFrame(), out, "reconciliation")
-    trends = _trends(trend_input, levels.dtypes()[[*TREND_COLUMNS, "dfs"]], Spilled(scratch, "trends"), where)
-    trends.write(out)
+    trends = _trends(trend_input, levels.dtypes()[[*TREND_COLUMNS, "dfs"]], Spilled(scratch, "trends"), where,
+                     present, pool)
+    trends.write(out, pool)
     return {"levels": levels.rows, "reconciliation": recon.rows, "trends": trends.rows}
 
 
-def _trends(parts: dict[int, list[Path]], dtypes: pd.Series, spill: Spilled,
-            where: tuple[str | None, int | None]) -> Spilled:
+def _chunk_tables(store: Path, chunk: Chunk, i: int, columns: list[str], retyped: dict[str, str], scratch: Path,
+                  where: tuple[str | None, int | None]) -> tuple[Part, Part | None, Path, set]:
+    """One chunk's levels and reconciliation, spilled, its trends input and its years (a worker's task)."""
+    results = read_chunk(store, chunk, columns, retyped)
+    lv = dfs.add(suppress.suppress(tables.published_levels(results), policy=suppress.PUBLISHED))
+    levels = spill(scratch, f"levels-{i:05d}", lv, contract.select(lv, *where))
+    path = scratch / f"trend-input-{i:05d}.pkl"
+    lv[[*TREND_COLUMNS, "dfs"]].to_pickle(path)
+    years = set(lv["year"].unique())
+    rec = tables.reconcile(results)
+    recon = spill(scratch, f"reconciliation-{i:05d}", rec, contract.select(rec, *where)) if len(rec.columns) else None
+    del results, lv, rec
+    _release()
+    return levels, recon, path, years
+
+
+def _trends(parts: dict[int, list[Path]], dtypes: pd.Series, spilled: Spilled,
+            where: tuple[str | None, int | None], present: set, pool: Executor | None = None) -> Spilled:
     """Trends of each group of chunks (an entity's every year is in one group), in the whole table's order."""
-    present = set()
-    for paths in parts.values():
-        for path in paths:
-            present |= set(pd.read_pickle(path)["year"].unique())
-    for group in sorted(parts):
-        base = pd.concat([_cast(pd.read_pickle(p), dtypes) for p in parts[group]], ignore_index=True)
-        frame = dfs.trend(tables.trends(base, present=present), base)
-        spill.add(frame, contract.select(frame, *where))
-    return spill
+    calls = [(parts[group], dtypes, present, spilled.folder, f"{spilled.name}-{group:05d}", where)
+             for group in sorted(parts)]
+    done = pool.map(_trend_group, *zip(*calls)) if pool is not None else (_trend_group(*c) for c in calls)
+    for part in done:
+        spilled.add_part(part)
+    return spilled
+
+
+def _trend_group(paths: list[Path], dtypes: pd.Series, present: set, folder: Path, stem: str,
+                 where: tuple[str | None, int | None]) -> Part:
+    """The trends of one group of chunks, spilled (a worker's task)."""
+    base = pd.concat([_cast(pd.read_pickle(p), dtypes) for p in paths], ignore_index=True)
+    frame = dfs.trend(tables.trends(base, present=present), base)
+    part = spill(folder, stem, frame, contract.select(frame, *where))
+    del base, frame
+    _release()
+    return part
 
 
 def _write_whole(frame: pd.DataFrame, out: Path, name: str) -> None:

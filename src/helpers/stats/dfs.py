@@ -88,9 +88,30 @@ def all_grades(frame: pd.DataFrame) -> pd.DataFrame:
     out = grouped[["w", "wd", "out_n", "out_hidden"]].sum()
     out["dfs"] = (out["wd"] / out["w"].where(out["w"] > 0)).round(1)
     out["dfs_students_left_out"] = out["out_n"].astype("Int64").mask(out["out_hidden"] > 0)
-    out["dfs_grades_left_out"] = grouped["out_grade"].agg(
-        lambda g: "|".join(str(int(x)) for x in sorted(g.dropna())))
+    if len(out):  # the grades of each group, formatted once per distinct set
+        group = grouped.ngroup().to_numpy(dtype=float, na_value=np.nan)  # NaN: a row of no group
+        text = _grades_left_out(np.where(np.isnan(group), -1, group).astype(np.int64), len(out),
+                                parts["out_grade"].to_numpy(dtype=float, na_value=np.nan))
+        out["dfs_grades_left_out"] = pd.Series(text, index=out.index)
+    else:
+        out["dfs_grades_left_out"] = grouped["out_grade"].agg(
+            lambda g: "|".join(str(int(x)) for x in sorted(g.dropna())))
     return out[list(COLUMNS)]
+
+
+def _grades_left_out(group: np.ndarray, n_groups: int, grade: np.ndarray) -> np.ndarray:
+    """Per group (`group`: each row's group number, -1 for none): its rows' grades that are not NaN, in
+    ascending order, joined by '|' ('' for none); each distinct pattern of grades is formatted once."""
+    keep = (group >= 0) & ~np.isnan(grade)
+    grades, at = np.unique(grade[keep], return_inverse=True)
+    counts = np.zeros((n_groups, grades.size), dtype=np.int64)
+    np.add.at(counts, (group[keep], at.reshape(-1)), 1)
+    if grades.size == 0:
+        return np.full(n_groups, "", dtype=object)
+    patterns, which = np.unique(counts, axis=0, return_inverse=True)
+    text = np.array(["|".join(str(int(g)) for g, c in zip(grades, row) for _ in range(c)) for row in patterns],
+                    dtype=object)
+    return text[which.reshape(-1)]
 
 
 def add(levels: pd.DataFrame) -> pd.DataFrame:

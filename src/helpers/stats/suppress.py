@@ -518,9 +518,10 @@ def suppress(frame: pd.DataFrame, partitions: Sequence[Partition] | None = None,
     student groups that add up to All Students (default: params/student_groups.yml)."""
     _check_policy(frame, policy)
     out = frame.copy()
-    keys = _Keys(frame)
-    inc = incidence(frame, partitions, keys) if policy == COMPLEMENTARY else None
-    rank = keys.rank()
+    inc = rank = None
+    if policy == COMPLEMENTARY:  # the relations and the key order matter only to complementary cells
+        keys = _Keys(frame)
+        inc, rank = incidence(frame, partitions, keys), keys.rank()
 
     def close(start: np.ndarray, size: np.ndarray) -> np.ndarray:
         return start if inc is None else _fixed_point(inc, start, size, rank)

@@ -45,17 +45,25 @@ def published_levels(results: pd.DataFrame) -> pd.DataFrame:
     for k in range(1, MAX_LEVELS + 1):
         for col in (f"count_level_{k}", f"pct_level_{k}"):
             if col not in out:
-                out[col] = pd.array([pd.NA] * len(out), dtype="Float64")
-    out["sd_scale_score"] = pd.array([pd.NA] * len(out), dtype="Float64")
-    out["sem_mean"] = pd.array([pd.NA] * len(out), dtype="Float64")
+                out[col] = _blank_floats(len(out))
+    out["sd_scale_score"] = _blank_floats(len(out))
+    out["sem_mean"] = _blank_floats(len(out))
     out = add_at_or_above(out)
     out["suppressed"] = out["results_suppressed"].astype(bool)
     out["suppression"] = out["suppressed"].map({True: "file", False: ""})
-    starred = out["suppressed_fields"].fillna("").str.split("|")
-    out["counts_hidden"] = starred.map(lambda names: "|".join(c for c in ("enrolled", "tested", "with_scores")
-                                                              if c in names))
+    # the counts among the file's starred fields, worked out once per distinct list of fields
+    codes, lists = pd.factorize(out["suppressed_fields"].fillna(""))
+    hidden = np.array(["|".join(c for c in ("enrolled", "tested", "with_scores") if c in str(names).split("|"))
+                       for names in lists], dtype=object)
+    out["counts_hidden"] = pd.Series(hidden[codes] if len(hidden) else np.full(len(out), "", dtype=object),
+                                     index=out.index)
     out["source"] = "published"
     return out[LEVELS_COLUMNS].reset_index(drop=True)
+
+
+def _blank_floats(n: int) -> pd.arrays.FloatingArray:
+    """A Float64 column of n missing values (as `pd.array([pd.NA] * n, dtype="Float64")`)."""
+    return pd.arrays.FloatingArray(np.full(n, np.nan), np.ones(n, dtype=bool))
 
 
 def add_at_or_above(frame: pd.DataFrame) -> pd.DataFrame:
