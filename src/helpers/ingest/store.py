@@ -43,7 +43,9 @@ def table(store: Path | str, name: str) -> str:
 
 def connect() -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB connection that prints nothing (no progress bar on a long query)."""
-    return duckdb.connect(config={"enable_progress_bar": False})
+    con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
+    return con
 
 
 def query(sql: str, params: list | None = None) -> pd.DataFrame:
