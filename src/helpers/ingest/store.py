@@ -42,9 +42,13 @@ def table(store: Path | str, name: str) -> str:
 
 
 def connect() -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB connection that prints nothing (no progress bar on a long query)."""
+    """An in-memory DuckDB connection that prints nothing (no progress bar on a long query). In a Jupyter
+    kernel DuckDB refuses the setting without ipywidgets, and draws no bar there either."""
     con = duckdb.connect()
-    con.execute("SET enable_progress_bar = false")
+    try:
+        con.execute("SET enable_progress_bar = false")
+    except duckdb.InvalidInputException:
+        pass
     return con
 
 
