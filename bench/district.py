@@ -13,13 +13,13 @@ import argparse
 import json
 import os
 import resource
-import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import psutil
+import run  # bench/run.py, beside this file
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -50,15 +50,8 @@ def cli(project: Path, *args: str) -> tuple[float, float, float, float]:
 
 
 def project(work: Path) -> Path:
-    """A scratch copy of the project's inputs (as tests/site_build.scratch_project)."""
-    root = work / "project"
-    shutil.rmtree(root, ignore_errors=True)
-    root.mkdir(parents=True)
-    for name in ("_config.yml", "pyproject.toml"):
-        shutil.copy(ROOT / name, root / name)
-    for folder in ("book", "notebooks", "params"):
-        shutil.copytree(ROOT / folder, root / folder, ignore=shutil.ignore_patterns("leas", "_generated"))
-    return root
+    """A scratch copy of the project's inputs (bench/run.py's)."""
+    return run.project(work / "project")
 
 
 def edit_notebook(root: Path) -> None:
