@@ -14,7 +14,7 @@ import papermill as pm
 import pytest
 
 from helpers.ingest import store as stores
-from helpers.publish import privacy
+from helpers.publish import html_tables, privacy
 from helpers.run import runner
 from helpers.stats import columns
 
@@ -122,7 +122,7 @@ def test_chart_data_csvs_hold_exactly_the_values_shown(executed):
             ["pct_level_4", "pct_level_3", "pct_level_2", "pct_level_1"], ["pct_met_and_above"])):
         header, _ = privacy.csv_table((out / f"dncusd.{name}.csv").read_text(encoding="utf-8"))
         assert [h for h in header if h in privacy.RESULTS] == results
-        [(th, _)] = privacy.html_tables(shown)
+        [(th, _)] = html_tables.read(shown)
         assert len([h for h in th if h in privacy.RESULTS]) == len(results)
 
 

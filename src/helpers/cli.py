@@ -204,7 +204,8 @@ def build(
     allow_failures: int = typer.Option(0, help="Build when at most this many LEAs failed in the last run "
                                                "(each one's page says it failed, and when)."),
     jobs: int = typer.Option(1, min=1, help="Sphinx processes reading and writing pages at once (sphinx-build "
-                                            "-j); the site is the same bytes either way."),
+                                            "-j), then processes of the link check and privacy scan; the site "
+                                            "is the same bytes either way."),
 ) -> None:
     """Generate the pages and the table of contents from the manifest and tables, build the HTML book in a
     staging folder (incremental), check it (every internal link resolves, the privacy scan finds nothing),
@@ -235,8 +236,8 @@ def build_site(p, release: str, allow_failures: int, jobs: int = 1) -> None:
         if result.returncode != 0 or not (p.staging_html / "index.html").exists():
             console.print(result.stdout[-4000:], result.stderr[-4000:], highlight=False)
             fail(f"Jupyter Book reported warnings or errors (built with -W -n --keep-going); {kept}", 1)
-        problems = [f"broken link {b}" for b in links.check(p.staging_html)] + [
-            str(f) for f in privacy.scan_build(p, [p.staging_html])]
+        problems = [f"broken link {b}" for b in links.check(p.staging_html, p.checked / "links.json", jobs)] + [
+            str(f) for f in privacy.scan_build(p, [p.staging_html], p.checked / "privacy.json", jobs)]
         if problems:
             console.print("\n".join(problems[:50]), highlight=False)
             fail(f"{len(problems)} problem(s) in the built site (links, privacy scan); {kept}", 1)

@@ -169,6 +169,12 @@ class Paths:
         return self.staging / "building"
 
     @property
+    def checked(self) -> Path:
+        """What the build's link check and privacy scan remember of the staged site's files, by content
+        (helpers.publish.checked): beside the staged site, never in it."""
+        return self.staging / "checked"
+
+    @property
     def html_next(self) -> Path:
         """The next site, assembled from the staging folder, then swapped with `html`."""
         return self.build / ".html-next"

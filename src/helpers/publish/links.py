@@ -3,10 +3,13 @@
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
+
+from helpers.publish import checked
 
 
 @dataclass(frozen=True)
@@ -54,24 +57,49 @@ def internal_refs(html: str) -> list[str]:
     return [path for path, _ in _internal(_parse(html).refs) if path]
 
 
-def check(site: Path) -> list[BrokenLink]:
+def check(site: Path, record: Path | None = None, jobs: int = 1) -> list[BrokenLink]:
     """Broken internal links of every HTML page under `site`: a link must stay inside the site, and its
     fragment, if any, must name an element of the page it points to. Theme assets in `_static/` are not
-    pages (some are Jinja template fragments) and are not checked."""
+    pages (some are Jinja template fragments) and are not checked. `record`: where the pages' parse is
+    remembered by content (helpers.publish.checked), so that only pages changed since are parsed; `jobs`:
+    processes parsing at once."""
     site = site.resolve()
     pages = sorted(p for p in site.rglob("*.html") if "_static" not in p.relative_to(site).parts)
-    parsed = {p: _parse(p.read_text(encoding="utf-8", errors="replace")) for p in pages}
+    parsed = _parsed(site, pages, checked.Record(record, checked.source_key(sys.modules[__name__])), jobs)
     broken = []
-    for page, found in parsed.items():
-        for path, fragment in _internal(found.refs):
+    for page, (refs, _ids) in parsed.items():
+        for path, fragment in refs:
             target = page if not path else ((site / path.lstrip("/")) if path.startswith("/") else page.parent / path)
             target = target.resolve()
             if target.is_dir():
                 target = target / "index.html"
             ok = target.is_relative_to(site) and target.is_file()
             if ok and fragment and target.suffix == ".html" and target in parsed:
-                ok = fragment in parsed[target].ids
+                ok = fragment in parsed[target][1]
             if not ok:
                 ref = path + (f"#{fragment}" if fragment else "")
                 broken.append(BrokenLink(page.relative_to(site).as_posix(), ref))
     return broken
+
+
+def _parsed(site: Path, pages: list[Path], memo: checked.Record,
+            jobs: int) -> dict[Path, tuple[list[tuple[str, str]], set[str]]]:
+    """Each page's internal (path, fragment) refs and its ids: as remembered, or parsed (and remembered)."""
+    kept, todo = {}, []
+    for page in pages:
+        rel, sha = page.relative_to(site).as_posix(), memo.digest(page)
+        hit, value = memo.get(rel, sha)
+        if hit:
+            kept[page] = value
+        else:
+            todo.append((page, rel, sha))
+    for (page, rel, sha), value in zip(todo, checked.pooled(_read, [t[0] for t in todo], jobs)):
+        memo.keep(rel, sha, value)
+        kept[page] = value
+    memo.save()
+    return {page: ([tuple(ref) for ref in kept[page][0]], set(kept[page][1])) for page in pages}
+
+
+def _read(page: Path) -> list[list]:
+    found = _parse(page.read_text(encoding="utf-8", errors="replace"))
+    return [sorted(set(_internal(found.refs))), sorted(found.ids)]

@@ -18,10 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from bs4 import BeautifulSoup
-
 from helpers.core import params
 from helpers.ingest import layouts
+from helpers.publish import checked, html_tables
 from helpers.report import page_tables as report
 
 # column name → kind of count: the book's names, its labels and CDE's (entity-level totals count the same)
@@ -114,14 +113,6 @@ def table_findings(header: list[str], rows: Iterable[list[str]], year: int | Non
     return out
 
 
-def html_tables(html: str) -> Iterator[tuple[list[str], list[list[str]]]]:
-    soup = BeautifulSoup(html, "html.parser")
-    for table in soup.find_all("table"):
-        header = [th.get_text(" ", strip=True) for th in table.find_all("th")]
-        rows = [[td.get_text(" ", strip=True) for td in tr.find_all("td")] for tr in table.find_all("tr")]
-        yield header, [r for r in rows if r]
-
-
 def csv_table(text: str, delimiter: str = ",") -> tuple[list[str], list[list[str]]]:
     rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
     return (rows[0], rows[1:]) if rows else ([], [])
@@ -193,28 +184,60 @@ def pdf_text(path: Path) -> str:
 
 
 def scan(folders: Iterable[Path], root: Path, year: int | None, known_codes: Iterable[str] = (),
-         environ: dict[str, str] | None = None) -> list[Finding]:
+         environ: dict[str, str] | None = None, record: Path | None = None, jobs: int = 1) -> list[Finding]:
     """Every file under `folders` (or a file given itself): tables (HTML, CSV and other delimited text,
     notebook outputs) and text (also PDF text)."""
     files = []
     for folder in map(Path, folders):
         found = [folder] if folder.is_file() else sorted(p for p in folder.rglob("*") if p.is_file())
         files += [(path, path.relative_to(folder.parent).as_posix()) for path in found]
-    return scan_files(files, root, year, known_codes, environ)
+    return scan_files(files, root, year, known_codes, environ, record, jobs)
 
 
 def scan_files(files: Iterable[tuple[Path, str]], root: Path, year: int | None, known_codes: Iterable[str] = (),
-               environ: dict[str, str] | None = None) -> list[Finding]:
-    """`scan` of these (file, name in the findings) pairs; an unreadable file is a finding, not an error."""
+               environ: dict[str, str] | None = None, record: Path | None = None, jobs: int = 1) -> list[Finding]:
+    """`scan` of these (file, name in the findings) pairs; an unreadable file is a finding, not an error.
+    `record`: where clean files are remembered by content (helpers.publish.checked): a file clean under the
+    same year, codes, paths and secrets is not read again. `jobs`: processes reading files at once."""
     known = code_fragments(known_codes)
     paths, secret = machine_paths(root), secrets(environ)
-    found: list[Finding] = []
+    memo = checked.Record(record, _scan_key(year, known, paths, secret))
+    todo = []
     for path, rel in files:
-        try:
-            found += [Finding(rel, k, d) for k, d in file_findings(path, year, known, paths, secret)]
-        except Unreadable as exc:
-            found.append(Finding(rel, "unreadable", str(exc)))
+        sha = memo.digest(path)
+        if not memo.get(rel, sha)[0]:
+            todo.append((path, rel, sha))
+    found: list[Finding] = []
+    done = checked.pooled(_findings, [(t[0], t[1]) for t in todo], jobs, _settings, (year, known, paths, secret))
+    for (path, rel, sha), here in zip(todo, done):
+        if not here:
+            memo.keep(rel, sha)
+        found += here
+    memo.save()
     return found
+
+
+_SETTINGS: dict = {}  # this process's scan settings (set in each worker of a pooled scan)
+
+
+def _settings(year: int | None, known: set[str], paths: list[str], secret: dict[str, str]) -> None:
+    _SETTINGS.update(year=year, known=known, paths=paths, secret=secret)
+
+
+def _findings(item: tuple[Path, str]) -> list[Finding]:
+    path, rel = item
+    s = _SETTINGS
+    try:
+        return [Finding(rel, k, d) for k, d in file_findings(path, s["year"], s["known"], s["paths"], s["secret"])]
+    except Unreadable as exc:
+        return [Finding(rel, "unreadable", str(exc))]
+
+
+def _scan_key(year: int | None, known: set[str], paths: list[str], secret: dict[str, str]) -> str:
+    """Everything a file's verdict depends on besides its bytes: this scanner's code and column names, the
+    suppression rules, the year, the codes, the paths and the secret values."""
+    return checked.source_key(sys.modules[__name__], layouts, report, extra=[
+        year, sorted(known), paths, sorted(secret.items()), repr(params.suppression_rules())])
 
 
 def is_text(path: Path) -> bool:
@@ -242,9 +265,9 @@ def file_findings(path: Path, year: int | None, known: set[str], paths: list[str
 def tables_of(text: str, suffix: str) -> list[tuple[list[str], list[list[str]]]]:
     """The tables in a text file: HTML tables, a notebook's HTML outputs' tables, or delimited text."""
     if suffix in {".html", ".htm"}:
-        return list(html_tables(text))
+        return html_tables.read(text)
     if suffix == ".ipynb":
-        return [t for html in notebook_html(text) for t in html_tables(html)]
+        return [t for html in notebook_html(text) for t in html_tables.read(html)]
     if suffix in CODE or suffix in {".json", ".svg", ".xml"}:
         return []
     try:
@@ -266,12 +289,13 @@ def notebook_html(text: str) -> list[str]:
 # ---------------------------------------------------------------- scrubbing
 
 
-def scan_build(p, folders: Iterable[Path]) -> list[Finding]:
-    """`scan` with this build's data year and CDS codes (from the tables folder) and its root."""
+def scan_build(p, folders: Iterable[Path], record: Path | None = None, jobs: int = 1) -> list[Finding]:
+    """`scan` with this build's data year and CDS codes (from the tables folder) and its root; `record` and
+    `jobs`: see `scan_files`."""
     from helpers.ingest import store as stores
 
     levels = stores.table(p.tables, "levels")
     year = int(stores.query(f"SELECT max(year) AS y FROM {levels}")["y"].iloc[0])
     codes = stores.query(f"SELECT DISTINCT cds FROM {levels} UNION SELECT DISTINCT lea_cds FROM {levels} "
                          "WHERE lea_cds IS NOT NULL")["cds"]
-    return scan([f for f in folders if Path(f).exists()], p.root, year, set(codes))
+    return scan([f for f in folders if Path(f).exists()], p.root, year, set(codes), record=record, jobs=jobs)
