@@ -102,3 +102,18 @@ def test_worker_processes_find_what_one_process_finds(tmp_path, monkeypatch):
     monkeypatch.setattr(checked, "POOL_MIN", 2)
     assert privacy.scan([site], tmp_path, 2022, environ=ENV, jobs=2) == one != []
     assert links.check(site, jobs=2) == broken_one
+
+
+def test_the_key_is_the_same_in_every_process():
+    """Nothing of the key may depend on the process: set order varies with Python's hash seed, and the root
+    here is as long as sys.prefix (machine_paths sorts by length)."""
+    import os
+    import subprocess
+    import sys
+
+    root = sys.prefix[:-1] + ("x" if not sys.prefix.endswith("x") else "y")
+    code = ("from pathlib import Path; from helpers.publish import privacy as p; "
+            f"print(p._scan_key(2022, {{'1234567890', '2345678901'}}, p.machine_paths(Path({root!r})), {{}}))")
+    keys = {subprocess.run([sys.executable, "-c", code], env={**os.environ, "PYTHONHASHSEED": str(seed)},
+                           capture_output=True, text=True, check=True).stdout for seed in range(4)}
+    assert len(keys) == 1

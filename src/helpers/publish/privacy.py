@@ -143,7 +143,7 @@ def secrets(environ: dict[str, str] | None = None) -> dict[str, str]:
 def machine_paths(root: Path) -> list[str]:
     """Absolute paths of this machine that must not appear in output."""
     paths = {str(root.resolve()), str(Path.home()), sys.prefix, str(Path(sys.executable).parent)}
-    return sorted((p for p in paths if len(p) > 1), key=len, reverse=True)
+    return sorted((p for p in paths if len(p) > 1), key=lambda p: (-len(p), p))  # longest first, then A–Z
 
 
 def text_findings(text: str, known_codes: set[str], paths: list[str], secret: dict[str, str],
