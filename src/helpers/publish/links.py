@@ -67,19 +67,28 @@ def check(site: Path, record: Path | None = None, jobs: int = 1) -> list[BrokenL
     pages = sorted(p for p in site.rglob("*.html") if "_static" not in p.relative_to(site).parts)
     parsed = _parsed(site, pages, checked.Record(record, checked.source_key(sys.modules[__name__])), jobs)
     broken = []
+    targets: dict[tuple[Path, str], Path | None] = {}  # pages of a folder share their navigation's links
     for page, (refs, _ids) in parsed.items():
         for path, fragment in refs:
-            target = page if not path else ((site / path.lstrip("/")) if path.startswith("/") else page.parent / path)
-            target = target.resolve()
-            if target.is_dir():
-                target = target / "index.html"
-            ok = target.is_relative_to(site) and target.is_file()
+            base = page if not path else (site if path.startswith("/") else page.parent)
+            if (base, path) not in targets:
+                targets[base, path] = _target(site, base, path)
+            target = targets[base, path]
+            ok = target is not None
             if ok and fragment and target.suffix == ".html" and target in parsed:
                 ok = fragment in parsed[target][1]
             if not ok:
                 ref = path + (f"#{fragment}" if fragment else "")
                 broken.append(BrokenLink(page.relative_to(site).as_posix(), ref))
     return broken
+
+
+def _target(site: Path, base: Path, path: str) -> Path | None:
+    """The file of the site a link from `base` (a page, for a bare fragment; else a folder) points to, or None."""
+    target = (base / path.lstrip("/")).resolve() if path else base
+    if target.is_dir():
+        target = target / "index.html"
+    return target if target.is_relative_to(site) and target.is_file() else None
 
 
 def _parsed(site: Path, pages: list[Path], memo: checked.Record,
