@@ -19,7 +19,8 @@ import pytest
 
 from helpers.core import manifest
 from helpers.core.paths import Paths
-from helpers.publish import verify
+from helpers.publish import links, verify
+from helpers.site import stage
 
 from .conftest import DNCUSD, ROOT, SAMPLE
 from .site_build import cli, scratch_project, steps
@@ -141,3 +142,14 @@ def test_removed_leas_leave_the_site_and_a_failed_lea_page_says_it_failed(projec
     record = json.loads((project.html / "release.json").read_text())
     assert record["leas"] == {} and record["failed"][COE]["failed_at"] == "2025-05-01 12:34 UTC"
     assert verify.site_problems(project.html, record) == []
+
+
+def test_the_root_redirect_gets_the_sites_icon_and_a_link(tmp_path):
+    (tmp_path / "_static").mkdir()
+    (tmp_path / "_static" / "favicon.svg").write_text("<svg/>")
+    (tmp_path / "index.html").write_text('<meta http-equiv="Refresh" content="0; url=book/intro.html" />\n')
+    stage.root_redirect(tmp_path)
+    page = (tmp_path / "index.html").read_text()
+    assert '<meta http-equiv="Refresh" content="0; url=book/intro.html">' in page
+    assert '<link rel="icon" href="_static/favicon.svg">' in page and '<a href="book/intro.html">' in page
+    assert [(b.page, b.target) for b in links.check(tmp_path)] == [("index.html", "book/intro.html")]  # checked

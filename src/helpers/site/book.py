@@ -302,6 +302,7 @@ def finish_site(p: Paths, records: list[LeaRecord], release_status: str, html: P
     paths, outputs of documents no longer in the book (`docs`) removed, and the release record last (the
     site's manifest: provenance, LEA pages, every file's SHA-256). Returns the removed files."""
     csvs = copy_csvs(p, records, html)
+    stage.root_redirect(html)
     for copy in (html / "_sources").rglob("*.ipynb") if (html / "_sources").exists() else []:
         notebooks.scrub_notebook(copy, p.root)
     removed = stage.prune(html, docs, csvs | chapter_csvs(p))

@@ -64,6 +64,29 @@ def prune(html: Path, docs: set[str], csvs: set[str]) -> list[str]:
     return stale
 
 
+REDIRECT = re.compile(r'<meta http-equiv="Refresh" content="0; url=([\w./-]+)" />')
+ROOT_PAGE = """<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Refresh" content="0; url={url}">
+{icon}<title>CAASPP results report</title>
+</head>
+<body><p><a href="{url}">Open the report</a></p></body>
+</html>
+"""
+
+
+def root_redirect(html: Path) -> None:
+    """Jupyter Book's root page is one meta refresh: give it the site's icon (a browser would otherwise ask
+    for /favicon.ico, which the site does not have), a title and a link to follow."""
+    page = html / "index.html"
+    found = REDIRECT.fullmatch(page.read_text(encoding="utf-8").strip()) if page.exists() else None
+    if found:
+        icon = '<link rel="icon" href="_static/favicon.svg">\n' if (html / "_static" / "favicon.svg").exists() else ""
+        page.write_text(ROOT_PAGE.format(url=found.group(1), icon=icon), encoding="utf-8")
+
+
 def _unlinked_assets(html: Path) -> list[str]:
     """Remove the files in _images/ and _downloads/ that no page refers to; return them."""
     linked = set()

@@ -7,7 +7,7 @@ years, trends (one entity's years). So the results are read one year × run of d
 each chunk's tables are pickled to a scratch folder, and each table is then written as CSV and Parquet
 chunk by chunk, with the dtypes the whole table would have had (pandas' common dtype of the chunks: a
 column is nullable, float or object in the whole table when it is in any chunk) and the row groups
-`DataFrame.to_parquet` would have written. Stores this does not hold for are computed whole, and so are
+`contract.write` would have written. Stores this does not hold for are computed whole, and so are
 tables under the `complementary` suppression policy: its relations (county = its LEAs, state = the
 counties) span every district code of a year.
 """
@@ -37,7 +37,7 @@ from helpers.ingest import store as stores
 from helpers.stats import contract, csvbytes, dfs, suppress, tables
 
 TARGET_ROWS = 250_000  # result rows per chunk (all years of a run of district codes)
-ROW_GROUP = 1024 * 1024  # pyarrow's default row group length (DataFrame.to_parquet)
+ROW_GROUP = contract.ROW_GROUP  # as contract.write writes a table
 MAX_JOBS = 2  # worker processes at most (each holds one chunk's tables: about 0.5 GiB at TARGET_ROWS)
 PARALLEL_ROWS = 2 * TARGET_ROWS  # result rows from which the chunks are computed in worker processes
 AHEAD = 3  # parts' CSV texts formatted ahead of the writing at most
@@ -268,7 +268,7 @@ def _cast(frame: pd.DataFrame, dtypes: pd.Series) -> pd.DataFrame:
 
 
 def write_frames(frames: Iterator[pd.DataFrame], out: Path, name: str, texts: Iterator[bytes] | None = None) -> None:
-    """CSV and Parquet of the concatenated frames (same dtypes each), in `DataFrame.to_parquet`'s row groups;
+    """CSV and Parquet of the concatenated frames (same dtypes each), in `contract.write`'s row groups;
     the Parquet schema is that of the first frame with rows (object columns are typed by their values).
     `texts`: each frame's CSV bytes (with the header for the first), made elsewhere."""
     writer: pq.ParquetWriter | None = None
@@ -290,7 +290,7 @@ def write_frames(frames: Iterator[pd.DataFrame], out: Path, name: str, texts: It
             buffer = _flush(writer, buffer, final=False)
     if writer is None:  # no rows: as to_parquet writes an empty frame
         if last is not None:
-            last.to_parquet(out / f"{name}.parquet", index=False)
+            last.to_parquet(out / f"{name}.parquet", index=False, row_group_size=ROW_GROUP)
         return
     _flush(writer, buffer, final=True)
     writer.close()
@@ -448,7 +448,7 @@ def _trend_group(paths: list[Path], dtypes: pd.Series, present: set, folder: Pat
 def _write_whole(frame: pd.DataFrame, out: Path, name: str) -> None:
     """As contract.write writes one table."""
     frame.to_csv(out / f"{name}.csv", index=False, lineterminator="\n")
-    frame.to_parquet(out / f"{name}.parquet", index=False)
+    frame.to_parquet(out / f"{name}.parquet", index=False, row_group_size=ROW_GROUP)
 
 
 def _example_lea(store: Path, alt_cuts: Path | None) -> tuple[str, int] | None:

@@ -21,6 +21,9 @@ from helpers.stats import dfs, suppress, tables
 from helpers.stats import impact as impacts
 
 TABLES = ("levels", "reconciliation", "trends", "impact")
+# rows per Parquet row group of every table: what `tables` holds while writing one (pyarrow's default, 1 Mi,
+# is about 1 GiB of the levels table), and a notebook's read of one LEA skips the groups around it
+ROW_GROUP = 256 * 1024
 
 
 @dataclass(frozen=True)
@@ -168,5 +171,5 @@ def write(computed: dict[str, pd.DataFrame], out: Path, lea: str | None = None, 
         for name, frame in computed.items():
             part = select(frame, lea, year)
             part.to_csv(tmp / f"{name}.csv", index=False, lineterminator="\n")
-            part.to_parquet(tmp / f"{name}.parquet", index=False)
+            part.to_parquet(tmp / f"{name}.parquet", index=False, row_group_size=ROW_GROUP)
     return sorted(out.iterdir())
