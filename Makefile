@@ -29,6 +29,7 @@ $(STAMP): requirements/runtime.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --require-hashes -r requirements/runtime.lock
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	$(BIN)/python -m compileall -q src  # bytecode now: where PYTHONDONTWRITEBYTECODE is set, every process would compile
 	touch $@
 
 # The test lock is the runtime lock (same versions) plus the `test` extra.

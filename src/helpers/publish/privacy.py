@@ -236,7 +236,7 @@ def _findings(item: tuple[Path, str]) -> list[Finding]:
 def _scan_key(year: int | None, known: set[str], paths: list[str], secret: dict[str, str]) -> str:
     """Everything a file's verdict depends on besides its bytes: this scanner's code and column names, the
     suppression rules, the year, the codes, the paths and the secret values."""
-    return checked.source_key(sys.modules[__name__], layouts, report, extra=[
+    return checked.source_key(sys.modules[__name__], html_tables, layouts, report, extra=[
         year, sorted(known), paths, sorted(secret.items()), repr(params.suppression_rules())])
 
 
