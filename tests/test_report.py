@@ -184,3 +184,19 @@ def test_every_lea_csv_carries_its_join_keys(dncusd, tmp_path):
     assert set(summary.loc["State of California", "cds"]) == {"00000000000000"}
     by_grade = pd.read_csv(tmp_path / "lea.by_grade.csv", dtype=str)
     assert (by_grade["cds"] == DNCUSD).all() and (by_grade["entity_name"] == "Del Norte County Unified").all()
+
+
+def test_charts_are_8_bit_palette_pngs_without_metadata():
+    import io
+
+    from matplotlib.figure import Figure
+    from PIL import Image
+
+    from helpers.report import charts
+
+    fig = Figure(figsize=(4, 3), dpi=96)
+    fig.add_subplot().bar(["3", "4"], [40, 60], color=charts.LEVEL_COLOURS[4])
+    data = charts.png(fig)
+    image = Image.open(io.BytesIO(data))
+    assert (image.format, image.mode, image.size) == ("PNG", "P", (384, 288))
+    assert set(image.info) <= {"dpi", "transparency"} and data == charts.png(fig)

@@ -75,3 +75,14 @@ def test_read_filtered_gives_what_a_filtered_read_parquet_gives(sample_tables):
     whole = pd.read_parquet(path, filters=[("type_id", "==", 5), ("student_group_id", "==", 1)])
     assert len(batched) > 16 and batched.equals(whole) and (batched.dtypes == whole.dtypes).all()
     assert stores.read_filtered(path, ds.field("type_id") == 99).columns.equals(whole.columns)
+
+
+def test_both_paths_write_row_groups_of_row_group_rows(sample_store, tmp_path, monkeypatch):
+    import pyarrow.parquet as pq
+
+    monkeypatch.setattr(contract, "ROW_GROUP", 500)
+    contract.write(contract.compute(sample_store, impact_example.inputs()), tmp_path / "whole")
+    chunked.build(sample_store, tmp_path / "chunked", impact_example.inputs(), target=1)
+    assert digests(tmp_path / "chunked") == digests(tmp_path / "whole")
+    meta = pq.read_metadata(tmp_path / "whole" / "levels.parquet")
+    assert meta.num_row_groups == -(-meta.num_rows // 500) > 1

@@ -37,7 +37,6 @@ from helpers.ingest import store as stores
 from helpers.stats import contract, csvbytes, dfs, suppress, tables
 
 TARGET_ROWS = 250_000  # result rows per chunk (all years of a run of district codes)
-ROW_GROUP = contract.ROW_GROUP  # as contract.write writes a table
 MAX_JOBS = 2  # worker processes at most (each holds one chunk's tables: about 0.5 GiB at TARGET_ROWS)
 PARALLEL_ROWS = 2 * TARGET_ROWS  # result rows from which the chunks are computed in worker processes
 AHEAD = 3  # parts' CSV texts formatted ahead of the writing at most
@@ -290,7 +289,7 @@ def write_frames(frames: Iterator[pd.DataFrame], out: Path, name: str, texts: It
             buffer = _flush(writer, buffer, final=False)
     if writer is None:  # no rows: as to_parquet writes an empty frame
         if last is not None:
-            last.to_parquet(out / f"{name}.parquet", index=False, row_group_size=ROW_GROUP)
+            last.to_parquet(out / f"{name}.parquet", index=False, row_group_size=contract.ROW_GROUP)
         return
     _flush(writer, buffer, final=True)
     writer.close()
@@ -306,8 +305,8 @@ def _flush(writer: pq.ParquetWriter, buffer: list[pa.Table], final: bool) -> lis
     del rows
     buffer.clear()  # the buffered rows are now referenced by `columns` alone
     start = 0
-    while n - start >= ROW_GROUP or (final and start < n):
-        size = min(ROW_GROUP, n - start)
+    while n - start >= contract.ROW_GROUP or (final and start < n):
+        size = min(contract.ROW_GROUP, n - start)
         group = []
         for j in range(len(columns)):  # column by column, each column's buffered chunks freed once copied
             group.append(columns[j].slice(0, size).combine_chunks())
@@ -343,7 +342,7 @@ def build(store: Path, out: Path, impact: contract.ImpactInputs, alt_cuts: Path 
         counts = _build(store, chunks, columns, retyped, tmp, scratch, (lea, year), pool)
         example = contract.select(example.result(), lea, year)
         counts["impact"] = len(example)
-        _write_whole(example, tmp, "impact")
+        contract.write_table(example, tmp, "impact")
         for path in scratch.iterdir():
             path.unlink()
         scratch.rmdir()
@@ -400,7 +399,7 @@ def _build(store: Path, chunks: list[Chunk], columns: list[str], retyped: dict[s
     if recon.parts:
         recon.write(out, pool)
     else:
-        _write_whole(pd.DataFrame(), out, "reconciliation")
+        contract.write_table(pd.DataFrame(), out, "reconciliation")
     trends = _trends(trend_input, levels.dtypes()[[*TREND_COLUMNS, "dfs"]], Spilled(scratch, "trends"), where,
                      present, pool)
     trends.write(out, pool)
@@ -443,12 +442,6 @@ def _trend_group(paths: list[Path], dtypes: pd.Series, present: set, folder: Pat
     del base, frame
     _release()
     return part
-
-
-def _write_whole(frame: pd.DataFrame, out: Path, name: str) -> None:
-    """As contract.write writes one table."""
-    frame.to_csv(out / f"{name}.csv", index=False, lineterminator="\n")
-    frame.to_parquet(out / f"{name}.parquet", index=False, row_group_size=ROW_GROUP)
 
 
 def _example_lea(store: Path, alt_cuts: Path | None) -> tuple[str, int] | None:

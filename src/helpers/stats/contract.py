@@ -169,7 +169,11 @@ def write(computed: dict[str, pd.DataFrame], out: Path, lea: str | None = None, 
     folder with files the tool did not write is refused)."""
     with atomic.replacing(out, "tables", legacy(computed)) as tmp:
         for name, frame in computed.items():
-            part = select(frame, lea, year)
-            part.to_csv(tmp / f"{name}.csv", index=False, lineterminator="\n")
-            part.to_parquet(tmp / f"{name}.parquet", index=False, row_group_size=ROW_GROUP)
+            write_table(select(frame, lea, year), tmp, name)
     return sorted(out.iterdir())
+
+
+def write_table(frame: pd.DataFrame, folder: Path, name: str) -> None:
+    """`folder`/name.csv and name.parquet of one table (row groups of ROW_GROUP rows)."""
+    frame.to_csv(folder / f"{name}.csv", index=False, lineterminator="\n")
+    frame.to_parquet(folder / f"{name}.parquet", index=False, row_group_size=ROW_GROUP)
