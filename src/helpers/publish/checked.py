@@ -24,9 +24,8 @@ T, R = TypeVar("T"), TypeVar("R")
 
 
 def key(*parts: Any) -> str:
-    """One digest of the parts' JSON (sorted keys): source texts, settings, sets as sorted lists."""
-    text = json.dumps([sorted(p) if isinstance(p, (set, frozenset)) else p for p in parts], sort_keys=True)
-    return hashlib.sha256(text.encode()).hexdigest()
+    """One digest of the parts' JSON (sorted keys): source texts, settings."""
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
 
 
 def source_key(*modules: Any, extra: Any = ()) -> str:
@@ -67,6 +66,25 @@ class Record:
     def save(self) -> None:
         if self.path is not None:
             write_if_changed(self.path, json.dumps({"key": self.key, "files": self.now}, sort_keys=True))
+
+    def check(self, files: list[tuple[Path, str]], read: Callable[[tuple[Path, str]], R], jobs: int,
+              keep: Callable[[R], bool] = lambda value: True, initializer: Callable[..., None] | None = None,
+              initargs: tuple = ()) -> list[R]:
+        """`read` of each (file, relative name), in order: the remembered value of a file unchanged since,
+        else read (`pooled`) and remembered when `keep(value)`; then the record is saved."""
+        shas = [self.digest(path) for path, _ in files]
+        values, todo = [], []
+        for i, ((_, rel), sha) in enumerate(zip(files, shas)):
+            hit, value = self.get(rel, sha)
+            values.append(value)
+            if not hit:
+                todo.append(i)
+        for i, value in zip(todo, pooled(read, [files[i] for i in todo], jobs, initializer, initargs)):
+            values[i] = value
+            if keep(value):
+                self.keep(files[i][1], shas[i], value)
+        self.save()
+        return values
 
 
 POOL_MIN = 200  # fewer files are read in this process (starting workers costs more than it saves)

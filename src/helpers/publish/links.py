@@ -94,21 +94,10 @@ def _target(site: Path, base: Path, path: str) -> Path | None:
 def _parsed(site: Path, pages: list[Path], memo: checked.Record,
             jobs: int) -> dict[Path, tuple[list[tuple[str, str]], set[str]]]:
     """Each page's internal (path, fragment) refs and its ids: as remembered, or parsed (and remembered)."""
-    kept, todo = {}, []
-    for page in pages:
-        rel, sha = page.relative_to(site).as_posix(), memo.digest(page)
-        hit, value = memo.get(rel, sha)
-        if hit:
-            kept[page] = value
-        else:
-            todo.append((page, rel, sha))
-    for (page, rel, sha), value in zip(todo, checked.pooled(_read, [t[0] for t in todo], jobs)):
-        memo.keep(rel, sha, value)
-        kept[page] = value
-    memo.save()
-    return {page: ([tuple(ref) for ref in kept[page][0]], set(kept[page][1])) for page in pages}
+    kept = memo.check([(page, page.relative_to(site).as_posix()) for page in pages], _read, jobs)
+    return {page: ([tuple(ref) for ref in refs], set(ids)) for page, (refs, ids) in zip(pages, kept)}
 
 
-def _read(page: Path) -> list[list]:
-    found = _parse(page.read_text(encoding="utf-8", errors="replace"))
+def _read(item: tuple[Path, str]) -> list[list]:
+    found = _parse(item[0].read_text(encoding="utf-8", errors="replace"))
     return [sorted(set(_internal(found.refs))), sorted(found.ids)]

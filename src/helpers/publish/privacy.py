@@ -202,19 +202,9 @@ def scan_files(files: Iterable[tuple[Path, str]], root: Path, year: int | None, 
     known = code_fragments(known_codes)
     paths, secret = machine_paths(root), secrets(environ)
     memo = checked.Record(record, _scan_key(year, known, paths, secret))
-    todo = []
-    for path, rel in files:
-        sha = memo.digest(path)
-        if not memo.get(rel, sha)[0]:
-            todo.append((path, rel, sha))
-    found: list[Finding] = []
-    done = checked.pooled(_findings, [(t[0], t[1]) for t in todo], jobs, _settings, (year, known, paths, secret))
-    for (path, rel, sha), here in zip(todo, done):
-        if not here:
-            memo.keep(rel, sha)
-        found += here
-    memo.save()
-    return found
+    done = memo.check(list(files), _findings, jobs, keep=lambda here: not here, initializer=_settings,
+                      initargs=(year, known, paths, secret))
+    return [finding for here in done for finding in here]  # a remembered file was clean: []
 
 
 _SETTINGS: dict = {}  # this process's scan settings (set in each worker of a pooled scan)
