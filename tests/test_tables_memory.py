@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from helpers.stats import chunked, contract
@@ -86,3 +87,13 @@ def test_both_paths_write_row_groups_of_row_group_rows(sample_store, tmp_path, m
     assert digests(tmp_path / "chunked") == digests(tmp_path / "whole")
     meta = pq.read_metadata(tmp_path / "whole" / "levels.parquet")
     assert meta.num_row_groups == -(-meta.num_rows // 500) > 1
+
+
+def test_trends_are_computed_by_runs_of_whole_entities():
+    # A run ends before it would pass the target, except one entity alone over it (a district such as Los
+    # Angeles Unified is one group of chunks; its schools' trends are computed a run at a time).
+    codes = pd.Series(["02", "01", "01", "03", "03", "03", "04"])
+    assert chunked._entity_runs(codes, 3) == [("01", "02"), ("03", "03"), ("04", "04")]
+    assert chunked._entity_runs(codes, 2) == [("01", "01"), ("02", "02"), ("03", "03"), ("04", "04")]
+    assert chunked._entity_runs(codes, 100) == [("01", "04")]
+    assert chunked._entity_runs(codes.iloc[:0], 3) == []
