@@ -83,7 +83,7 @@ class Step:
         row = {"step": self.name, "seconds": round(seconds, 1), "cpu_s": round(cpu, 1),
                "peak_rss_gib": round(peak[0] / 2**30, 2), "peak_pss_gib": round(peak[1] / 2**30, 2), "exit": code}
         print(f"  {self.name:<28} {seconds:8.1f} s  cpu {cpu:8.1f} s   peak {peak[0] / 2**30:5.2f} GiB RSS, "
-              f"{peak[1] / 2**30:5.2f} GiB PSS", flush=True)
+              f"{peak[1] / 2**30:5.2f} GiB PSS" + (f"   FAILED: exit {code}, see {self.log}" if code else ""), flush=True)
         return row
 
 

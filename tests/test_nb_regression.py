@@ -238,7 +238,7 @@ def test_a_changed_output_or_chart_fails_with_a_readable_diff(report_run, tmp_pa
     assert [line for line in lines if line.startswith("## ")] == [
         f"## modified /cells/{index}/outputs/0/data/text/html:"]  # that output only
     removed, added = [line for line in lines if line.startswith(("-<", "+<"))]  # that row only
-    assert removed.startswith("-<tr><td>ELA</td><td>Del Norte County Unified</td><td>1,829</td>")
+    assert removed.startswith("-<tr> <td>ELA</td> <td>Del Norte County Unified</td> <td>1,829</td>")
     assert added == "+" + removed[1:].replace("<td>72.68</td>", "<td>27.86</td>") and "<td>72.68</td>" in removed
     assert f"chart 1: {caption!r}: PNG SHA-256 {'0' * 64} expected, {sha} now" in lines
     assert len([line for line in lines if line.startswith("chart ")]) == 1

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 import pytest
 
@@ -200,3 +202,16 @@ def test_charts_are_8_bit_palette_pngs_without_metadata():
     image = Image.open(io.BytesIO(data))
     assert (image.format, image.mode, image.size) == ("PNG", "P", (384, 288))
     assert set(image.info) <= {"dpi", "transparency"} and data == charts.png(fig)
+
+
+def test_a_table_is_a_row_per_line_and_its_text_keeps_the_cells_apart(dncusd):
+    shown = report.display(report.summary(dncusd))
+    html = report.table_html(shown)
+    lines = html.splitlines()
+    assert len(lines) == 1 + len(shown) and all(line.startswith("<tr> <td>") for line in lines[1:])
+    # Text taken from the tags, as Sphinx's search index takes it (sphinx.search.WordCollector): two adjacent
+    # cells stay two words, never one number ("56" "46262211" would read as a student ID).
+    text = re.sub(r"<style.*?</style>|<script.*?</script>|<[^<]+?>", "", html)
+    cells = [*shown.columns, *shown.astype(str).to_numpy().ravel()]
+    assert text.split() == " ".join(cells).split()
+    assert "1,829" in text.split() and "ELA" in text.split()
