@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -32,6 +35,29 @@ def test_every_command_has_examples_in_its_own_help():
         result = runner.invoke(app, [command, "--help"], env={"COLUMNS": "200"})
         assert result.exit_code == 0, command
         assert re.search(rf"Examples?: .*caaspp-book {command}\b", result.output) or command == "synth", command
+
+
+# What `--help` may not load: the stages' libraries, and pydantic (typer 0.29 builds a pydantic adapter for the
+# help flag itself, a quarter of a second; pyproject.toml keeps typer below it).
+HEAVY = ("pandas", "numpy", "pyarrow", "duckdb", "matplotlib", "papermill", "nbformat", "pydantic", "dask")
+PROBE = """
+import os, sys
+from helpers.cli import main
+sys.argv = ["caaspp-book", *sys.argv[1:]]
+try:
+    main()
+except SystemExit:
+    pass
+print(sorted({name.split(".")[0] for name in sys.modules} & set(os.environ["HEAVY"].split(","))), file=sys.stderr)
+"""
+
+
+@pytest.mark.parametrize("command", [[], *([c] for c in COMMANDS), ["synth", "statewide"]])
+def test_help_imports_no_stage_library(command):
+    probe = subprocess.run([sys.executable, "-c", PROBE, *command, "--help"], capture_output=True, text=True,
+                           env={**os.environ, "HEAVY": ",".join(HEAVY)}, check=False)
+    assert "Usage: caaspp-book" in probe.stdout, probe.stderr
+    assert probe.stderr.strip().splitlines()[-1] == "[]", probe.stderr
 
 
 def test_run_without_the_tables_stage_names_it(sample_store, tmp_path):
