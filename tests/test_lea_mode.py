@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 import shutil
 import time
+import zipfile
 from pathlib import Path
 
 import pandas as pd
@@ -289,6 +290,7 @@ def test_ssid_never_leaves_the_reader(built, student_file):
     folders = [p.root / "data" / "interim" / "lea" / DNCUSD, result.paths.out]
     files = [f for folder in folders for f in folder.rglob("*") if f.is_file()]
     assert any(f.suffix == ".parquet" for f in files) and any(f.suffix == ".ipynb" for f in files)
+    assert any(f.name.endswith(".ipynb.zip") for f in files)  # the site offers the notebook zipped: read inside
     for f in files:
         if f.suffix == ".parquet":
             frame = pd.read_parquet(f)
@@ -296,6 +298,9 @@ def test_ssid_never_leaves_the_reader(built, student_file):
             found = digit_windows(frame.to_csv(index=False)) & ssids
         elif f.suffix in {".png", ".svg", ".woff", ".woff2", ".ico", ".inv", ".pickle", ".doctree"}:
             continue
+        elif f.suffix == ".zip":
+            with zipfile.ZipFile(f) as z:
+                found = {w for name in z.namelist() for w in digit_windows(z.read(name).decode("utf-8"))} & ssids
         else:
             body = f.read_text(encoding="utf-8", errors="replace")
             found = digit_windows(body) & ssids

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import json
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -136,18 +138,51 @@ def test_a_single_file_can_be_scanned(tmp_path):
     assert [(f.path, f.kind) for f in privacy.scan([path], tmp_path, 2022, environ={})] == [("one.txt", "ssid")]
 
 
-def test_scrub_notebook_relativises_papermill_paths(tmp_path):
-    root = tmp_path / "project"
+def papermill_notebook(tmp_path: Path, root: Path) -> Path:
     nb = {"cells": [], "metadata": {"papermill": {"input_path": f"{root}/notebooks/lea_report.ipynb",
                                                   "output_path": f"{root}/book/leas/08/.x.tmp.ipynb",
                                                   "parameters": {"store": "data/processed/store"}},
                                     "other": ["/opt/elsewhere/file.txt"]}}
-    path = write(tmp_path, "nb.ipynb", json.dumps(nb))
-    assert privacy.scan([tmp_path], root, 2022, environ={})  # the raw notebook carries the machine's paths
-    assert notebooks.scrub_notebook(path, root)
-    meta = json.loads(path.read_text())["metadata"]
+    return write(tmp_path / "_sources", "nb.ipynb", json.dumps(nb))
+
+
+def test_a_notebook_is_offered_zipped_without_the_machines_paths(tmp_path):
+    root = tmp_path / "project"
+    path = papermill_notebook(tmp_path, root)
+    assert privacy.scan([path], root, 2022, environ={})  # the raw notebook carries the machine's paths
+    zipped = notebooks.offer_zipped(path, root)
+    assert zipped == tmp_path / "_sources" / "nb.ipynb.zip" and not path.exists()
+    with zipfile.ZipFile(zipped) as z:
+        assert z.namelist() == ["nb.ipynb"]
+        text = z.read("nb.ipynb").decode()
+    meta = json.loads(text)["metadata"]
     assert meta["papermill"]["input_path"] == "notebooks/lea_report.ipynb"
     assert meta["papermill"]["output_path"] == "book/leas/08/.x.tmp.ipynb"
     assert meta["other"] == ["file.txt"] and meta["papermill"]["parameters"]["store"] == "data/processed/store"
-    assert str(root) not in path.read_text()
-    assert not notebooks.scrub_notebook(path, root)  # a second pass changes nothing
+    assert str(root) not in text and privacy.scan([zipped], root, 2022, environ={}) == []
+    assert notebooks.scrubbed(text, root) == text  # a second pass changes nothing
+    first = zipped.read_bytes()
+    notebooks.offer_zipped(papermill_notebook(tmp_path, root), root)
+    assert zipped.read_bytes() == first  # same notebook, same zip (no time of day inside)
+
+
+def test_the_scan_reads_the_files_inside_a_zip_and_names_them(tmp_path):
+    html = "<table><thead><tr><th>With scores</th><th>% Met</th></tr></thead><tr><td>7</td><td>14.29</td></tr></table>"
+    nb = json.dumps({"cells": [{"cell_type": "code", "outputs": [{"data": {"text/html": html}}]}], "metadata": {}})
+    inner = io.BytesIO()
+    with zipfile.ZipFile(inner, "w") as z:
+        z.writestr("ids.txt", "student 1234567890")
+    (tmp_path / "site").mkdir()
+    with zipfile.ZipFile(tmp_path / "site" / "a.ipynb.zip", "w") as z:
+        z.writestr("a.ipynb", nb)
+        z.writestr("chart.png", b"\x89PNG\r\n\x1a\n\0\0 1234567890")
+        z.writestr("more.zip", inner.getvalue())
+    write(tmp_path / "site", "broken.zip", "PK not a zip")
+    found = sorted((f.path, f.kind, f.detail) for f in privacy.scan([tmp_path / "site"], tmp_path, 2022, environ={}))
+    assert [(path, kind) for path, kind, _ in found] == [("site/a.ipynb.zip", "small-results"),
+                                                         ("site/a.ipynb.zip", "ssid"), ("site/broken.zip", "unreadable")]
+    assert found[0][2].startswith("a.ipynb in the zip: results ['% Met'] shown for 7 students")
+    assert found[1][2] == "more.zip in the zip: ids.txt in the zip: 10-digit number 1234567890 (student ID shape)"
+    assert found[2][2].startswith("not a readable zip: File is not a zip file")
+
+

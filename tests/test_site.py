@@ -67,6 +67,16 @@ def first_difference(kept: dict[str, bytes], folder: Path) -> str:
     return "\n".join(out)
 
 
+def offered_notebook(p: Paths, page: Path) -> str:
+    """The notebook an LEA page's download link offers: the one file inside the zip it links to."""
+    links = re.findall(r'<a href="([^"]+)"[^>]*title="Download the executed notebook \(zip\)"',
+                       page.read_text(encoding="utf-8"))
+    assert links == [f"{'../' * 3}_sources/book/leas/08/{page.stem}.ipynb.zip"], links
+    with zipfile.ZipFile(page.parent / links[0]) as z:
+        assert z.namelist() == [f"{page.stem}.ipynb"]
+        return z.read(z.namelist()[0]).decode("utf-8")
+
+
 def lea_pdf(p: Paths, cds: str) -> Path:
     [found] = (pdf.out_dir(p) / "leas" / "08").glob(f"{cds}-*.pdf")
     return found
@@ -139,8 +149,7 @@ def test_lea_page_charts_have_alt_text_and_their_numbers(site):
     assert html.count('<details class="caaspp-data"><summary>Data for this chart</summary>') == 2
     # the charts are image files of the site (helpers.site.sphinx_pages), the same PNGs as the downloadable
     # notebook's, which keeps them inline
-    notebook = site.html / "_sources" / page.relative_to(site.html).with_suffix(".ipynb")
-    inline = re.findall(r"data:image/png;base64,([A-Za-z0-9+/=]+)", notebook.read_text(encoding="utf-8"))
+    inline = re.findall(r"data:image/png;base64,([A-Za-z0-9+/=]+)", offered_notebook(site, page))
     assert len(inline) == 2
     for (src, _alt), data in zip(imgs, inline):
         png = base64.b64decode(data)
@@ -191,9 +200,21 @@ def test_privacy_scan_of_site_and_pdfs_is_clean(site):
     assert privacy.scan_build(site, [site.html, pdf.out_dir(site)]) == []
     result = cli(site.root, "scan")
     assert result.returncode == 0 and "0 finding(s)" in result.stderr
-    for copy in (site.html / "_sources").rglob("*.ipynb"):
-        text = copy.read_text(encoding="utf-8")
+    for page in (site.html / "book" / "leas" / "08").glob("0*.html"):
+        text = offered_notebook(site, page)
         assert str(site.root) not in text and '"input_path": "notebooks/lea_report.ipynb"' in text
+
+
+def test_each_lea_page_offers_its_executed_notebook_zipped(site):
+    """The theme's download link of an LEA page names the zip of its notebook (helpers.site.notebooks), which
+    holds the notebook the run executed, outputs and all; no notebook is left unzipped."""
+    assert not list((site.html / "_sources").rglob("*.ipynb"))
+    pages = sorted((site.html / "book" / "leas" / "08").glob("0*.html"))
+    assert len(pages) >= 3
+    for page in pages:
+        executed = json.loads((site.leas / "08" / page.with_suffix(".ipynb").name).read_text(encoding="utf-8"))
+        offered = json.loads(offered_notebook(site, page))
+        assert [c.get("outputs") for c in offered["cells"]] == [c.get("outputs") for c in executed["cells"]]
 
 
 def test_values_are_shown_as_cde_published_them(site):

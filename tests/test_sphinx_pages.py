@@ -9,6 +9,7 @@ import hashlib
 import io
 import pickle
 import re
+import shutil
 from pathlib import Path
 
 import nbformat
@@ -155,3 +156,30 @@ def test_a_rebuild_reads_no_page_again_and_drops_unused_chart_files(builds):
     assert result.returncode == 0, log[-3000:]
     assert "updating environment: 0 added, 0 changed, 0 removed" in log, log[-3000:]
     assert not stale.exists()
+
+
+def test_a_notebook_pages_download_link_names_its_zip(builds):
+    _root, _charts, out = builds
+    html_dir = out[1] / "_build/html"
+    assert re.findall(r'href="(_sources/[^"]+)"', (html_dir / "lea.html").read_text(encoding="utf-8")) == [
+        "_sources/lea.ipynb.zip"]
+    assert re.findall(r'href="(_sources/[^"]+)"', (html_dir / "intro.html").read_text(encoding="utf-8")) == [
+        "_sources/intro.md"]  # other pages keep the theme's link to their source
+
+
+def test_new_page_writing_code_writes_every_page_again(builds, tmp_path, monkeypatch):
+    """An incremental build after an upgrade of the code that writes pages writes every page (read none)."""
+    root, _charts, out = builds
+    code = tmp_path / "src"
+    shutil.copytree(ROOT / "src" / "helpers", code / "helpers", ignore=shutil.ignore_patterns("__pycache__"))
+    module = code / "helpers" / "site" / "notebooks.py"
+    module.write_text(module.read_text(encoding="utf-8") + "\n# a new version\n", encoding="utf-8")
+    logs = []
+    for path in (str(ROOT / "src"), str(code), str(code)):  # the old code, the new, the new again
+        monkeypatch.setenv("PYTHONPATH", path)
+        result = book.jupyter_book(root, output=out[2])
+        logs.append(re.sub(r"\x1b\[[0-9;]*m", "", result.stdout + result.stderr))
+        assert result.returncode == 0, logs[-1][-3000:]
+    written = [re.search(r"building \[html\]: targets for (\d+) source files that are out of date", log) for log in logs]
+    assert [int(m.group(1)) if m else 0 for m in written] == [0, 7, 0], [log[-2000:] for log in logs]
+    assert all("updating environment: 0 added, 0 changed, 0 removed" in log for log in logs)

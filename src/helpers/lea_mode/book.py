@@ -249,7 +249,7 @@ def school_list(lp: LeaPaths) -> list[str]:
 def finish_site(lp: LeaPaths, p: Paths, built: Path, status: str, year: int,
                 clean: bool = False) -> list[privacy.Finding]:
     """Copy the built site (the build folder keeps it, for the next incremental build) to the LEA's output
-    folder with its CSVs and release record; scrub notebook copies of machine paths; return the privacy
+    folder with its CSVs and release record; zip notebook copies without machine paths; return the privacy
     scan's findings. `clean`: the previous site passed the scan, so its files that are unchanged are not
     scanned again."""
     before = {f.relative_to(lp.html): f.read_bytes() for f in lp.html.rglob("*") if f.is_file()} \
@@ -262,8 +262,8 @@ def finish_site(lp: LeaPaths, p: Paths, built: Path, status: str, year: int,
             if rel.parts[0] != "_build":
                 (tmp / rel).parent.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(csv, tmp / rel)
-        for copy in (tmp / "_sources").rglob("*.ipynb") if (tmp / "_sources").exists() else []:
-            notebooks.scrub_notebook(copy, p.root)
+        for copy in sorted((tmp / "_sources").rglob("*.ipynb")) if (tmp / "_sources").exists() else []:
+            notebooks.offer_zipped(copy, p.root)
         sources = lea_tables.read(lp.store, "sources")[["file", "sha256"]].to_dict("records")
         release.write_record(tmp, status, sources, 1, mode="lea", cds=lp.cds)
     levels = lea_tables.read(lp.tables, "levels")

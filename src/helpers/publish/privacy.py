@@ -1,9 +1,10 @@
 """Privacy scan of built output: small counts and results in published tables, student-ID shapes, paths of
 the build machine and secrets from the environment. Used by `build`, `pdf`, `publish`, `scan` and tests.
 
-Every file is read: PDFs as their text, any other file without NUL bytes as text whatever its extension,
-and its tables (HTML, notebook outputs, delimited text with a header row) are judged under the book's column
-names, its labels and CDE's own (helpers.ingest.layouts). A file that cannot be read is a finding too."""
+Every file is read: PDFs as their text, zips as the files inside them, any other file without NUL bytes as
+text whatever its extension, and its tables (HTML, notebook outputs, delimited text with a header row) are
+judged under the book's column names, its labels and CDE's own (helpers.ingest.layouts). A file that cannot
+be read is a finding too."""
 
 from __future__ import annotations
 
@@ -14,9 +15,12 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
+import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import IO, Iterable, Iterator
 
 from helpers.core import params
 from helpers.ingest import layouts
@@ -241,15 +245,54 @@ def file_findings(path: Path, year: int | None, known: set[str], paths: list[str
     suffix = path.suffix.lower()
     if suffix == ".pdf":  # its tables are the built HTML pages printed, judged there (tests/test_site.py)
         return text_findings(pdf_text(path), known, paths, secret)
+    if suffix == ".zip":
+        return zip_findings(path, year, known, paths, secret)
     if not is_text(path):
         return []
     text = path.read_text(encoding="utf-8", errors="replace")
-    vendored = "_static" in path.parts and suffix in CODE  # theme code: no data, numbers galore
+    return text_file_findings(text, suffix, "_static" in path.parts, year, known, paths, secret)
+
+
+def text_file_findings(text: str, suffix: str, static: bool, year: int | None, known: set[str], paths: list[str],
+                       secret: dict[str, str]) -> list[tuple[str, str]]:
+    vendored = static and suffix in CODE  # theme code: no data, numbers galore
     out = text_findings(text, known, paths, secret, ids=not vendored)
     for header, rows in tables_of(text, suffix):
         out += [("small-count" if d.split()[0] in COUNTS.values() else "small-results", d)
                 for d in table_findings(header, rows, year)]
     return out
+
+
+def zip_findings(source: Path | IO[bytes], year: int | None, known: set[str], paths: list[str],
+                 secret: dict[str, str]) -> list[tuple[str, str]]:
+    """Every file inside a zip (the site offers its notebooks zipped, helpers.site.notebooks) judged as that
+    file would be on its own, each finding prefixed with the file's name in the zip."""
+    out = []
+    try:
+        with zipfile.ZipFile(source) as archive:
+            for entry in (e for e in archive.infolist() if not e.is_dir()):
+                data = archive.read(entry)
+                out += [(kind, f"{entry.filename} in the zip: {detail}")
+                        for kind, detail in _entry_findings(entry.filename, data, year, known, paths, secret)]
+    except (zipfile.BadZipFile, zlib.error, NotImplementedError, RuntimeError, EOFError) as exc:
+        raise Unreadable(f"not a readable zip: {exc}") from exc
+    return out
+
+
+def _entry_findings(name: str, data: bytes, year: int | None, known: set[str], paths: list[str],
+                    secret: dict[str, str]) -> list[tuple[str, str]]:
+    suffix = Path(name).suffix.lower()
+    if suffix == ".zip":
+        return zip_findings(io.BytesIO(data), year, known, paths, secret)
+    if suffix == ".pdf":
+        with tempfile.NamedTemporaryFile(suffix=".pdf") as pdf:
+            pdf.write(data)
+            pdf.flush()
+            return text_findings(pdf_text(Path(pdf.name)), known, paths, secret)
+    if b"\0" in data[:SNIFF]:
+        return []
+    text = data.decode("utf-8", errors="replace")
+    return text_file_findings(text, suffix, "_static" in Path(name).parts, year, known, paths, secret)
 
 
 def tables_of(text: str, suffix: str) -> list[tuple[list[str], list[list[str]]]]:

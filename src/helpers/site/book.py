@@ -298,13 +298,13 @@ def _sources(p: Paths) -> list[dict]:
 
 
 def finish_site(p: Paths, records: list[LeaRecord], release_status: str, html: Path, docs: set[str]) -> list[str]:
-    """After the HTML build, in `html`: each LEA page's CSVs beside it, notebook copies without machine
-    paths, outputs of documents no longer in the book (`docs`) removed, and the release record last (the
+    """After the HTML build, in `html`: each LEA page's CSVs beside it, notebook copies zipped and without
+    machine paths, outputs of documents no longer in the book (`docs`) removed, and the release record last (the
     site's manifest: provenance, LEA pages, every file's SHA-256). Returns the removed files."""
     csvs = copy_csvs(p, records, html)
     stage.root_redirect(html)
-    for copy in (html / "_sources").rglob("*.ipynb") if (html / "_sources").exists() else []:
-        notebooks.scrub_notebook(copy, p.root)
+    for copy in sorted((html / "_sources").rglob("*.ipynb")) if (html / "_sources").exists() else []:
+        notebooks.offer_zipped(copy, p.root)  # the copies Sphinx wrote this build; earlier zips stay
     removed = stage.prune(html, docs, csvs | chapter_csvs(p))
     sources = _sources(p)
     html_page = lambda r: Path(page_of(r)).with_suffix(".html").as_posix()

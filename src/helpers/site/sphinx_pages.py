@@ -22,6 +22,12 @@ read, keep and write, with the same text, numbers and markup on every page (docs
 - Search words stemmed once per build. Sphinx's indexer caches a word's stem for one page only; the LEA
   pages share most of their words (numbers, labels, names), so the stems are cached across pages
   (`cache_stems`; a stem depends on the word alone, so the index is the same).
+- The notebook offered zipped. The theme's "download source" link of a notebook page points at the zip the
+  build puts in place of the notebook's copy in `_sources/` (helpers.site.notebooks.offer_zipped).
+- Pages written again when the code that writes them changes. Sphinx writes a page again when its source or
+  an HTML config value changed, not when an extension did: after an upgrade an incremental build would keep
+  pages written by the old code (links to unzipped notebooks, say). The SHA-256 of this book's page-writing
+  code is such a config value (`PAGE_CODE`).
 """
 
 from __future__ import annotations
@@ -41,6 +47,8 @@ from sphinx import addnodes
 from sphinx.application import Sphinx
 from sphinx.transforms import SphinxTransform
 from sphinx.transforms.post_transforms import SphinxPostTransform
+
+from helpers.site import notebooks
 
 CHARTS = "caaspp_charts"  # folder of the chart PNGs, beside Sphinx's doctree folder
 # An image with an inline PNG as helpers.report.outputs.figure_html writes it: the PNG, then the tag's other
@@ -192,11 +200,40 @@ def cache_stems(app: Sphinx) -> None:
     builder.index_page = index_page_with_cached_stems
 
 
+SOURCE_BUTTON = "download-source-button"  # sphinx-book-theme's label of its "download source" link
+
+
+def zipped_notebook_link(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
+    """A notebook page's "download source" link to its zip (after the theme's handlers, which add it)."""
+    source = context.get("sourcename") or ""
+    if not source.endswith(".ipynb"):
+        return
+    for group in context.get("header_buttons", []):
+        for button in group.get("buttons", []) if group.get("type") == "group" else []:
+            if button.get("label") == SOURCE_BUTTON and button.get("url", "").endswith(f"/{source}"):
+                button.update(url=notebooks.zipped_source(button["url"]), text=".ipynb.zip",
+                              tooltip="Download the executed notebook (zip)")
+
+
+PAGE_CODE = "caaspp_page_code"
+WRITERS = ("sphinx_pages.py", "sphinx_fixes.py", "notebooks.py")  # helpers.site's modules that shape a page
+
+
+def page_code_digest() -> str:
+    """SHA-256 of the modules that shape a written page (WRITERS)."""
+    digest = hashlib.sha256()
+    for name in WRITERS:
+        digest.update(Path(__file__).with_name(name).read_bytes())
+    return digest.hexdigest()
+
+
 def setup(app: Sphinx) -> dict:
+    app.add_config_value(PAGE_CODE, page_code_digest(), "html")  # a new value: every page written again
     app.add_node(chart_png, html=(visit_chart_png, None))
     app.add_node(html_with_images, html=(visit_html_with_images, depart_html_with_images))
     app.add_transform(LeanHtmlOutputs)
     app.add_post_transform(SamePageNumrefs)
     app.connect("builder-inited", cache_stems)
     app.connect("build-finished", prune_charts)
+    app.connect("html-page-context", zipped_notebook_link, priority=800)  # the theme's are 500 and 501
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -13,7 +13,7 @@ from urllib.parse import unquote
 from helpers.core import atomic
 from helpers.core.errors import Refusal
 from helpers.core.paths import Paths
-from helpers.site import release
+from helpers.site import notebooks, release
 
 SPHINX_PAGES = {"genindex", "search", "index"}  # pages Sphinx and Jupyter Book write besides the documents
 ASSET = re.compile(rb"(?:_images|_downloads)/[^\"'#?\s)<>]+")
@@ -48,7 +48,8 @@ def prune(html: Path, docs: set[str], csvs: set[str]) -> list[str]:
     for rel in atomic.entries(html):
         top, path = rel.split("/", 1)[0], Path(rel)
         if top == "_sources":
-            gone = Path(rel[len("_sources/"):]).with_suffix("").as_posix() not in docs
+            source = rel[len("_sources/"):].removesuffix(notebooks.ZIPPED)  # a notebook is offered zipped
+            gone = Path(source).with_suffix("").as_posix() not in docs
         elif path.suffix == ".html" and top not in ("_static", "_images", "_downloads"):
             gone = path.with_suffix("").as_posix() not in docs | SPHINX_PAGES
         elif path.suffix == ".csv" and rel.startswith(("book/leas/", "book/_data/")):
