@@ -27,6 +27,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import resource
 import shutil
 import statistics
@@ -185,6 +186,32 @@ def compare(work: Path, jobs: int, n: int = 50) -> dict:
               "ratio_notebooks_only": round(loop / run["seconds"], 2)}
     print(f"  → naive {naive_total:.1f} s vs caaspp-book {ours_total:.1f} s: {result['ratio']}× "
           f"(notebooks alone {result['ratio_notebooks_only']}×)", flush=True)
+    result["site"] = site_size(ours / "_build" / "html")
+    return result
+
+
+STATEWIDE_LEAS = 2279  # LEAs with results in the 2023 entities file (section 2)
+
+
+def site_size(html: Path) -> dict:
+    """A built site's bytes by kind, per LEA for what each LEA adds (its page, CSVs, notebook zip and chart
+    PNGs), and that per-LEA size times STATEWIDE_LEAS plus the rest as measured (a projection: the county
+    pages and search index grow with the LEAs too)."""
+    pages = sorted(html.glob("book/leas/*/[0-9]*.html"))
+    charts = {(page.parent / src).resolve() for page in pages
+              for src in re.findall(r'<img src="([^"]+\.png)"', page.read_text(encoding="utf-8"))}
+    kinds = {"pages": set(pages), "csvs": set(html.glob("book/leas/*/[0-9]*.csv")),
+             "notebooks": set(html.glob("_sources/book/leas/*/*.ipynb.zip")), "charts": charts}
+    files = {f.resolve(): f.stat().st_size for f in html.rglob("*") if f.is_file()}
+    sizes = {kind: sum(files.get(f.resolve(), 0) for f in found) for kind, found in kinds.items()}
+    sizes["rest"] = sum(files.values()) - sum(sizes.values())
+    n = len(pages)
+    per_lea = {kind: round(sizes[kind] / n / 1e3, 1) for kind in kinds} if n else {}
+    projected = (sum(sizes[k] for k in kinds) / n * STATEWIDE_LEAS + sizes["rest"]) / 1e6 if n else 0.0
+    result = {"leas": n, "mb": round(sum(files.values()) / 1e6, 1), "per_lea_kb": per_lea,
+              "rest_mb": round(sizes["rest"] / 1e6, 1), "statewide_projection_mb": round(projected, 1)}
+    print(f"  site: {result['mb']} MB for {n} LEAs; per LEA (KB) {json.dumps(per_lea)}; the rest "
+          f"{result['rest_mb']} MB; × {STATEWIDE_LEAS} LEAs ≈ {result['statewide_projection_mb']} MB", flush=True)
     return result
 
 
@@ -211,7 +238,7 @@ def statewide(work: Path, jobs: int) -> dict:
               "peak_rss_gib": max(s["peak_rss_gib"] for s in pipeline),
               "peak_pss_gib": max(s["peak_pss_gib"] for s in pipeline),
               "site_mb": round(sum(f.stat().st_size for f in html.rglob("*") if f.is_file()) / 1e6, 1),
-              "site_notebooks": len(list((html / "_sources").rglob("*.ipynb")))}
+              "site_notebooks": len(list((html / "_sources").rglob("*.ipynb.zip"))), "site": site_size(html)}
     print(f"  → {result['leas']} LEAs ({result['failed']} failed): ingest → build {result['cold_total_s']:.0f} s "
           f"({result['cold_total_s'] / 60:.1f} min), peak {result['peak_rss_gib']} GiB", flush=True)
     return result

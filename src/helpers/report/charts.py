@@ -75,6 +75,9 @@ def _panel(ax: Axes, rows: pd.DataFrame, test_id: int) -> None:
 
 
 PALETTE = 256  # colours of a chart's PNG
+# zlib level of a chart's PNG: 8 makes an LEA's two charts 12% smaller than Pillow's default 6 for about 20 ms
+# (9: 14% for 55 ms). Each chart is in the site twice, as a file and inside the notebook's zip.
+ZLIB_LEVEL = 8
 _RENDERERS = threading.local()  # this thread's Agg renderers by (width px, height px, dpi)
 
 
@@ -104,7 +107,8 @@ def png(fig: Figure) -> bytes:
     size = canvas.get_width_height(physical=True)
     rgb = Image.frombuffer("RGBA", size, canvas.buffer_rgba(), "raw", "RGBA", 0, 1).convert("RGB")
     buf = io.BytesIO()
-    rgb.quantize(PALETTE, method=Image.Quantize.FASTOCTREE).save(buf, format="PNG", dpi=(fig.dpi, fig.dpi))
+    rgb.quantize(PALETTE, method=Image.Quantize.FASTOCTREE).save(buf, format="PNG", dpi=(fig.dpi, fig.dpi),
+                                                                 compress_level=ZLIB_LEVEL)
     return buf.getvalue()
 
 
