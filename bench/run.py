@@ -194,9 +194,9 @@ STATEWIDE_LEAS = 2279  # LEAs with results in the 2023 entities file (section 2)
 
 
 def site_size(html: Path) -> dict:
-    """A built site's bytes by kind, per LEA for what each LEA adds (its page, CSVs, notebook zip and chart
-    PNGs), and that per-LEA size times STATEWIDE_LEAS plus the rest as measured (a projection: the county
-    pages and search index grow with the LEAs too)."""
+    """A built site's bytes by kind: per LEA, what each LEA adds (its page, CSVs, notebook zip and chart PNGs);
+    `grows` what grows with the number of LEAs (county pages, release.json's file list, the search index);
+    `fixed` the rest (theme, chapters). Projected statewide: (per LEA + grows / LEAs) × STATEWIDE_LEAS + fixed."""
     pages = sorted(html.glob("book/leas/*/[0-9]*.html"))
     charts = {(page.parent / src).resolve() for page in pages
               for src in re.findall(r'<img src="([^"]+\.png)"', page.read_text(encoding="utf-8"))}
@@ -204,14 +204,20 @@ def site_size(html: Path) -> dict:
              "notebooks": set(html.glob("_sources/book/leas/*/*.ipynb.zip")), "charts": charts}
     files = {f.resolve(): f.stat().st_size for f in html.rglob("*") if f.is_file()}
     sizes = {kind: sum(files.get(f.resolve(), 0) for f in found) for kind, found in kinds.items()}
-    sizes["rest"] = sum(files.values()) - sum(sizes.values())
+    lea_files = set().union(*kinds.values())
+    grows = sum(size for f, size in files.items() if f not in lea_files and (
+        f.name in ("release.json", "searchindex.js") or f.is_relative_to((html / "book" / "leas").resolve())
+        or f.is_relative_to((html / "_sources" / "book" / "leas").resolve())))
+    fixed = sum(files.values()) - sum(sizes.values()) - grows
     n = len(pages)
     per_lea = {kind: round(sizes[kind] / n / 1e3, 1) for kind in kinds} if n else {}
-    projected = (sum(sizes[k] for k in kinds) / n * STATEWIDE_LEAS + sizes["rest"]) / 1e6 if n else 0.0
+    projected = ((sum(sizes.values()) + grows) / n * STATEWIDE_LEAS + fixed) / 1e6 if n else 0.0
     result = {"leas": n, "mb": round(sum(files.values()) / 1e6, 1), "per_lea_kb": per_lea,
-              "rest_mb": round(sizes["rest"] / 1e6, 1), "statewide_projection_mb": round(projected, 1)}
-    print(f"  site: {result['mb']} MB for {n} LEAs; per LEA (KB) {json.dumps(per_lea)}; the rest "
-          f"{result['rest_mb']} MB; × {STATEWIDE_LEAS} LEAs ≈ {result['statewide_projection_mb']} MB", flush=True)
+              "grows_per_lea_kb": round(grows / n / 1e3, 1) if n else 0.0, "fixed_mb": round(fixed / 1e6, 1),
+              "statewide_projection_mb": round(projected, 1)}
+    print(f"  site: {result['mb']} MB for {n} LEAs; per LEA (KB) {json.dumps(per_lea)} and "
+          f"{result['grows_per_lea_kb']} KB of county pages, file list and search index; fixed {result['fixed_mb']} "
+          f"MB; × {STATEWIDE_LEAS} LEAs ≈ {result['statewide_projection_mb']} MB", flush=True)
     return result
 
 
