@@ -193,17 +193,19 @@ def test_narrow_table_columns_keep_words_numbers_and_codes_whole(tmp_path):
     assert SHA not in text.replace("\n", " ")  # the hash, too long for its column, wraps
 
 
-def test_a_tab_prints_page_after_page_the_same_bytes_and_a_failed_page_stops_no_other(tmp_path):
-    """`pdf` prints each tab's pages one after another (tabs are reused): a page prints the same bytes after
-    another page as in a new browser, and a page that fails leaves the next pages of its tab printing."""
+def test_a_tab_prints_page_after_page_the_same_bytes_and_a_failed_page_stops_no_other(tmp_path, monkeypatch):
+    """`pdf` prints pages one after another in a tab (replaced every PAGES_PER_TAB pages, here 2): a page
+    prints the same bytes after other pages as in a new browser, and a page that fails stops no other."""
     printing_tools()
+    monkeypatch.setattr(pdf, "PAGES_PER_TAB", 2)
     site = fake_site(tmp_path / "site") / "book"
     css = pdf.print_css(Paths(ROOT))
     job = lambda name, out: pdf.PrintJob(name, site / f"{name}.html", tmp_path / out, "", TITLE)
-    jobs = [job("methods", "a.pdf"), job("missing", "b.pdf"), job("assessments", "c.pdf"), job("methods", "d.pdf")]
+    jobs = [job("methods", "a.pdf"), job("missing", "b.pdf"), job("assessments", "c.pdf"), job("intro", "x.pdf"),
+            job("methods", "d.pdf")]
     done, _ = asyncio.run(pdf._print_all([jobs], "final", css, 1, None))
-    assert [d.status for d in done] == ["printed", "failed", "printed", "printed"]
+    assert [d.status for d in done] == ["printed", "failed", "printed", "printed", "printed"]
     assert "ERR_FILE_NOT_FOUND" in done[1].error
     [alone], _ = asyncio.run(pdf._print_all([[job("methods", "e.pdf")]], "final", css, 1, None))
     assert (tmp_path / "a.pdf").read_bytes() == (tmp_path / "d.pdf").read_bytes() == (tmp_path / "e.pdf").read_bytes()
-    assert alone.pdf_sha256 == done[3].pdf_sha256 and done[2].pages > 1
+    assert alone.pdf_sha256 == done[4].pdf_sha256 and done[2].pages > 1

@@ -28,6 +28,7 @@ from helpers.site import book, release
 FORMAT = "6"  # bump when the print set-up changes: every PDF is printed again
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run", "--font-render-hinting=none"]
+PAGES_PER_TAB = 4  # pages a tab prints before it is replaced (`_print_all`)
 MARGIN = {"top": "16mm", "bottom": "14mm", "left": "10mm", "right": "10mm"}
 FIXED_DATE = b"D:20000101000000+00'00'"
 REPORT = "caaspp-technical-report.pdf"
@@ -214,20 +215,22 @@ async def _print_all(batches: list[list[PrintJob]], status: str, css: str, n: in
                      on_done: Callable[[Printed], None] | None,
                      confidential: bool = False) -> tuple[list[Printed], list[float]]:
     """Print the batches one after the other in one browser, `n` pages at a time within a batch; return
-    the results and each batch's wall-clock seconds. Each of the `n` tabs prints one page after another:
-    opening a page in a tab that is already open costs half of opening a new tab (its renderer process and
-    scripts are warm), and the PDFs are the same bytes. A tab whose page failed is closed and replaced."""
+    the results and each batch's wall-clock seconds. Each of the `n` tabs prints up to PAGES_PER_TAB pages
+    one after another: opening a page in a tab that is already open costs half of opening a new tab, and
+    the PDFs are the same bytes. A tab keeps memory from each page it printed (+0.4 GiB over 25 LEA pages,
+    which neither Chromium's memory-pressure signal nor a new page gives back), so a tab is replaced after
+    PAGES_PER_TAB pages (4: the step's peak as with a new tab per page, docs/benchmarks.md), and after a page
+    that failed; each batch starts with new tabs."""
     from playwright.async_api import async_playwright
 
     header, footer = templates(status, confidential)
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=chromium(), args=CHROMIUM_ARGS)
-        tabs: asyncio.Queue = asyncio.Queue()
-        for _ in range(max(1, n)):
-            tabs.put_nowait(await browser.new_page())
+        tabs: asyncio.Queue = asyncio.Queue()  # (tab or None for a new one, pages it printed)
 
         async def one(job: PrintJob) -> Printed:
-            page = await tabs.get()
+            page, printed = await tabs.get()
+            page = page or await browser.new_page()
             start = time.perf_counter()
             try:
                 await page.goto(job.source.resolve().as_uri(), wait_until="load")
@@ -244,9 +247,12 @@ async def _print_all(batches: list[list[PrintJob]], status: str, css: str, n: in
             except Exception as exc:  # one failing page is recorded; the others go on, in a new tab
                 done = Printed(job.key, "", job.sha256, 0, round(time.perf_counter() - start, 2), "failed",
                                f"{type(exc).__name__}: {exc}"[:500])
+                printed = PAGES_PER_TAB
+            printed += 1
+            if printed >= PAGES_PER_TAB:
                 await page.close()
-                page = await browser.new_page()
-            tabs.put_nowait(page)
+                page, printed = None, 0
+            tabs.put_nowait((page, printed))
             on_done and on_done(done)
             return done
 
@@ -254,7 +260,12 @@ async def _print_all(batches: list[list[PrintJob]], status: str, css: str, n: in
         try:
             for batch in batches:
                 start = time.perf_counter()
+                for _ in range(max(1, n)):
+                    tabs.put_nowait((None, 0))
                 results += await asyncio.gather(*(one(j) for j in batch))
+                while not tabs.empty():
+                    page, _printed = tabs.get_nowait()
+                    page and await page.close()
                 walls.append(round(time.perf_counter() - start, 2))
         finally:
             await browser.close()
