@@ -138,6 +138,29 @@ def test_a_single_file_can_be_scanned(tmp_path):
     assert [(f.path, f.kind) for f in privacy.scan([path], tmp_path, 2022, environ={})] == [("one.txt", "ssid")]
 
 
+def test_a_zip_too_large_unzipped_or_nested_too_deep_is_unreadable_not_read(tmp_path, monkeypatch):
+    monkeypatch.setattr(privacy, "ZIP_ENTRY_MAX", 1000)
+    (tmp_path / "site").mkdir()
+    with zipfile.ZipFile(tmp_path / "site" / "bomb.zip", "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("zeros.txt", "0" * 1001)
+    nested = b"student 1234567890"
+    for level in range(3, 0, -1):
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w") as z:
+            z.writestr(f"level{level}.zip" if level < 3 else "ids.txt", nested)
+        nested = buffer.getvalue()
+    (tmp_path / "site" / "deep.zip").write_bytes(nested)  # deep.zip > level1.zip > level2.zip > ids.txt: read
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as z:
+        z.writestr("deep.zip", nested)
+    (tmp_path / "site" / "deeper.zip").write_bytes(buffer.getvalue())  # one zip more: not read
+    found = {f.path: (f.kind, f.detail) for f in privacy.scan([tmp_path / "site"], tmp_path, 2022, environ={})}
+    assert found["site/bomb.zip"] == ("unreadable", "zeros.txt in the zip is 1,001 bytes unzipped, more than the "
+                                                    "1,000 the scan reads")
+    assert found["site/deep.zip"][0] == "ssid"
+    assert found["site/deeper.zip"] == ("unreadable", "level2.zip in the zip is a zip nested more than 3 deep")
+
+
 def papermill_notebook(tmp_path: Path, root: Path) -> Path:
     nb = {"cells": [], "metadata": {"papermill": {"input_path": f"{root}/notebooks/lea_report.ipynb",
                                                   "output_path": f"{root}/book/leas/08/.x.tmp.ipynb",

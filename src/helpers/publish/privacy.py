@@ -59,6 +59,8 @@ CODE = {".js", ".css", ".map"}  # scripts, styles and their source maps
 MACHINE_PATHS = re.compile(r"(?<![\w.:/~-])/(?:tmp|root|home|Users|var/folders|private/var)/[\w.-]+")
 SECRET_NAME = re.compile(r"TOKEN|SECRET|KEY|PASSWORD|PASSWD|CREDENTIAL", re.I)
 MIN_SECRET = 8
+ZIP_ENTRY_MAX = 256 * 2**20  # bytes of one file unzipped: a site's files are far smaller; a zip bomb is not read
+ZIP_DEPTH = 3  # zips inside zips read this deep (a zip can contain itself)
 
 
 @dataclass(frozen=True)
@@ -264,26 +266,32 @@ def text_file_findings(text: str, suffix: str, static: bool, year: int | None, k
 
 
 def zip_findings(source: Path | IO[bytes], year: int | None, known: set[str], paths: list[str],
-                 secret: dict[str, str]) -> list[tuple[str, str]]:
+                 secret: dict[str, str], depth: int = 1) -> list[tuple[str, str]]:
     """Every file inside a zip (the site offers its notebooks zipped, helpers.site.notebooks) judged as that
-    file would be on its own, each finding prefixed with the file's name in the zip."""
+    file would be on its own, each finding prefixed with the file's name in the zip. A file over
+    ZIP_ENTRY_MAX bytes unzipped, or a zip nested deeper than ZIP_DEPTH, is not read: the zip is unreadable."""
     out = []
     try:
         with zipfile.ZipFile(source) as archive:
             for entry in (e for e in archive.infolist() if not e.is_dir()):
-                data = archive.read(entry)
-                out += [(kind, f"{entry.filename} in the zip: {detail}")
-                        for kind, detail in _entry_findings(entry.filename, data, year, known, paths, secret)]
+                if entry.file_size > ZIP_ENTRY_MAX:
+                    raise Unreadable(f"{entry.filename} in the zip is {entry.file_size:,} bytes unzipped, more "
+                                     f"than the {ZIP_ENTRY_MAX:,} the scan reads")
+                data = archive.read(entry)  # at most file_size bytes: zipfile stops there
+                out += [(kind, f"{entry.filename} in the zip: {detail}") for kind, detail
+                        in _entry_findings(entry.filename, data, year, known, paths, secret, depth)]
     except (zipfile.BadZipFile, zlib.error, NotImplementedError, RuntimeError, EOFError) as exc:
         raise Unreadable(f"not a readable zip: {exc}") from exc
     return out
 
 
 def _entry_findings(name: str, data: bytes, year: int | None, known: set[str], paths: list[str],
-                    secret: dict[str, str]) -> list[tuple[str, str]]:
+                    secret: dict[str, str], depth: int) -> list[tuple[str, str]]:
     suffix = Path(name).suffix.lower()
     if suffix == ".zip":
-        return zip_findings(io.BytesIO(data), year, known, paths, secret)
+        if depth >= ZIP_DEPTH:
+            raise Unreadable(f"{name} in the zip is a zip nested more than {ZIP_DEPTH} deep")
+        return zip_findings(io.BytesIO(data), year, known, paths, secret, depth + 1)
     if suffix == ".pdf":
         with tempfile.NamedTemporaryFile(suffix=".pdf") as pdf:
             pdf.write(data)
