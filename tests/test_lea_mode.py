@@ -21,6 +21,7 @@ from helpers.core.paths import Paths
 from helpers.ingest import build as ingest
 from helpers.lea_mode import book as lea_mode
 from helpers.publish import export as publishing
+from helpers.publish import links
 from helpers.publish import pdf as pdfs
 from helpers.publish import privacy
 from helpers.report import lea_sections
@@ -273,6 +274,7 @@ def test_suppressed_cells_show_no_value(built):
                 assert cells[met] == "*" and cells[head.index("Mean scale score")] == "*", cells
     assert small > 0  # the school × grade × group tables have small groups, all hidden
     assert privacy.scan([result.paths.html], ROOT, result.year, {DNCUSD}) == result.findings == []
+    assert links.check(result.paths.html) == []  # the report page's download link names its notebook's zip
     groups = pd.read_csv(result.paths.html / "report.groups.csv", dtype=str, keep_default_na=False)
     tiny = groups["with_scores"].str.isdigit() & (groups["with_scores"].str.len() > 0)
     tiny &= groups["with_scores"].where(tiny, "99").astype(int).between(1, 10)
