@@ -16,7 +16,7 @@ EPOCH = (1980, 1, 1, 0, 0, 0)
 
 def scrubbed(text: str, root: Path) -> str:
     """A notebook's text with the paths in its metadata (papermill records input and output paths) made
-    relative to `root`, or only their file name when outside it; the text itself when nothing changes."""
+    relative to `root`, or only their file name when outside it."""
     if '"/' not in text:  # no string starts with "/": nothing to fix (and no need to parse the file)
         return text
     nb = json.loads(text)
@@ -32,18 +32,7 @@ def scrubbed(text: str, root: Path) -> str:
         return value
 
     nb["metadata"] = fix(nb.get("metadata", {}))
-    new = json.dumps(nb, indent=1, ensure_ascii=False) + "\n"
-    return text if new == text else new
-
-
-def scrub_notebook(path: Path, root: Path) -> bool:
-    """`scrubbed` in place; True if the file changed."""
-    text = path.read_text(encoding="utf-8")
-    new = scrubbed(text, root)
-    if new == text:
-        return False
-    path.write_text(new, encoding="utf-8")
-    return True
+    return json.dumps(nb, indent=1, ensure_ascii=False) + "\n"
 
 
 def offer_zipped(path: Path, root: Path) -> Path:
