@@ -209,3 +209,19 @@ def test_a_tab_prints_page_after_page_the_same_bytes_and_a_failed_page_stops_no_
     [alone], _ = asyncio.run(pdf._print_all([[job("methods", "e.pdf")]], "final", css, 1, None))
     assert (tmp_path / "a.pdf").read_bytes() == (tmp_path / "d.pdf").read_bytes() == (tmp_path / "e.pdf").read_bytes()
     assert alone.pdf_sha256 == done[4].pdf_sha256 and done[2].pages > 1
+
+
+def test_a_page_prints_without_its_script_files_but_with_its_inline_scripts(tmp_path):
+    """The theme's script files are not loaded when printing (pdf.SCRIPT_FILE, with or without a query):
+    what they would write is not in the PDF; what the page's inline script writes is."""
+    printing_tools()
+    (tmp_path / "theme.js").write_text("document.body.append('FROM A SCRIPT FILE');")
+    (tmp_path / "page.html").write_text(
+        '<!DOCTYPE html><html><head><script defer src="theme.js?digest=1"></script></head><body><p>The page.</p>'
+        '<script src="theme.js"></script><script>document.body.append("FROM AN INLINE SCRIPT");</script>'
+        "</body></html>", encoding="utf-8")
+    job = pdf.PrintJob("page", tmp_path / "page.html", tmp_path / "page.pdf", "", TITLE)
+    [done], _ = asyncio.run(pdf._print_all([[job]], "final", "p { color: black; }", 1, None))
+    text = " ".join(pdf.page_texts(tmp_path / "page.pdf"))
+    assert done.status == "printed" and "The page." in text and "FROM AN INLINE SCRIPT" in text
+    assert "FROM A SCRIPT FILE" not in text
