@@ -194,13 +194,14 @@ STATEWIDE_LEAS = 2279  # LEAs with results in the 2023 entities file (section 2)
 
 
 def site_size(html: Path) -> dict:
-    """A built site's bytes by kind: per LEA, what each LEA adds (its page, CSVs, notebook zip and chart PNGs);
+    """A built site's bytes by kind: per LEA, what each LEA adds (its page, CSV zip, notebook zip and chart PNGs);
     `grows` what grows with the number of LEAs (county pages, release.json's file list, the search index);
     `fixed` the rest (theme, chapters). Projected statewide: (per LEA + grows / LEAs) × STATEWIDE_LEAS + fixed."""
     pages = sorted(html.glob("book/leas/*/[0-9]*.html"))
     charts = {(page.parent / src).resolve() for page in pages
               for src in re.findall(r'<img src="([^"]+\.png)"', page.read_text(encoding="utf-8"))}
-    kinds = {"pages": set(pages), "csvs": set(html.glob("book/leas/*/[0-9]*.csv")),
+    csvs = set(html.glob("book/leas/*/[0-9]*.csv")) | set(html.glob("book/leas/*/[0-9]*.csv.zip"))  # loose before run G
+    kinds = {"pages": set(pages), "csvs": csvs,
              "notebooks": set(html.glob("_sources/book/leas/*/*.ipynb.zip")), "charts": charts}
     files = {f.resolve(): f.stat().st_size for f in html.rglob("*") if f.is_file()}
     sizes = {kind: sum(files.get(f.resolve(), 0) for f in found) for kind, found in kinds.items()}

@@ -275,7 +275,9 @@ def test_suppressed_cells_show_no_value(built):
     assert small > 0  # the school × grade × group tables have small groups, all hidden
     assert privacy.scan([result.paths.html], ROOT, result.year, {DNCUSD}) == result.findings == []
     assert links.check(result.paths.html) == []  # the report page's download link names its notebook's zip
-    groups = pd.read_csv(result.paths.html / "report.groups.csv", dtype=str, keep_default_na=False)
+    with zipfile.ZipFile(result.paths.html / "report.csv.zip") as z:  # the report page's CSVs, offered zipped
+        groups = pd.read_csv(z.open("report.groups.csv"), dtype=str, keep_default_na=False)
+    assert not list(result.paths.html.glob("report.*.csv"))
     tiny = groups["with_scores"].str.isdigit() & (groups["with_scores"].str.len() > 0)
     tiny &= groups["with_scores"].where(tiny, "99").astype(int).between(1, 10)
     assert tiny.any() and (groups.loc[tiny, "pct_met_and_above"] == "*").all()

@@ -162,32 +162,45 @@ def test_no_page_of_the_site_carries_an_inline_image(site):
         assert "data:image" not in page.read_text(encoding="utf-8"), page
 
 
-def test_every_lea_table_has_a_csv_link_that_resolves(site):
+def test_every_lea_table_links_the_zip_of_its_pages_csvs(site):
+    """Each LEA table's link is the page's `<stem>.csv.zip`, naming the table's file; the zip holds exactly the
+    CSVs `run` wrote beside the notebook, byte for byte."""
     for page in (site.html / "book" / "leas" / "08").glob("0*.html"):
         html = page.read_text(encoding="utf-8")
-        hrefs = re.findall(r'<a href="([^"]+\.csv)" download>', html)
-        assert len(hrefs) >= 4, page.name
-        for href in hrefs:
-            copied = page.parent / href
-            assert copied.read_bytes() == (site.leas / "08" / href).read_bytes()
+        named = re.findall(r'<a href="([^"]+)" download>Download the tables of this page \(CSV, zip\)</a>: '
+                           r'this table is <code>([^<]+)</code>', html)
+        assert len(named) >= 4 and {href for href, _ in named} == {page.stem + ".csv.zip"}, page.name
+        beside = {f.name: f.read_bytes() for f in (site.leas / "08").glob(page.stem + ".*.csv")}
+        with zipfile.ZipFile(page.with_name(page.stem + ".csv.zip")) as z:
+            assert {n: z.read(n) for n in z.namelist()} == beside
+        assert {name for _, name in named} <= set(beside)
+        assert not list(page.parent.glob(page.stem + ".*.csv"))  # no loose copies: only the zip
+
+
+def csv_header(page: Path, link) -> str:
+    """The header row of the CSV a table's link offers (the file it names, in a zip)."""
+    target = (page.parent / link["href"]).resolve()
+    if target.suffix != ".zip":
+        return target.read_text(encoding="utf-8").splitlines()[0]
+    with zipfile.ZipFile(target) as z:
+        return z.read(link.find_next_sibling("code").get_text()).decode("utf-8").splitlines()[0]
 
 
 def test_every_table_of_every_page_has_its_csv_link(site):
     """Chapters, county pages and LEA pages: as many CSV links as tables in the article, each the first link
-    after its table, resolving to a CSV file with a header row."""
+    after its table, resolving to a CSV file (in a zip, on an LEA page) with a header row."""
     checked = 0
+    text = re.compile(r"^Download (this table \(CSV\)|the tables of this page \(CSV, zip\))$")
     for page in html_pages(site):
         article = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser").find("article")
         if article is None:
             continue
         tables = article.find_all("table")
-        links = article.find_all("a", string=re.compile(r"^Download this table \(CSV\)$"))
-        assert len(links) == len(tables), (page, len(tables), len(links))
-        for table, link in zip(tables, links):
-            assert table.find_next("a", string=re.compile(r"^Download this table")) is link, page  # the next link
-            csv = (page.parent / link["href"]).resolve()
-            header = csv.read_text(encoding="utf-8").splitlines()[0]
-            assert header.split(",")[0].strip('"'), (page, csv)
+        links_ = article.find_all("a", string=text)
+        assert len(links_) == len(tables), (page, len(tables), len(links_))
+        for table, link in zip(tables, links_):
+            assert table.find_next("a", string=re.compile(r"^Download th")) is link, page  # the next link
+            assert csv_header(page, link).split(",")[0].strip('"'), (page, link)
             checked += 1
     assert checked > 60
 
@@ -346,8 +359,8 @@ def test_site_in_a_browser(site):
             page.screenshot(path=str(shots / f"{name}.png"), full_page=True)
         with page.expect_download() as download:
             page.goto(base + f"book/leas/08/{lea_page(site, DNCUSD).name}")
-            page.get_by_role("link", name="Download this table (CSV)").first.click()
-        assert download.value.suggested_filename.endswith(".summary.csv")
+            page.get_by_role("link", name="Download the tables of this page (CSV, zip)").first.click()
+        assert download.value.suggested_filename == lea_page(site, DNCUSD).stem + ".csv.zip"
     assert errors == []
 
 

@@ -114,7 +114,11 @@ def test_charts_are_image_files_with_the_outputs_own_markup(builds):
     nb = nbformat.read(root / "lea.ipynb", as_version=4)
     for cell, (src, *_rest) in zip(nb.cells[1:], imgs):
         html = cell.outputs[0]["data"]["text/html"]
-        assert re.sub(r"data:image/png;base64,[A-Za-z0-9+/=]+", src, html) in page
+        ours = sphinx_pages.zipped_csv_links(html, "lea")  # but for its CSV link: to the page's CSV zip
+        assert ours != html and re.sub(r"data:image/png;base64,[A-Za-z0-9+/=]+", src, ours) in page
+    assert re.findall(r'<a href="([^"]+)" download>Download the tables of this page \(CSV, zip\)</a>: this '
+                      r'table is <code>([^<]+)</code>', page) == [("lea.csv.zip", "lea.levels_chart.csv"),
+                                                                    ("lea.csv.zip", "lea.trend_chart.csv")]
 
 
 def test_the_pages_doctree_holds_no_png_and_each_html_output_once(builds):

@@ -119,7 +119,8 @@ def test_an_interrupted_build_leaves_the_previous_site_and_the_next_one_rebuilds
 def test_removed_leas_leave_the_site_and_a_failed_lea_page_says_it_failed(project):
     records = manifest.read(project.manifest)
     coe_page = next(f for f in lea_files(project, COE) if f.startswith("book/") and f.endswith(".html"))
-    assert len(lea_files(project, DNCUSD)) > 5  # its page, its CSVs and its notebook copy
+    suffixes = sorted("".join(Path(f).suffixes[-2:]) for f in lea_files(project, DNCUSD))
+    assert suffixes == [".csv.zip", ".html", ".ipynb.zip"]  # its page, its CSVs and its notebook copy
     failed = [manifest.LeaRecord(**{**r.to_json(), "status": "failed", "error": "ValueError: deliberate",
                                     "failed_cell": 3, "failed_at": "2025-05-01 12:34 UTC"})
               for r in records if r.cds == COE]

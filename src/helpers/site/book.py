@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 import sys
 from itertools import groupby
@@ -256,29 +255,17 @@ def _csvs_by_stem(notebooks: Iterable[Path]) -> dict[Path, list[Path]]:
     return out
 
 
-def _copy_if_changed(src: Path, dst: Path) -> None:
-    """Copy with the source's times, unless `dst` is already that copy (same size and modification time)."""
-    if dst.exists():
-        a, b = src.stat(), dst.stat()
-        if a.st_size == b.st_size and a.st_mtime_ns == b.st_mtime_ns:
-            return
-    shutil.copy2(src, dst)
-
-
-def copy_csvs(p: Paths, records: list[LeaRecord], html: Path) -> set[str]:
-    """Each built LEA page's CSVs beside it in `html`; returns their paths relative to `html`."""
+def offer_csvs(p: Paths, records: list[LeaRecord], html: Path) -> set[str]:
+    """Each built LEA page's CSVs zipped beside it in `html` (`<stem>.csv.zip`, helpers.site.notebooks);
+    returns the zips' paths relative to `html`."""
     csvs = _csvs_by_stem(p.root / r.notebook for r in records if r.built)
-    copied = set()
+    offered = set()
     for r in records:
-        if not r.built:
-            continue
-        notebook = p.root / r.notebook
-        target = html / Path(r.notebook).parent
-        for csv in csvs.get(notebook.with_suffix(""), []):
-            target.mkdir(parents=True, exist_ok=True)
-            _copy_if_changed(csv, target / csv.name)
-            copied.add((target / csv.name).relative_to(html).as_posix())
-    return copied
+        stem = (p.root / r.notebook).with_suffix("")
+        if r.built and stem in csvs:
+            target = notebooks.offer_tables(csvs[stem], html / Path(r.notebook).parent, stem.name)
+            offered.add(target.relative_to(html).as_posix())
+    return offered
 
 
 def extra_dir(p: Paths) -> Path:
@@ -298,10 +285,10 @@ def _sources(p: Paths) -> list[dict]:
 
 
 def finish_site(p: Paths, records: list[LeaRecord], release_status: str, html: Path, docs: set[str]) -> list[str]:
-    """After the HTML build, in `html`: each LEA page's CSVs beside it, notebook copies zipped and without
+    """After the HTML build, in `html`: each LEA page's CSVs zipped beside it, notebook copies zipped and without
     machine paths, outputs of documents no longer in the book (`docs`) removed, and the release record last (the
     site's manifest: provenance, LEA pages, every file's SHA-256). Returns the removed files."""
-    csvs = copy_csvs(p, records, html)
+    csvs = offer_csvs(p, records, html)
     stage.root_redirect(html)
     for copy in sorted((html / "_sources").rglob("*.ipynb")) if (html / "_sources").exists() else []:
         notebooks.offer_zipped(copy, p.root)  # the copies Sphinx wrote this build; earlier zips stay

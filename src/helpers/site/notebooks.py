@@ -1,15 +1,18 @@
-"""The executed notebooks the site offers for download: no path of the build machine in their metadata, and
-each offered as a zip file (a third of its size: the charts' base64 PNGs and the tables' HTML compress well;
-at statewide scale the notebooks were half of the site's bytes, docs/benchmarks.md)."""
+"""What a notebook page offers for download, zipped: the executed notebook (no path of the build machine in its
+metadata) and the CSVs of its tables. Zipped, the notebook is a third of its size (the charts' base64 PNGs and
+the tables' HTML compress well) and the CSVs a quarter; at statewide scale these downloads were half of the
+site's bytes (docs/benchmarks.md). Same files, same zip bytes."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import zipfile
 from pathlib import Path
 
 ZIPPED = ".zip"  # what a notebook's copy in `_sources/` is offered as: `X.ipynb` → `X.ipynb.zip`
+TABLES = ".csv.zip"  # a notebook page's table CSVs `<stem>.<table>.csv`, offered together as `<stem>.csv.zip`
 # A fixed time in every zip entry (the zip format's earliest): same notebook, same zip bytes.
 EPOCH = (1980, 1, 1, 0, 0, 0)
 
@@ -35,19 +38,47 @@ def scrubbed(text: str, root: Path) -> str:
     return json.dumps(nb, indent=1, ensure_ascii=False) + "\n"
 
 
+def _zip(files: list[tuple[str, bytes]]) -> bytes:
+    """A zip of (name, bytes) in that order: deflated, EPOCH as every entry's time, read permission for all."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        for name, data in files:
+            entry = zipfile.ZipInfo(name, date_time=EPOCH)
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            entry.external_attr = 0o644 << 16
+            z.writestr(entry, data, compresslevel=9)
+    return out.getvalue()
+
+
+def _write(target: Path, data: bytes) -> None:
+    tmp = target.with_name(f".{target.name}.tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, target)
+
+
 def offer_zipped(path: Path, root: Path) -> Path:
     """Replace the notebook copy at `path` by `path` + ZIPPED holding it scrubbed (one entry, the notebook's
-    file name, deflated, EPOCH as its time); returns the zip. The zip is complete before the notebook goes:
-    an interrupted step leaves one or the other whole."""
+    file name); returns the zip. The zip is complete before the notebook goes: an interrupted step leaves one
+    or the other whole."""
     target = path.with_name(path.name + ZIPPED)
-    entry = zipfile.ZipInfo(path.name, date_time=EPOCH)
-    entry.compress_type = zipfile.ZIP_DEFLATED
-    entry.external_attr = 0o644 << 16
-    tmp = target.with_name(f".{target.name}.tmp")
-    with zipfile.ZipFile(tmp, "w") as z:
-        z.writestr(entry, scrubbed(path.read_text(encoding="utf-8"), root).encode("utf-8"), compresslevel=9)
-    os.replace(tmp, target)
+    _write(target, _zip([(path.name, scrubbed(path.read_text(encoding="utf-8"), root).encode("utf-8"))]))
     path.unlink()
+    return target
+
+
+def tables_zip(stem: str) -> str:
+    """The file a notebook page's table CSVs are offered in."""
+    return stem + TABLES
+
+
+def offer_tables(csvs: list[Path], folder: Path, stem: str) -> Path:
+    """`folder`/tables_zip(stem) holding `csvs` (entries: their file names, sorted), written only when its
+    bytes change (an unchanged file is not checked again, helpers.publish.checked); returns it."""
+    target = folder / tables_zip(stem)
+    data = _zip([(f.name, f.read_bytes()) for f in sorted(csvs, key=lambda f: f.name)])
+    if not target.exists() or target.read_bytes() != data:
+        folder.mkdir(parents=True, exist_ok=True)
+        _write(target, data)
     return target
 
 

@@ -138,11 +138,13 @@ def counting_page() -> str:
     ])
 
 
+LEA_PAGE_CSVS = "LEA page tables (`<cds>-<name>.<table>.csv`, in the site zipped as `<cds>-<name>.csv.zip`)"
+
+
 def columns_page() -> str:
     out = []
     for table, cols in columns.COLUMNS.items():
-        name = "LEA page tables (`<cds>-<name>.<table>.csv` beside each notebook)" if table == "lea_page" \
-            else f"`{table}.csv`"
+        name = LEA_PAGE_CSVS if table == "lea_page" else f"`{table}.csv`"
         out.append(f"### {name}\n")
         frame = pd.DataFrame({"Column": [myst.Code(c) for c in cols], "Meaning": list(cols.values())})
         out.append(myst.table(frame, f"Columns of {name}.", myst.label("tab-columns", table)))

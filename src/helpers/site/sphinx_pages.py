@@ -22,8 +22,10 @@ read, keep and write, with the same text, numbers and markup on every page (docs
 - Search words stemmed once per build. Sphinx's indexer caches a word's stem for one page only; the LEA
   pages share most of their words (numbers, labels, names), so the stems are cached across pages
   (`cache_stems`; a stem depends on the word alone, so the index is the same).
-- The notebook offered zipped. The theme's "download source" link of a notebook page points at the zip the
-  build puts in place of the notebook's copy in `_sources/` (helpers.site.notebooks.offer_zipped).
+- The notebook and its tables offered zipped. The theme's "download source" link of a notebook page points
+  at the zip the build puts in place of the notebook's copy in `_sources/` (helpers.site.notebooks.offer_zipped),
+  and each table's CSV link at the zip of the page's CSVs (`<stem>.csv.zip`, offer_tables), naming the table's
+  file in it. The notebook itself keeps its links to the CSVs beside it, where `run` writes them.
 - Pages written again when the code that writes them changes. Sphinx writes a page again when its source or
   an HTML config value changed, not when an extension did: after an upgrade an incremental build would keep
   pages written by the old code (links to unzipped notebooks, say). The SHA-256 of this book's page-writing
@@ -55,6 +57,17 @@ CHARTS = "caaspp_charts"  # folder of the chart PNGs, beside Sphinx's doctree fo
 # attributes. Page text cannot produce this: input text reaches an output only escaped (helpers.core.text),
 # so never as `<img src="`, and never with `<` or `>` inside an attribute value.
 INLINE_PNG = re.compile(r'<img src="data:image/png;base64,([A-Za-z0-9+/]+={0,2})"([^<>]*)>')
+# A table's CSV link as helpers.report.outputs.csv_link writes it: the page's stem, then the table's name.
+CSV_LINK = re.compile(r'<p class="caaspp-csv"><a href="([\w-]+)\.(\w+)\.csv" download>Download this table \(CSV\)</a></p>')
+ZIPPED_CSV_LINK = ('<p class="caaspp-csv"><a href="{zip}" download>Download the tables of this page (CSV, zip)</a>: '
+                   'this table is <code>{stem}.{table}.csv</code></p>')
+
+
+def zipped_csv_links(text: str, stem: str) -> str:
+    """An output's links to the page's table CSVs as links to their zip (helpers.site.notebooks.offer_tables),
+    each naming its table's file in the zip."""
+    return CSV_LINK.sub(lambda m: ZIPPED_CSV_LINK.format(zip=notebooks.tables_zip(stem), stem=stem, table=m[2])
+                        if m[1] == stem else m[0], text)
 
 
 class chart_png(nodes.image):
@@ -84,20 +97,25 @@ def _write_png(folder: Path, png: bytes, mtime: float) -> Path:
 
 
 class LeanHtmlOutputs(SphinxTransform):
-    """Raw HTML without its duplicate `rawsource`; inline chart PNGs as files (see the module docstring)."""
+    """Raw HTML without its duplicate `rawsource`; inline chart PNGs as files; a notebook's table CSV links
+    to their zip (see the module docstring)."""
 
     default_priority = 870  # before DoctreeReadEvent (880), whose ImageCollector registers the images
 
     def apply(self, **kwargs: Any) -> None:
         folder = Path(self.app.doctreedir).parent / CHARTS
+        source = self.env.doc2path(self.env.docname)
+        stem = Path(source).stem if str(source).endswith(".ipynb") else None
         for raw in list(self.document.findall(nodes.raw)):
             if "html" not in raw.get("format", "").split():
                 continue
             raw.rawsource = ""
             text = raw.astext()
+            if stem and "caaspp-csv" in text:
+                text = zipped_csv_links(text, stem)
+                raw.replace(raw[0], nodes.Text(text))
             if "data:image/png;base64," not in text or not INLINE_PNG.search(text):
                 continue
-            source = self.env.doc2path(self.env.docname)
             mtime = os.stat(source).st_mtime if os.path.exists(source) else 0
             new = html_with_images(classes=list(raw["classes"]))
             start = 0

@@ -43,7 +43,8 @@ def end(p: Paths) -> None:
 
 def prune(html: Path, docs: set[str], csvs: set[str]) -> list[str]:
     """Remove what Sphinx left of documents no longer in the book (their pages and source copies), images
-    and downloads no page links, and LEA and chapter CSVs not written this build (`csvs`); returns them."""
+    and downloads no page links, and LEA CSV zips and chapter CSVs not written this build (`csvs`); returns
+    them."""
     stale = []
     for rel in atomic.entries(html):
         top, path = rel.split("/", 1)[0], Path(rel)
@@ -52,7 +53,7 @@ def prune(html: Path, docs: set[str], csvs: set[str]) -> list[str]:
             gone = Path(source).with_suffix("").as_posix() not in docs
         elif path.suffix == ".html" and top not in ("_static", "_images", "_downloads"):
             gone = path.with_suffix("").as_posix() not in docs | SPHINX_PAGES
-        elif path.suffix == ".csv" and rel.startswith(("book/leas/", "book/_data/")):
+        elif rel.endswith((".csv", notebooks.TABLES)) and rel.startswith(("book/leas/", "book/_data/")):
             gone = rel not in csvs
         else:
             continue

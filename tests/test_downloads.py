@@ -1,0 +1,70 @@
+"""helpers.site.notebooks' zip of a notebook page's CSVs and sphinx_pages' links to it: the same CSVs give the
+same bytes, an unchanged zip is not written again, and only the page's own CSV links (as
+helpers.report.outputs writes them) point at its zip."""
+
+from __future__ import annotations
+
+import os
+import zipfile
+
+from helpers.report import outputs
+from helpers.site import notebooks, sphinx_pages, stage
+
+STEM = "01612340000000-newark-unified"
+
+
+def csvs(folder):
+    folder.mkdir(parents=True, exist_ok=True)
+    files = []
+    for table, text in (("summary", "test,pct\nELA,53.66\n"), ("by_grade", "grade,pct\nGrade 3,19.46\n")):
+        files.append(folder / f"{STEM}.{table}.csv")
+        files[-1].write_text(text, encoding="utf-8")
+    return files
+
+
+def test_the_zip_holds_the_csvs_sorted_and_the_same_csvs_give_the_same_bytes(tmp_path):
+    files = csvs(tmp_path / "run")
+    first = notebooks.offer_tables(files, tmp_path / "a", STEM)
+    second = notebooks.offer_tables(list(reversed(files)), tmp_path / "b", STEM)
+    assert first.name == f"{STEM}.csv.zip" and first.read_bytes() == second.read_bytes()
+    with zipfile.ZipFile(first) as z:
+        assert z.namelist() == [f"{STEM}.by_grade.csv", f"{STEM}.summary.csv"]
+        assert z.read(f"{STEM}.summary.csv") == b"test,pct\nELA,53.66\n"
+        assert {i.date_time for i in z.infolist()} == {notebooks.EPOCH}
+
+
+def test_an_unchanged_zip_is_not_written_again_and_a_changed_csv_is(tmp_path):
+    files = csvs(tmp_path / "run")
+    target = notebooks.offer_tables(files, tmp_path / "site", STEM)
+    os.utime(target, (1, 1))
+    notebooks.offer_tables(files, tmp_path / "site", STEM)
+    assert target.stat().st_mtime == 1
+    files[0].write_text("test,pct\nELA,53.67\n", encoding="utf-8")
+    notebooks.offer_tables(files, tmp_path / "site", STEM)
+    assert target.stat().st_mtime != 1
+    assert b"53.67" in zipfile.ZipFile(target).read(files[0].name)
+    assert sorted(f.name for f in (tmp_path / "site").iterdir()) == [target.name]  # no temporary file left
+
+
+def test_the_pages_csv_links_point_at_its_zip_and_name_the_table():
+    link = outputs.csv_link(STEM, "by_group")  # the form the notebook writes
+    assert sphinx_pages.zipped_csv_links(f"<table></table>{link}", STEM) == (
+        f'<table></table><p class="caaspp-csv"><a href="{STEM}.csv.zip" download>Download the tables of this page '
+        f'(CSV, zip)</a>: this table is <code>{STEM}.by_group.csv</code></p>')
+
+
+def test_links_to_another_pages_csvs_and_other_links_are_left_alone():
+    other = outputs.csv_link("01000000000000-other", "summary")
+    assert sphinx_pages.zipped_csv_links(other, STEM) == other
+    chapter = '<p class="caaspp-csv"><a href="../_data/tab-x.csv" download>Download this table (CSV)</a></p>'
+    assert sphinx_pages.zipped_csv_links(chapter, STEM) == chapter
+
+
+def test_a_build_removes_loose_csvs_of_earlier_builds_and_zips_of_pages_gone(tmp_path):
+    folder = tmp_path / "book" / "leas" / "01"
+    folder.mkdir(parents=True)
+    for name in (f"{STEM}.csv.zip", f"{STEM}.summary.csv", "01000000000000-gone.csv.zip", f"{STEM}.html"):
+        (folder / name).write_text("x")
+    removed = stage.prune(tmp_path, {f"book/leas/01/{STEM}"}, {f"book/leas/01/{STEM}.csv.zip"})
+    assert sorted(removed) == ["book/leas/01/01000000000000-gone.csv.zip", f"book/leas/01/{STEM}.summary.csv"]
+    assert sorted(f.name for f in folder.iterdir()) == [f"{STEM}.csv.zip", f"{STEM}.html"]
