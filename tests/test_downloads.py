@@ -60,11 +60,17 @@ def test_links_to_another_pages_csvs_and_other_links_are_left_alone():
     assert sphinx_pages.zipped_csv_links(chapter, STEM) == chapter
 
 
-def test_a_build_removes_loose_csvs_of_earlier_builds_and_zips_of_pages_gone(tmp_path):
+def test_a_build_removes_loose_csvs_of_earlier_builds_zips_of_pages_gone_and_source_maps(tmp_path):
     folder = tmp_path / "book" / "leas" / "01"
     folder.mkdir(parents=True)
     for name in (f"{STEM}.csv.zip", f"{STEM}.summary.csv", "01000000000000-gone.csv.zip", f"{STEM}.html"):
         (folder / name).write_text("x")
+    scripts = tmp_path / "_static" / "scripts"
+    scripts.mkdir(parents=True)
+    for name in ("theme.js", "theme.js.map"):
+        (scripts / name).write_text("x")
     removed = stage.prune(tmp_path, {f"book/leas/01/{STEM}"}, {f"book/leas/01/{STEM}.csv.zip"})
-    assert sorted(removed) == ["book/leas/01/01000000000000-gone.csv.zip", f"book/leas/01/{STEM}.summary.csv"]
+    assert sorted(removed) == ["_static/scripts/theme.js.map", "book/leas/01/01000000000000-gone.csv.zip",
+                               f"book/leas/01/{STEM}.summary.csv"]
     assert sorted(f.name for f in folder.iterdir()) == [f"{STEM}.csv.zip", f"{STEM}.html"]
+    assert [f.name for f in scripts.iterdir()] == ["theme.js"]

@@ -256,7 +256,8 @@ def finish_site(lp: LeaPaths, p: Paths, built: Path, status: str, year: int,
         if clean and lp.html.exists() else {}
     stage.check_site(lp.html)  # a folder this tool did not build is refused, never replaced
     with _replacing_site(lp.html) as tmp:
-        shutil.copytree(built, tmp, dirs_exist_ok=True, ignore=shutil.ignore_patterns(".buildinfo"))
+        maps = "*.map"  # the theme's source maps, left out as the site's build leaves them (stage.drop_source_maps)
+        shutil.copytree(built, tmp, dirs_exist_ok=True, ignore=shutil.ignore_patterns(".buildinfo", maps))
         report_csvs = sorted(lp.source.glob(f"{STEM}.*.csv"))  # the report page's: offered zipped
         if report_csvs:
             notebooks.offer_tables(report_csvs, tmp, STEM)
