@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pytest
@@ -15,12 +14,6 @@ from helpers.synth import impact_example
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "data" / "sample"
 DNCUSD = "08618200000000"  # Del Norte County Unified
-
-
-def cell(text: str) -> re.Pattern:
-    """A table cell holding exactly `text` as helpers.report.page_tables.table_html writes it (no end tag: the
-    cell's text, then whitespace and the next tag)."""
-    return re.compile(rf"<t[dh]>{re.escape(text)}\s+<")
 
 
 @pytest.fixture(scope="session")

@@ -225,8 +225,8 @@ def test_a_changed_output_or_chart_fails_with_a_readable_diff(report_run, tmp_pa
     [(index, summary)] = [(i, o) for i, c in enumerate(nb.cells) for o in c.get("outputs", [])
                           if "Table 1. All Grades summary" in "".join(o.get("data", {}).get("text/html", ""))]
     html = "".join(summary.data["text/html"])
-    assert html.count("<td>27.86 ") == 1  # the LEA's ELA % Met and Above
-    summary.data["text/html"] = html.replace("<td>27.86 ", "<td>72.68 ")
+    assert html.count("<td>27.86</td>") == 1  # the LEA's ELA % Met and Above
+    summary.data["text/html"] = html.replace("<td>27.86</td>", "<td>72.68</td>")
     [(caption, sha), _] = images(nb)
     for cell in nb.cells:
         for out in cell.get("outputs", []):
@@ -238,7 +238,7 @@ def test_a_changed_output_or_chart_fails_with_a_readable_diff(report_run, tmp_pa
     assert [line for line in lines if line.startswith("## ")] == [
         f"## modified /cells/{index}/outputs/0/data/text/html:"]  # that output only
     removed, added = [line for line in lines if line.startswith(("-<", "+<"))]  # that row only
-    assert removed.startswith("-<tr> <td>ELA <td>Del Norte County Unified <td>1,829 ")
-    assert added == "+" + removed[1:].replace("<td>72.68 ", "<td>27.86 ") and "<td>72.68 " in removed
+    assert removed.startswith("-<tr> <td>ELA</td> <td>Del Norte County Unified</td> <td>1,829</td>")
+    assert added == "+" + removed[1:].replace("<td>72.68</td>", "<td>27.86</td>") and "<td>72.68</td>" in removed
     assert f"chart 1: {caption!r}: PNG SHA-256 {'0' * 64} expected, {sha} now" in lines
     assert len([line for line in lines if line.startswith("chart ")]) == 1

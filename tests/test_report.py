@@ -98,7 +98,7 @@ def test_impact_example_matches_published_levels_under_official_cuts(dncusd):
 def test_names_are_escaped_in_markdown_and_html():
     assert report.md_text("<script>alert(1)</script>") == "\\<script\\>alert(1)\\</script\\>"
     table = pd.DataFrame({"school": ["<b>x</b>\x00\x1b[1m"], "tested": ["12"]})
-    assert "<td>&lt;b&gt;x&lt;/b&gt; [1m <td>12 </tbody>" in report.html_table(table).data  # control characters: a space
+    assert "<td>&lt;b&gt;x&lt;/b&gt; [1m</td>" in report.html_table(table).data  # control characters: a space
 
 
 def test_csvs_have_plain_numbers_and_stars(dncusd, tmp_path):

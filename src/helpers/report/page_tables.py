@@ -291,14 +291,13 @@ _LAYOUT = re.compile(r"\n *")  # to_html's line breaks and indentation
 def table_html(frame: pd.DataFrame) -> str:
     """A table as HTML of literal text (escaped; control characters shown as spaces), no index column, a body
     row per line (readable diffs; a cell's text has no line break, and "<tr>" in it is "&lt;tr&gt;"). to_html's
-    indentation was a fifth of an LEA page and a third of its notebook. The end tags of cells and rows, which
-    HTML lets a table leave out, were a sixth of an LEA page: they are left out (a cell's text is escaped, so
-    never holds one). Whitespace stays between a cell and the next tag, as text taken from the tags (Sphinx's
-    search index) would otherwise join the cells: "56", "46262211" → "5646262211"."""
+    indentation was a fifth of an LEA page and a third of its notebook; one space stays between tags, as text
+    taken from the tags (Sphinx's search index) would otherwise join the cells: "56", "46262211" → "5646262211".
+    End tags stay, although HTML lets a table leave out those of cells and rows: Python's html.parser (under
+    BeautifulSoup) then nests each cell in the one before it (tried: a reader of a school table never finished)."""
     shown = frame.map(lambda v: plain(v) if isinstance(v, str) else v)
     shown.columns = [plain(c) for c in frame.columns]
     compact = _LAYOUT.sub(" ", shown.to_html(index=False, border=0, classes="caaspp-table", escape=True))
-    compact = compact.replace("</td> ", " ").replace("</th> ", " ").replace(" </tr>", "")
     return compact.replace(" <tr>", "\n<tr>")
 
 
