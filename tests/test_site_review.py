@@ -8,6 +8,7 @@ import csv
 import io
 import re
 import shutil
+import zipfile
 from pathlib import Path
 
 import pandas as pd
@@ -36,24 +37,34 @@ def themed(p: Paths) -> list[Path]:
     return [f for f in pages(p) if "bd-header-announcement" in f.read_text(encoding="utf-8")]
 
 
-def header(path: Path) -> list[str]:
-    return next(csv.reader(io.StringIO(path.read_text(encoding="utf-8"), newline="")))
+def header(text: str) -> list[str]:
+    return next(csv.reader(io.StringIO(text, newline="")))
+
+
+def site_csvs(html: Path) -> dict[str, str]:
+    """Every CSV the site offers, by its path (an LEA page's, in its page's zip: `<zip>/<file>`), with its text."""
+    found = {f.relative_to(html).as_posix(): f.read_text(encoding="utf-8") for f in html.rglob("*.csv")}
+    for offered in html.glob("book/leas/**/*.csv.zip"):
+        with zipfile.ZipFile(offered) as z:
+            found |= {f"{offered.relative_to(html).as_posix()}/{n}": z.read(n).decode("utf-8") for n in z.namelist()}
+    return found
 
 
 # ---------------------------------------------------------------- CSVs
 
 
 def test_every_csv_has_named_columns_and_each_lea_csv_its_join_keys(built_site):
-    found = sorted(built_site.html.rglob("*.csv"))
-    lea = [f for f in found if f.relative_to(built_site.html).parts[:2] == ("book", "leas")]
+    found = site_csvs(built_site.html)
+    lea = {path: text for path, text in found.items() if path.startswith("book/leas/")}
     assert len(found) > 80 and len(lea) >= 30
-    for f in found:
-        assert "" not in header(f) and len(set(header(f))) == len(header(f)), f
-    for f in lea:
-        names = set(header(f))
-        assert {"cds", "year", "test"} <= names and names & {"entity_name", "entity", "school"}, f
-        frame = pd.read_csv(f, dtype=str, keep_default_na=False)
-        assert frame["cds"].str.fullmatch(r"\d{14}").all() and frame["year"].str.fullmatch(r"20\d\d").all(), f
+    assert all(".csv.zip/" in path for path in lea)  # an LEA page's CSVs are offered in its zip only
+    for path, text in found.items():
+        assert "" not in header(text) and len(set(header(text))) == len(header(text)), path
+    for path, text in lea.items():
+        names = set(header(text))
+        assert {"cds", "year", "test"} <= names and names & {"entity_name", "entity", "school"}, path
+        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+        assert frame["cds"].str.fullmatch(r"\d{14}").all() and frame["year"].str.fullmatch(r"20\d\d").all(), path
 
 
 def test_chapter_csvs_have_stable_readable_paths(built_site):
