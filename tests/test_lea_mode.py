@@ -278,6 +278,7 @@ def test_suppressed_cells_show_no_value(built):
     with zipfile.ZipFile(result.paths.html / "report.csv.zip") as z:  # the report page's CSVs, offered zipped
         groups = pd.read_csv(z.open("report.groups.csv"), dtype=str, keep_default_na=False)
     assert not list(result.paths.html.glob("report.*.csv"))
+    assert not list(result.paths.html.rglob("*.map"))  # the theme's source maps are not published
     tiny = groups["with_scores"].str.isdigit() & (groups["with_scores"].str.len() > 0)
     tiny &= groups["with_scores"].where(tiny, "99").astype(int).between(1, 10)
     assert tiny.any() and (groups.loc[tiny, "pct_met_and_above"] == "*").all()

@@ -249,15 +249,15 @@ def school_list(lp: LeaPaths) -> list[str]:
 def finish_site(lp: LeaPaths, p: Paths, built: Path, status: str, year: int,
                 clean: bool = False) -> list[privacy.Finding]:
     """Copy the built site (the build folder keeps it, for the next incremental build) to the LEA's output
-    folder with its CSVs (the report page's zipped) and release record; zip notebook copies without machine
-    paths; return the privacy scan's findings. `clean`: the previous site passed the scan, so its files that are unchanged are not
-    scanned again."""
+    folder with its CSVs (the report page's zipped) and release record, without the theme's source maps; zip
+    notebook copies without machine paths; return the privacy scan's findings. `clean`: the previous site
+    passed the scan, so its files that are unchanged are not scanned again."""
     before = {f.relative_to(lp.html): f.read_bytes() for f in lp.html.rglob("*") if f.is_file()} \
         if clean and lp.html.exists() else {}
     stage.check_site(lp.html)  # a folder this tool did not build is refused, never replaced
     with _replacing_site(lp.html) as tmp:
-        maps = "*.map"  # the theme's source maps, left out as the site's build leaves them (stage.drop_source_maps)
-        shutil.copytree(built, tmp, dirs_exist_ok=True, ignore=shutil.ignore_patterns(".buildinfo", maps))
+        shutil.copytree(built, tmp, dirs_exist_ok=True, ignore=shutil.ignore_patterns(".buildinfo"))
+        stage.drop_source_maps(tmp)
         report_csvs = sorted(lp.source.glob(f"{STEM}.*.csv"))  # the report page's: offered zipped
         if report_csvs:
             notebooks.offer_tables(report_csvs, tmp, STEM)

@@ -58,7 +58,8 @@ CHARTS = "caaspp_charts"  # folder of the chart PNGs, beside Sphinx's doctree fo
 # so never as `<img src="`, and never with `<` or `>` inside an attribute value.
 INLINE_PNG = re.compile(r'<img src="data:image/png;base64,([A-Za-z0-9+/]+={0,2})"([^<>]*)>')
 # A table's CSV link as helpers.report.outputs.csv_link writes it: the page's stem, then the table's name.
-CSV_LINK = re.compile(r'<p class="caaspp-csv"><a href="([\w-]+)\.(\w+)\.csv" download>Download this table \(CSV\)</a></p>')
+CSV_LINK = re.compile(r'<p class="caaspp-csv"><a href="([\w-]+)\.(\w+)\.csv" download>'
+                      r'Download this table \(CSV\)</a></p>')
 ZIPPED_CSV_LINK = ('<p class="caaspp-csv"><a href="{zip}" download>Download the tables of this page (CSV, zip)</a>: '
                    'this table is <code>{stem}.{table}.csv</code></p>')
 
