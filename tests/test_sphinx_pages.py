@@ -171,19 +171,30 @@ def test_a_notebook_pages_download_link_names_its_zip(builds):
         "_sources/intro.md"]  # other pages keep the theme's link to their source
 
 
-def test_new_page_writing_code_writes_every_page_again(builds, tmp_path, monkeypatch):
-    """An incremental build after an upgrade of the code that writes pages writes every page (read none)."""
+def test_new_page_shaping_code_reads_and_writes_every_page_again(builds, tmp_path, monkeypatch):
+    """An incremental build after an upgrade of the code that shapes pages reads and writes every page once, so
+    a read-time change (here the CSV link's text) reaches the pages; the next build reads and writes none."""
     root, _charts, out = builds
     code = tmp_path / "src"
     shutil.copytree(ROOT / "src" / "helpers", code / "helpers", ignore=shutil.ignore_patterns("__pycache__"))
-    module = code / "helpers" / "site" / "notebooks.py"
-    module.write_text(module.read_text(encoding="utf-8") + "\n# a new version\n", encoding="utf-8")
-    logs = []
+    module = code / "helpers" / "site" / "sphinx_pages.py"
+    text = module.read_text(encoding="utf-8")
+    assert text.count("(CSV, zip)</a>") == 1
+    module.write_text(text.replace("(CSV, zip)</a>", "(CSV, zipped)</a>"), encoding="utf-8")
+    logs, written = [], []
+    pages = [out[2] / "_build/html" / f"{name}.html" for name in ("intro", "lea", *(f"other{i}" for i in range(5)))]
     for path in (str(ROOT / "src"), str(code), str(code)):  # the old code, the new, the new again
+        before = [p.stat().st_mtime_ns for p in pages]
         monkeypatch.setenv("PYTHONPATH", path)
         result = book.jupyter_book(root, output=out[2])
         logs.append(re.sub(r"\x1b\[[0-9;]*m", "", result.stdout + result.stderr))
         assert result.returncode == 0, logs[-1][-3000:]
-    written = [re.search(r"building \[html\]: targets for (\d+) source files that are out of date", log) for log in logs]
-    assert [int(m.group(1)) if m else 0 for m in written] == [0, 7, 0], [log[-2000:] for log in logs]
-    assert all("updating environment: 0 added, 0 changed, 0 removed" in log for log in logs)
+        written.append(sum(p.stat().st_mtime_ns != t for p, t in zip(pages, before)))
+    read = [re.search(r"updating environment: (?:\[config changed \('caaspp_page_code'\)\] )?(\d+) added, "
+                      r"(\d+) changed, 0 removed", log) for log in logs]
+    assert [(int(m.group(1)), int(m.group(2))) if m else None for m in read] == [(0, 0), (7, 0), (0, 0)], \
+        [log[-2000:] for log in logs]
+    assert written == [0, 7, 0]
+    page = (out[2] / "_build/html/lea.html").read_text(encoding="utf-8")
+    assert page.count("Download the tables of this page (CSV, zipped)</a>") == 2
+    assert "(CSV, zip)</a>" not in page

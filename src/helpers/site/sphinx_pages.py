@@ -26,10 +26,11 @@ read, keep and write, with the same text, numbers and markup on every page (docs
   at the zip the build puts in place of the notebook's copy in `_sources/` (helpers.site.notebooks.offer_zipped),
   and each table's CSV link at the zip of the page's CSVs (`<stem>.csv.zip`, offer_tables), naming the table's
   file in it. The notebook itself keeps its links to the CSVs beside it, where `run` writes them.
-- Pages written again when the code that writes them changes. Sphinx writes a page again when its source or
-  an HTML config value changed, not when an extension did: after an upgrade an incremental build would keep
-  pages written by the old code (links to unzipped notebooks, say). The SHA-256 of this book's page-writing
-  code is such a config value (`PAGE_CODE`).
+- Pages read and written again when the code that shapes them changes. Sphinx reads a page again when its
+  source or an `env` config value changed, not when an extension did: after an upgrade an incremental build
+  would keep doctrees made by the old transforms (a page's links to its loose CSVs, say) and write them again.
+  The SHA-256 of this book's page-shaping code is such a config value (`PAGE_CODE`), so new code reads and
+  writes every page once.
 """
 
 from __future__ import annotations
@@ -247,7 +248,7 @@ def page_code_digest() -> str:
 
 
 def setup(app: Sphinx) -> dict:
-    app.add_config_value(PAGE_CODE, page_code_digest(), "html")  # a new value: every page written again
+    app.add_config_value(PAGE_CODE, page_code_digest(), "env")  # a new value: every page read and written again
     app.add_node(chart_png, html=(visit_chart_png, None))
     app.add_node(html_with_images, html=(visit_html_with_images, depart_html_with_images))
     app.add_transform(LeanHtmlOutputs)
