@@ -71,3 +71,11 @@ def test_kernel_start_is_retried_after_a_port_collision():
     finally:
         kernel.shutdown()
         taken.close()
+
+
+def test_kernel_sockets_go_where_their_path_fits():
+    """A Unix socket's path has about 100 bytes: a long temp folder gives way to /tmp, not a failed start."""
+    assert kernels.fitting("/tmp/run") == "/tmp/run"
+    assert kernels.fitting("/tmp/" + "d" * 70) == "/tmp"
+    assert kernels.fitting("/tmp/" + "d" * 40) == "/tmp/" + "d" * 40
+    assert kernels.fitting("/tmp/" + "d" * 40, extra=30) == "/tmp"

@@ -7,6 +7,7 @@ import dataclasses
 import hashlib
 import json
 import shutil
+import tempfile
 from pathlib import Path
 
 import duckdb
@@ -125,13 +126,20 @@ def test_timeouts_per_cell_and_wall_clock(sample_store, sample_tables, tmp_path)
     kernels.close_all()
 
 
-def test_killed_worker_costs_only_its_lea(sample_store, sample_tables, tmp_path):
+def test_killed_worker_costs_only_its_lea(sample_store, sample_tables, tmp_path, monkeypatch):
+    """…and leaves no kernel socket folder behind, also the killed worker's (the supervisor removes them)."""
+    temp = Path(tempfile.mkdtemp(dir="/tmp"))  # short enough for socket paths
+    monkeypatch.setenv("TMPDIR", str(temp))  # the spawned workers' temp folder
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))
     s = settings(tmp_path, sample_store, sample_tables, FIXTURES / "kills_its_worker_for_castle_rock.ipynb")
     result = runner.run(s, backends.Processes(2))
     assert statuses(result) == {**dict.fromkeys(ALL, "ok"), CASTLE_ROCK: "failed"}
     [failed] = result.failed
     assert failed.error == "WorkerDied: the worker process running this LEA died (SIGKILL)"
     assert not list((tmp_path / "book").rglob(".*.out"))
+    left = [p.name for p in temp.rglob("caaspp-kernel*")]
+    shutil.rmtree(temp)
+    assert left == []
 
 
 def test_unchanged_leas_are_skipped_and_changed_ones_rerun(sample_store, sample_tables, tmp_path):

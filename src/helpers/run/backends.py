@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
+import shutil
 import signal
+import tempfile
 import time
 from collections import deque
 from dataclasses import dataclass
@@ -41,10 +43,11 @@ class Serial:
             yield task, fn(task)
 
 
-def _worker(conn: Connection, fn: Callable[[Any], Any]) -> None:
+def _worker(conn: Connection, fn: Callable[[Any], Any], sockets: str) -> None:
     from helpers.run import kernels
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the supervisor decides when workers stop
+    kernels.keep_sockets_in(sockets)  # the supervisor removes them, also a killed worker's
     conn.send(READY)  # start-up (imports) done: deadlines count from here
     try:
         while True:
@@ -66,9 +69,9 @@ def _worker(conn: Connection, fn: Callable[[Any], Any]) -> None:
 class _Slot:
     """One worker process and the task it holds."""
 
-    def __init__(self, ctx: Any, fn: Callable[[Any], Any]) -> None:
+    def __init__(self, ctx: Any, fn: Callable[[Any], Any], sockets: str) -> None:
         self.conn, child = ctx.Pipe()
-        self.process = ctx.Process(target=_worker, args=(child, fn), daemon=True)
+        self.process = ctx.Process(target=_worker, args=(child, fn, sockets), daemon=True)
         self.process.start()
         child.close()
         self.task: Any = None
@@ -122,12 +125,13 @@ class Processes:
         queue: deque = deque()
         slots: list[_Slot] = []
         failed_starts = 0
+        sockets = self._sockets()
         try:
             while True:
                 self._fill(queue, todo)
                 slots = [s for s in slots if s.task is not None or s.process.is_alive()]  # refill dead slots
                 while len(slots) < self.jobs and queue:
-                    slots.append(_Slot(self.ctx, fn))
+                    slots.append(_Slot(self.ctx, fn, sockets))
                 for slot in slots:
                     if slot.ready and slot.task is None and queue:
                         try:
@@ -164,6 +168,14 @@ class Processes:
                     slot.kill()
                 else:
                     slot.close()
+            shutil.rmtree(sockets, ignore_errors=True)
+
+    @staticmethod
+    def _sockets() -> str:
+        """A folder for the workers' kernel sockets, removed when the tasks are done (also a killed worker's)."""
+        from helpers.run import kernels
+
+        return tempfile.mkdtemp(prefix="caaspp-kernels-", dir=kernels.fitting(None, len("/caaspp-kernels-12345678")))
 
     def _fill(self, queue: deque, todo: Iterator[Any]) -> None:
         """Keep one task ready per worker (tasks may come from a lazy planner)."""

@@ -17,6 +17,7 @@ import math
 import os
 import shutil
 import signal
+import sys
 import tempfile
 import threading
 from pathlib import Path
@@ -74,10 +75,41 @@ class KernelDied(RuntimeError):
     """The kernel died or was killed while a notebook ran."""
 
 
+# Where a kernel's socket folder goes when the process running the kernel is not the one that cleans up after a
+# killed worker: the supervisor's run folder (backends.Processes), else a Dask worker's own local directory (Dask
+# removes a dead worker's on the next start), else the system's temp folder.
+_sockets_in: str | None = None
+SOCKET_PATH_MAX = 100  # bytes of a Unix socket's path (107 on Linux, 103 on macOS)
+SOCKET_NAME = len("/caaspp-kernel-12345678/kernel-12")
+
+
+def keep_sockets_in(folder: str | None) -> None:
+    global _sockets_in
+    _sockets_in = folder
+
+
+def fitting(folder: str | None, extra: int = 0) -> str:
+    """`folder` (default: the system's temp folder) if a kernel's sockets, `extra` bytes deeper, fit a socket
+    path; else /tmp."""
+    folder = folder or tempfile.gettempdir()
+    return folder if len(folder) + extra + SOCKET_NAME <= SOCKET_PATH_MAX else "/tmp"
+
+
+def _dask_worker_folder() -> str | None:
+    if "distributed" not in sys.modules:
+        return None
+    from distributed import get_worker
+
+    try:
+        return get_worker().local_directory
+    except ValueError:  # not in a Dask worker
+        return None
+
+
 def ipc_manager(kernel_name: str) -> AsyncKernelManager:
     """A kernel manager on Unix-domain sockets in a private folder: no TCP ports to race for (papermill#511)
     and no unencrypted-TCP warning."""
-    folder = tempfile.mkdtemp(prefix="caaspp-kernel-")
+    folder = tempfile.mkdtemp(prefix="caaspp-kernel-", dir=fitting(_sockets_in or _dask_worker_folder()))
     return AsyncKernelManager(kernel_name=kernel_name, transport="ipc", ip=os.path.join(folder, "kernel"))
 
 
