@@ -65,17 +65,17 @@ def test_a_store_not_in_year_and_cds_order_is_computed_whole(sample_store, tmp_p
     assert chunked.plan(store) is None
 
 
-def test_read_filtered_gives_what_a_filtered_read_parquet_gives(sample_tables):
+def test_read_where_gives_what_a_filtered_read_parquet_gives(sample_tables):
     import pandas as pd
-    import pyarrow.dataset as ds
 
     from helpers.ingest import store as stores
 
     path = sample_tables / "levels.parquet"
-    batched = stores.read_filtered(path, (ds.field("type_id") == 5) & (ds.field("student_group_id") == 1), 16)
+    found = stores.read_where(path, "type_id = 5 AND student_group_id = 1")
     whole = pd.read_parquet(path, filters=[("type_id", "==", 5), ("student_group_id", "==", 1)])
-    assert len(batched) > 16 and batched.equals(whole) and (batched.dtypes == whole.dtypes).all()
-    assert stores.read_filtered(path, ds.field("type_id") == 99).columns.equals(whole.columns)
+    assert len(found) > 16 and found.equals(whole) and (found.dtypes == whole.dtypes).all()
+    none = stores.read_where(path, "type_id = 99")
+    assert none.empty and none.columns.equals(whole.columns) and (none.dtypes == whole.dtypes).all()
 
 
 def test_both_paths_write_row_groups_of_row_group_rows(sample_store, tmp_path, monkeypatch):

@@ -11,8 +11,6 @@ from typing import Callable
 
 import duckdb
 import pandas as pd
-import pyarrow as pa
-import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 LEA_TYPES = (6, 9, 10)  # district (incl. county offices), direct- and locally funded charters
@@ -72,14 +70,16 @@ def slice_query(sql: str, params: list | None = None) -> pd.DataFrame:
     return con.execute(sql, params or []).df()
 
 
-def read_filtered(path: Path, where: ds.Expression, batch_rows: int = 65_536) -> pd.DataFrame:
-    """The rows of a Parquet file that match `where`, as `pd.read_parquet` would give them (same dtypes),
-    read batch by batch: a filtered `read_parquet` decodes whole row groups first, ~1 GiB for one of the
-    statewide levels table's million-row groups."""
-    f = pq.ParquetFile(path)
-    parts = [pa.Table.from_batches([b], schema=f.schema_arrow).filter(where)
-             for b in f.iter_batches(batch_size=batch_rows)]
-    return (pa.concat_tables(parts) if parts else f.schema_arrow.empty_table()).to_pandas()
+def read_where(path: Path, where: str) -> pd.DataFrame:
+    """The rows of a Parquet file that match the SQL condition `where`, in file order, as `pd.read_parquet`
+    would give them (same dtypes). DuckDB reads the condition's columns first and decodes the others only where
+    rows match: a filtered `read_parquet` decodes whole row groups (~1 GiB for one of the statewide levels
+    table's million-row groups), and a batched filter decodes every column of every row (3.0 s against
+    0.3 s for the state and county rows of the statewide levels table)."""
+    schema = pq.ParquetFile(path).schema_arrow
+    with connect() as con:
+        found = con.sql(f"SELECT * FROM read_parquet($path) WHERE {where}", params={"path": str(path)})
+        return found.to_arrow_table().cast(schema).to_pandas()
 
 
 def years(tables: Path | str) -> list[int]:

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Iterable
 
 import pandas as pd
-import pyarrow.dataset as ds
 import yaml
 
 from helpers.core import cuts as cutting
@@ -192,11 +191,10 @@ def page_data(tables_dir: Path) -> dict[str, pd.DataFrame]:
     table has millions of rows): the state and county All Students rows of levels and trends, suppression
     counts by year and reason, the reconciliation columns the data-quality page shows, and impact."""
     levels = stores.table(tables_dir, "levels")
-    state_county = ds.field("type_id").isin([4, 5]) & (ds.field("student_group_id") == 1)
+    state_county = "type_id IN (4, 5) AND student_group_id = 1"
     return {
-        "levels": stores.read_filtered(tables_dir / "levels.parquet",
-                                       (ds.field("source") == "published") & state_county),
-        "trends": stores.read_filtered(tables_dir / "trends.parquet", (ds.field("grade") == 13) & state_county),
+        "levels": stores.read_where(tables_dir / "levels.parquet", f"source = 'published' AND {state_county}"),
+        "trends": stores.read_where(tables_dir / "trends.parquet", f"grade = 13 AND {state_county}"),
         "years": stores.query(f"SELECT DISTINCT year FROM {levels} ORDER BY year"),
         "suppression": stores.query(
             "SELECT year, CASE WHEN suppression = '' THEN 'shown' ELSE suppression END AS reason, "
