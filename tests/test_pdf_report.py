@@ -225,3 +225,21 @@ def test_a_page_prints_without_its_script_files_but_with_its_inline_scripts(tmp_
     text = " ".join(pdf.page_texts(tmp_path / "page.pdf"))
     assert done.status == "printed" and "The page." in text and "FROM AN INLINE SCRIPT" in text
     assert "FROM A SCRIPT FILE" not in text
+
+
+def test_pages_print_in_print_media_with_the_print_style_sheet_in_every_tab_page(tmp_path):
+    """A tab is set to print media and the print style sheet before its first page: both hold for each page it
+    prints (here three in one tab)."""
+    printing_tools()
+    (tmp_path / "page.html").write_text(
+        "<!DOCTYPE html><html><head><style>@media screen { .print-only { display: none; } } "
+        "@media print { .screen-only { display: none; } }</style></head><body><p>KEPT</p>"
+        '<p class="screen-only">SCREEN ONLY</p><p class="print-only">PRINT ONLY</p><p class="styled">STYLED AWAY</p>'
+        "</body></html>", encoding="utf-8")
+    jobs = [pdf.PrintJob(f"p{i}", tmp_path / "page.html", tmp_path / f"p{i}.pdf", "", TITLE) for i in range(3)]
+    done, _ = asyncio.run(pdf._print_all([jobs], "final", ".styled { display: none; }", 1, None))
+    assert [d.status for d in done] == ["printed"] * 3
+    for i in range(3):
+        text = " ".join(pdf.page_texts(tmp_path / f"p{i}.pdf"))
+        assert "KEPT" in text and "PRINT ONLY" in text, text
+        assert "SCREEN ONLY" not in text and "STYLED AWAY" not in text, text

@@ -57,6 +57,15 @@ PREPARE = """async () => {
 }"""
 
 
+# The print style sheet, last in the page's head once the document is parsed, before the images and style
+# sheets have loaded: the page is not laid out first without it
+WITH_CSS = """document.addEventListener('DOMContentLoaded', () => {
+  const style = document.createElement('style');
+  style.textContent = %s;
+  document.head.append(style);
+});"""
+
+
 def chromium() -> str:
     """The Chromium binary: $CAASPP_CHROMIUM, else Debian's chromium on PATH."""
     for candidate in (os.environ.get("CAASPP_CHROMIUM"), shutil.which("chromium"), shutil.which("chromium-browser")):
@@ -235,6 +244,8 @@ async def _print_all(batches: list[list[PrintJob]], status: str, css: str, n: in
         async def new_tab():
             tab = await browser.new_page()
             await tab.route(SCRIPT_FILE, lambda route: route.abort())
+            await tab.emulate_media(media="print")  # laid out for print from the start, icons and menus never
+            await tab.add_init_script(script=WITH_CSS % json.dumps(css))
             return tab
 
         async def one(job: PrintJob) -> Printed:
@@ -243,8 +254,6 @@ async def _print_all(batches: list[list[PrintJob]], status: str, css: str, n: in
             start = time.perf_counter()
             try:
                 await page.goto(job.source.resolve().as_uri(), wait_until="load")
-                await page.add_style_tag(content=css)
-                await page.emulate_media(media="print")
                 await page.evaluate(PREPARE)
                 tmp = job.out.with_name(f".{job.out.name}.tmp")
                 job.out.parent.mkdir(parents=True, exist_ok=True)
