@@ -5,6 +5,7 @@ helpers.report.outputs writes them) point at its zip."""
 from __future__ import annotations
 
 import os
+import re
 import zipfile
 
 from helpers.report import outputs
@@ -31,6 +32,24 @@ def test_the_zip_holds_the_csvs_sorted_and_the_same_csvs_give_the_same_bytes(tmp
         assert z.namelist() == [f"{STEM}.by_grade.csv", f"{STEM}.summary.csv"]
         assert z.read(f"{STEM}.summary.csv") == b"test,pct\nELA,53.66\n"
         assert {i.date_time for i in z.infolist()} == {notebooks.EPOCH}
+        assert re.fullmatch(rb"sha256:[0-9a-f]{64}", z.comment)
+
+
+def test_a_zip_without_the_digest_of_these_csvs_is_written_again(tmp_path):
+    """A zip from an earlier version (same entries, no comment) or not a zip is replaced once."""
+    files = csvs(tmp_path / "run")
+    target = tmp_path / "site" / notebooks.tables_zip(STEM)
+    target.parent.mkdir()
+    target.write_bytes(notebooks._zip([(f.name, f.read_bytes()) for f in sorted(files)]))
+    os.utime(target, (1, 1))
+    notebooks.offer_tables(files, tmp_path / "site", STEM)
+    assert target.stat().st_mtime != 1 and zipfile.ZipFile(target).comment.startswith(b"sha256:")
+    first = target.read_bytes()
+    os.utime(target, (1, 1))
+    notebooks.offer_tables(files, tmp_path / "site", STEM)
+    assert target.stat().st_mtime == 1
+    target.write_bytes(b"not a zip")
+    assert notebooks.offer_tables(files, tmp_path / "site", STEM).read_bytes() == first
 
 
 def test_an_unchanged_zip_is_not_written_again_and_a_changed_csv_is(tmp_path):
@@ -43,6 +62,11 @@ def test_an_unchanged_zip_is_not_written_again_and_a_changed_csv_is(tmp_path):
     notebooks.offer_tables(files, tmp_path / "site", STEM)
     assert target.stat().st_mtime != 1
     assert b"53.67" in zipfile.ZipFile(target).read(files[0].name)
+    os.utime(target, (1, 1))
+    files[1].rename(files[1].with_name(f"{STEM}.by_group.csv"))  # the same bytes under another name
+    notebooks.offer_tables([files[0], files[1].with_name(f"{STEM}.by_group.csv")], tmp_path / "site", STEM)
+    assert target.stat().st_mtime != 1
+    assert zipfile.ZipFile(target).namelist() == [f"{STEM}.by_group.csv", f"{STEM}.summary.csv"]
     assert sorted(f.name for f in (tmp_path / "site").iterdir()) == [target.name]  # no temporary file left
 
 
