@@ -52,6 +52,15 @@ def test_a_zip_without_the_digest_of_these_csvs_is_written_again(tmp_path):
     assert notebooks.offer_tables(files, tmp_path / "site", STEM).read_bytes() == first
 
 
+def test_new_zipping_code_writes_the_zip_again(tmp_path, monkeypatch):
+    files = csvs(tmp_path / "run")
+    target = notebooks.offer_tables(files, tmp_path / "site", STEM)
+    os.utime(target, (1, 1))
+    monkeypatch.setattr(notebooks, "_code", lambda: b"a later version of helpers.site.notebooks")
+    notebooks.offer_tables(files, tmp_path / "site", STEM)
+    assert target.stat().st_mtime != 1
+
+
 def test_an_unchanged_zip_is_not_written_again_and_a_changed_csv_is(tmp_path):
     files = csvs(tmp_path / "run")
     target = notebooks.offer_tables(files, tmp_path / "site", STEM)
