@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import time
 from types import SimpleNamespace
+
+import pytest
+from sphinx.errors import SphinxParallelError
+from sphinx.util import parallel
 
 from helpers.site import sphinx_memory
 
@@ -25,3 +30,37 @@ def test_registers_for_reads_and_the_write_phase():
     app = SimpleNamespace(connect=lambda event, fn: events.append(event))
     assert sphinx_memory.setup(app)["parallel_read_safe"] is True
     assert events == ["doctree-read", "env-updated"]
+
+
+def _fails() -> None:
+    raise ValueError("chunk 0 could not be written")
+
+
+def test_a_parallel_write_queues_no_chunk_behind_a_busy_process():
+    """Sphinx's own `add_task` leaves chunks 1 and 2 waiting (with their resolved doctrees) behind chunk 0."""
+    add = sphinx_memory._one_waiting(parallel.ParallelTasks.add_task)
+    tasks, waiting, done = parallel.ParallelTasks(1), [], []
+    for k in range(3):
+        add(tasks, time.sleep, 0.05, lambda arg, result, k=k: done.append(k))
+        waiting.append(len(tasks._precvsWaiting))
+    tasks.join()
+    assert waiting == [0, 0, 0]
+    assert done == [0, 1, 2]
+
+
+def test_a_failed_chunk_stops_the_write_with_its_error():
+    add = sphinx_memory._one_waiting(parallel.ParallelTasks.add_task)
+    tasks = parallel.ParallelTasks(1)
+    add(tasks, _fails)
+    with pytest.raises(SphinxParallelError, match="ValueError: chunk 0 could not be written"):
+        add(tasks, time.sleep, 0.01)
+    assert tasks._pworking == 0
+
+
+def test_sphinx_tasks_are_wrapped_once():
+    app = SimpleNamespace(connect=lambda event, fn: None)
+    sphinx_memory.setup(app)
+    sphinx_memory.setup(app)
+    add = parallel.ParallelTasks.add_task
+    assert add.one_waiting is True
+    assert not getattr(add.__wrapped__, "one_waiting", False)

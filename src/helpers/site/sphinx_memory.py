@@ -1,15 +1,27 @@
-"""Sphinx extension: in a large book, keep at most one read doctree in memory.
+"""Sphinx extension: in a large book, keep at most one read doctree in memory, and at most one chunk of
+resolved doctrees waiting to be written.
 
 Sphinx 7 caches every doctree it reads until the write phase (`env._write_doc_doctree_cache`) to save
 unpickling it again. An LEA page's doctree carries its charts (~1 MB in memory), so a cold build of
 ~2,300 LEA pages held ~2 GiB. Dropping the cache as the next document is read makes the write phase
 reload each doctree from its pickle instead (docs/benchmarks.md: memory and time with and without). A book
 of up to `KEEP_UP_TO` documents keeps the cache: it fits in memory, and reloading costs ~40 ms a page.
+
+A parallel write (`-j N`) resolves a chunk of doctrees (~100 pages statewide) in the main process and forks a
+process to write it; `ParallelTasks.add_task` queues the chunk and returns at once when every process is busy.
+Resolving is faster than writing, so the main process queued nearly every chunk's resolved doctrees (statewide
+it grew from 0.55 to 1.0 GB), and each later writer was forked with all of them (docs/benchmarks.md, run I).
+`_one_waiting` makes `add_task` return only once no chunk waits for a process: the next chunk is resolved
+while the last one is written, as before.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import functools
+import time
+from typing import Any, Callable
+
+from sphinx.util import parallel
 
 KEEP_UP_TO = 300  # documents
 
@@ -20,7 +32,25 @@ def _drop_cache(app: Any, *args: Any) -> None:
         cache.clear()
 
 
+def _one_waiting(add_task: Callable) -> Callable:
+    """`ParallelTasks.add_task` that waits, as `ParallelTasks.join` does, while a task waits for a process."""
+    @functools.wraps(add_task)
+    def add(tasks: parallel.ParallelTasks, *args: Any, **kwargs: Any) -> None:
+        add_task(tasks, *args, **kwargs)
+        try:
+            while tasks._precvsWaiting:
+                if not tasks._join_one():
+                    time.sleep(0.02)
+        except BaseException:
+            tasks.terminate()
+            raise
+    add.one_waiting = True
+    return add
+
+
 def setup(app: Any) -> dict:
+    if not getattr(parallel.ParallelTasks.add_task, "one_waiting", False):
+        parallel.ParallelTasks.add_task = _one_waiting(parallel.ParallelTasks.add_task)
     app.connect("doctree-read", _drop_cache)
     app.connect("env-updated", lambda app, env: _drop_cache(app) or [])
     return {"parallel_read_safe": True, "parallel_write_safe": True}
