@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Iterable
 
 import pandas as pd
+import pyarrow as pa
 import yaml
 
 from helpers.core import cuts as cutting
@@ -316,6 +317,9 @@ def build(p: Paths, release_status: str = "final", jobs: int = 1) -> subprocess.
     config = release.config(p.root, release_status, p.build_config,
                             release.provenance(p.root, p.params, _sources(p)),  # the footer of every page
                             extra=extra_dir(p).relative_to(p.root).as_posix())
+    # Arrow's allocator keeps the pages the chapters' tables were read into (statewide ~180 MB) unless asked
+    # to return them; this process waits for Sphinx with them otherwise
+    pa.default_memory_pool().release_unused()
     fresh = stage.begin(p)
     result = jupyter_book(p.root, config=config, toc=contents, output=p.staging, fresh=fresh,
                           jobs=jobs)
