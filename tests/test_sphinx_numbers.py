@@ -1,0 +1,83 @@
+"""helpers.site.sphinx_numbers: pages with nothing to number are not unpickled to number the others, and the
+numbers are Sphinx's own."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from docutils import nodes
+from sphinx.cmd.build import build_main
+from sphinx.environment import BuildEnvironment
+
+from helpers.site import sphinx_numbers
+
+CONF = 'extensions = ["helpers.site.sphinx_numbers"]\nnumfig = True\nhtml_theme = "basic"\n'
+INDEX = "Book\n====\n\n.. toctree::\n\n   first\n   plain\n   last\n"
+PLAIN = "Plain\n=====\n\nNothing numbered here, only text.\n"
+
+
+def table(caption: str) -> str:
+    return f".. table:: {caption}\n\n   =====  =====\n   a      b\n   =====  =====\n   1      2\n   =====  =====\n"
+
+
+def write(src: Path, name: str, text: str) -> None:
+    (src / f"{name}.rst").write_text(text, encoding="utf-8")
+
+
+@pytest.fixture
+def book(tmp_path: Path) -> Path:
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "conf.py").write_text(CONF, encoding="utf-8")
+    write(src, "index", INDEX)
+    write(src, "first", "First\n=====\n\n" + table("Counts of the first page"))
+    write(src, "plain", PLAIN)
+    write(src, "last", "Last\n====\n\n" + table("Counts of the last page"))
+    return tmp_path
+
+
+def build(root: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Build incrementally; returns the pages whose doctrees were unpickled."""
+    unpickled: list[str] = []
+    real = BuildEnvironment.get_doctree
+    monkeypatch.setattr(BuildEnvironment, "get_doctree", lambda env, d: unpickled.append(d) or real(env, d))
+    assert build_main(["-q", "-b", "html", str(root / "src"), str(root / "out")]) == 0
+    return unpickled
+
+
+def number(root: Path, page: str) -> str:
+    return re.search(r'caption-number">([^<]*)<', (root / "out" / f"{page}.html").read_text(encoding="utf-8"))[1]
+
+
+def test_a_page_with_nothing_to_number_is_not_unpickled_to_number_the_others(book, monkeypatch):
+    build(book, monkeypatch)
+    write(book / "src", "first", "First\n=====\n\n" + table("Counts, corrected"))
+    unpickled = build(book, monkeypatch)
+    assert "plain" not in unpickled
+    assert "last" in unpickled  # it has a table: walked, as Sphinx walks it
+    assert number(book, "last") == "Table 2 "
+
+
+def test_a_page_read_again_is_looked_at_again(book, monkeypatch):
+    build(book, monkeypatch)
+    write(book / "src", "plain", PLAIN + "\n" + table("A table added later"))
+    build(book, monkeypatch)
+    assert number(book, "plain") == "Table 2 "
+    assert number(book, "last") == "Table 3 "  # written again: its number changed
+
+
+def test_what_counts_as_something_to_number():
+    types = (nodes.table,)
+    page = nodes.document(None, None)
+    page += nodes.paragraph(text="text")
+    cell = nodes.container()  # a notebook cell: a container without a literal block
+    cell += nodes.raw(text="<p>x</p>", format="html")
+    page += cell
+    assert sphinx_numbers.nothing_to_number(page, types)
+    code = nodes.container(literal_block=True)
+    code += nodes.literal_block(text="x = 1")
+    page += code
+    assert not sphinx_numbers.nothing_to_number(page, types)
+    assert not sphinx_numbers.nothing_to_number(nodes.section("", nodes.table()), types)
