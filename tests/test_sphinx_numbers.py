@@ -81,3 +81,12 @@ def test_what_counts_as_something_to_number():
     page += code
     assert not sphinx_numbers.nothing_to_number(page, types)
     assert not sphinx_numbers.nothing_to_number(nodes.section("", nodes.table()), types)
+
+
+def test_new_code_looks_at_every_page_again(book, monkeypatch):
+    build(book, monkeypatch)
+    monkeypatch.setattr(sphinx_numbers, "CODE", "new code")
+    write(book / "src", "first", "First\n=====\n\n" + table("Counts, corrected"))
+    assert "plain" in build(book, monkeypatch)
+    write(book / "src", "first", "First\n=====\n\n" + table("Counts, corrected again"))
+    assert "plain" not in build(book, monkeypatch)

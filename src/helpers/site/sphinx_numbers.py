@@ -8,7 +8,8 @@ changed (docs/benchmarks.md, run I). The LEA pages number nothing: they have no 
 toctree, so walking one registers nothing and walks nothing further.
 
 A page found to have nothing to number is remembered with its read stamp (`env.all_docs`, renewed whenever the
-page is read again) in `env.caaspp_unnumbered`; while that stamp is current the walk is handed an empty node
+page is read again) in `env.caaspp_unnumbered`, with the SHA-256 of this module (new code looks at every page
+again); while that stamp is current the walk is handed an empty node
 for it instead of its doctree. What counts as "something to number" is wider than what Sphinx numbers (any
 node of a type a domain enumerates, any code-block container, any toctree), so a page is skipped only when
 Sphinx's walk of it would have done nothing: the numbers, and the pages written again because theirs changed,
@@ -19,6 +20,8 @@ every page is walked, as without this extension.
 from __future__ import annotations
 
 import functools
+import hashlib
+from pathlib import Path
 from typing import Any, Callable
 
 from docutils import nodes
@@ -29,7 +32,8 @@ from sphinx.domains.std import StandardDomain
 from sphinx.environment import BuildEnvironment
 from sphinx.environment.collectors.toctree import TocTreeCollector
 
-UNNUMBERED = "caaspp_unnumbered"  # env attribute: {docname: read stamp} of pages with nothing to number
+UNNUMBERED = "caaspp_unnumbered"  # env attribute: (CODE, {docname: read stamp} of pages with nothing to number)
+CODE = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
 
 
 def numbered_types(env: BuildEnvironment) -> tuple[type, ...] | None:
@@ -55,7 +59,8 @@ def skipping_unnumbered(assign: Callable) -> Callable:
         types = numbered_types(env)
         if not env.config.numfig or types is None:
             return assign(collector, env)
-        known, found = getattr(env, UNNUMBERED, {}), {}
+        code, known = getattr(env, UNNUMBERED, ("", {}))
+        known, found = known if code == CODE else {}, {}
         read = env.get_doctree
 
         def get_doctree(docname: str) -> nodes.Node:
@@ -73,7 +78,7 @@ def skipping_unnumbered(assign: Callable) -> Callable:
             return assign(collector, env)
         finally:
             del env.get_doctree
-            setattr(env, UNNUMBERED, found)
+            setattr(env, UNNUMBERED, (CODE, found))
     assign_figure_numbers.skips_unnumbered = True
     return assign_figure_numbers
 
