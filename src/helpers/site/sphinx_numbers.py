@@ -9,12 +9,11 @@ toctree, so walking one registers nothing and walks nothing further.
 
 A page found to have nothing to number is remembered with its read stamp (`env.all_docs`, renewed whenever the
 page is read again) in `env.caaspp_unnumbered`, with the SHA-256 of this module (new code looks at every page
-again); while that stamp is current the walk is handed an empty node
-for it instead of its doctree. What counts as "something to number" is wider than what Sphinx numbers (any
-node of a type a domain enumerates, any code-block container, any toctree), so a page is skipped only when
-Sphinx's walk of it would have done nothing: the numbers, and the pages written again because theirs changed,
-are the same. A domain that decides enumerability in its own code would make that unsure, so with one loaded
-every page is walked, as without this extension.
+again); while that stamp is current the walk is handed an empty node for it instead of its doctree. What counts
+as "something to number" is wider than what Sphinx numbers (any node of a type a domain enumerates, any code-
+block container, any toctree), so a page is skipped only when Sphinx's walk of it would have done nothing: the
+numbers, and the pages written again because theirs changed, are the same. A domain that decides enumerability
+in its own code would make that unsure, so with one loaded every page is walked, as without this extension.
 """
 
 from __future__ import annotations
