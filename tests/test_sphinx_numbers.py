@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from docutils import nodes
+from sphinx import addnodes
 from sphinx.cmd.build import build_main
 from sphinx.environment import BuildEnvironment
 
@@ -15,7 +17,9 @@ from helpers.site import sphinx_numbers
 
 CONF = 'extensions = ["helpers.site.sphinx_numbers"]\nnumfig = True\nhtml_theme = "basic"\n'
 INDEX = "Book\n====\n\n.. toctree::\n\n   first\n   plain\n   last\n"
-PLAIN = "Plain\n=====\n\nNothing numbered here, only text.\n"
+# Nothing numbered: text, a container without a caption (as a notebook cell is) and an uncaptioned code block
+PLAIN = ("Plain\n=====\n\nNothing numbered here.\n\n.. container:: cell\n\n   A cell's text.\n\n"
+         ".. code-block:: python\n\n   x = 1\n")
 
 
 def table(caption: str) -> str:
@@ -68,19 +72,36 @@ def test_a_page_read_again_is_looked_at_again(book, monkeypatch):
     assert number(book, "last") == "Table 3 "  # written again: its number changed
 
 
+def captioned_table(node: nodes.Node) -> str | None:
+    return "table" if isinstance(node, nodes.table) and any(isinstance(c, nodes.title) for c in node) else None
+
+
 def test_what_counts_as_something_to_number():
-    types = (nodes.table,)
     page = nodes.document(None, None)
     page += nodes.paragraph(text="text")
-    cell = nodes.container()  # a notebook cell: a container without a literal block
-    cell += nodes.raw(text="<p>x</p>", format="html")
-    page += cell
-    assert sphinx_numbers.nothing_to_number(page, types)
-    code = nodes.container(literal_block=True)
-    code += nodes.literal_block(text="x = 1")
-    page += code
-    assert not sphinx_numbers.nothing_to_number(page, types)
-    assert not sphinx_numbers.nothing_to_number(nodes.section("", nodes.table()), types)
+    page += nodes.table()  # no caption
+    assert sphinx_numbers.nothing_to_number(page, (nodes.table,), captioned_table)
+    page += nodes.table("", nodes.title(text="Counts"))
+    assert not sphinx_numbers.nothing_to_number(page, (nodes.table,), captioned_table)
+    assert not sphinx_numbers.nothing_to_number(nodes.section("", addnodes.toctree()), (), captioned_table)
+
+
+def test_a_captioned_code_block_is_something_to_number(book, monkeypatch):
+    write(book / "src", "plain", PLAIN + "\n.. code-block:: python\n   :caption: Numbered\n\n   y = 2\n")
+    build(book, monkeypatch)
+    write(book / "src", "first", "First\n=====\n\n" + table("Counts, corrected"))
+    assert "plain" in build(book, monkeypatch)
+    assert "Listing 1" in (book / "out" / "plain.html").read_text(encoding="utf-8")
+
+
+def test_only_what_this_code_stored_is_remembered():
+    env = SimpleNamespace()
+    assert sphinx_numbers.remembered(env) == {}
+    for stored in ({"plain": 1}, ("other code", {"plain": 1}), (sphinx_numbers.CODE, ["plain"])):
+        env.caaspp_unnumbered = stored
+        assert sphinx_numbers.remembered(env) == {}
+    env.caaspp_unnumbered = (sphinx_numbers.CODE, {"plain": 1})
+    assert sphinx_numbers.remembered(env) == {"plain": 1}
 
 
 def test_new_code_looks_at_every_page_again(book, monkeypatch):

@@ -9,10 +9,10 @@ toctree, so walking one registers nothing and walks nothing further.
 
 A page found to have nothing to number is remembered with its read stamp (`env.all_docs`, renewed whenever the
 page is read again) in `env.caaspp_unnumbered`, with the SHA-256 of this module (new code looks at every page
-again); while that stamp is current the walk is handed an empty node for it instead of its doctree. What counts
-as "something to number" is wider than what Sphinx numbers (any node of a type a domain enumerates, any code-
-block container, any toctree), so a page is skipped only when Sphinx's walk of it would have done nothing: the
-numbers, and the pages written again because theirs changed, are the same. A domain that decides enumerability
+again); while that stamp is current the walk is handed an empty node for it instead of its doctree. A page counts
+as having something to number when Sphinx's own rule gives one of its nodes a figure type (whether or not the
+node has an id) or it has a toctree, so a page is skipped only when Sphinx's walk of it would have done nothing:
+the numbers, and the pages written again because theirs changed, are the same. A domain that decides enumerability
 in its own code would make that unsure, so with one loaded every page is walked, as without this extension.
 """
 
@@ -35,32 +35,50 @@ UNNUMBERED = "caaspp_unnumbered"  # env attribute: (CODE, {docname: read stamp} 
 CODE = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
 
 
-def numbered_types(env: BuildEnvironment) -> tuple[type, ...] | None:
-    """The node types any loaded domain numbers, or None when a domain decides that in its own code."""
+def candidates(env: BuildEnvironment) -> tuple[type, ...] | None:
+    """The node types Sphinx's walk may number: those the domains enumerate, and containers (a captioned code
+    block). None when a domain decides enumerability in its own code."""
     own = {type(d).get_enumerable_node_type for d in env.domains.values()}
     if own - {Domain.get_enumerable_node_type, StandardDomain.get_enumerable_node_type}:
         return None
-    return tuple({cls for domain in env.domains.values() for cls in domain.enumerable_nodes})
+    return (nodes.container, *{cls for domain in env.domains.values() for cls in domain.enumerable_nodes})
 
 
-def nothing_to_number(doctree: nodes.Node, types: tuple[type, ...]) -> bool:
-    """True when the figure-number walk would register nothing in `doctree` and reach no other page."""
+def figure_type(env: BuildEnvironment, node: nodes.Node) -> str | None:
+    """The figure type Sphinx's walk gives `node` (`assign_figure_numbers`' own `get_figtype`)."""
+    for domain in env.domains.values():
+        figtype = domain.get_enumerable_node_type(node)
+        if domain.name == "std" and not domain.get_numfig_title(node):
+            continue  # uncaptioned
+        if figtype:
+            return figtype
+    return None
+
+
+def nothing_to_number(doctree: nodes.Node, types: tuple[type, ...], figtype: Callable[[nodes.Node], Any]) -> bool:
+    """True when the figure-number walk would register nothing in `doctree` (no node of `types` that `figtype`
+    gives a type) and reach no other page (no toctree)."""
     def numbered(node: nodes.Node) -> bool:
-        return (isinstance(node, (addnodes.toctree, *types))
-                or (isinstance(node, nodes.container) and "literal_block" in node))  # a captioned code block
+        return isinstance(node, addnodes.toctree) or (isinstance(node, types) and bool(figtype(node)))
     return next(doctree.findall(numbered), None) is None
+
+
+def remembered(env: BuildEnvironment) -> dict[str, int]:
+    """The pages this code found to number nothing, with their read stamps (none from other code)."""
+    stored = getattr(env, UNNUMBERED, None)
+    ok = isinstance(stored, tuple) and len(stored) == 2 and stored[0] == CODE and isinstance(stored[1], dict)
+    return stored[1] if ok else {}
 
 
 def skipping_unnumbered(assign: Callable) -> Callable:
     """`TocTreeCollector.assign_figure_numbers` that gets an empty node for a page known to number nothing."""
     @functools.wraps(assign)
     def assign_figure_numbers(collector: TocTreeCollector, env: BuildEnvironment) -> list[str]:
-        types = numbered_types(env)
+        types = candidates(env)
         if not env.config.numfig or types is None:
             return assign(collector, env)
-        code, known = getattr(env, UNNUMBERED, ("", {}))
-        known, found = known if code == CODE else {}, {}
-        read = env.get_doctree
+        known, found, read = remembered(env), {}, env.get_doctree
+        figtype = functools.partial(figure_type, env)
 
         def get_doctree(docname: str) -> nodes.Node:
             stamp = env.all_docs.get(docname)
@@ -68,7 +86,7 @@ def skipping_unnumbered(assign: Callable) -> Callable:
                 found[docname] = stamp
                 return nodes.Element()
             doctree = read(docname)
-            if stamp is not None and nothing_to_number(doctree, types):
+            if stamp is not None and nothing_to_number(doctree, types, figtype):
                 found[docname] = stamp
             return doctree
 
