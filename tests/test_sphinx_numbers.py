@@ -80,10 +80,25 @@ def test_what_counts_as_something_to_number():
     page = nodes.document(None, None)
     page += nodes.paragraph(text="text")
     page += nodes.table()  # no caption
-    assert sphinx_numbers.nothing_to_number(page, (nodes.table,), captioned_table)
+    page += addnodes.toctree(entries=[(None, "sub")])
+    kept = sphinx_numbers.toctrees_only(page, (nodes.table,), captioned_table)
+    assert [t["entries"] for t in kept] == [[(None, "sub")]]
     page += nodes.table("", nodes.title(text="Counts"))
-    assert not sphinx_numbers.nothing_to_number(page, (nodes.table,), captioned_table)
-    assert not sphinx_numbers.nothing_to_number(nodes.section("", addnodes.toctree()), (), captioned_table)
+    assert sphinx_numbers.toctrees_only(page, (nodes.table,), captioned_table) is None
+
+
+def test_a_page_with_only_a_toctree_leads_the_walk_to_its_pages(book, monkeypatch):
+    write(book / "src", "index", INDEX.replace("   plain\n", "   plain\n   part\n"))
+    write(book / "src", "part", "Part\n====\n\nIts pages.\n\n.. toctree::\n   :hidden:\n\n   sub\n")
+    write(book / "src", "sub", "Sub\n===\n\n" + table("Counts of the sub-page"))
+    build(book, monkeypatch)
+    write(book / "src", "first", "First\n=====\n\n" + table("Counts, corrected"))
+    unpickled = build(book, monkeypatch)
+    assert "part" not in unpickled and "sub" in unpickled
+    assert (number(book, "sub"), number(book, "last")) == ("Table 2 ", "Table 3 ")
+    write(book / "src", "first", "First\n=====\n\nNo table now.\n")
+    build(book, monkeypatch)
+    assert (number(book, "sub"), number(book, "last")) == ("Table 1 ", "Table 2 ")
 
 
 def test_a_captioned_code_block_is_something_to_number(book, monkeypatch):

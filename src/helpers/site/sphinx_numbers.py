@@ -4,16 +4,17 @@ With `numfig` on (Jupyter Book's default), every build that reads a page runs Sp
 `TocTreeCollector.assign_figure_numbers`, which walks the whole book in table-of-contents order and unpickles
 every page's doctree on the way, to number the captioned figures, tables and code blocks in one sequence. In
 the statewide book that was 2,345 doctrees: 34 of the 65 s of a profiled Sphinx build in which one LEA page
-changed (docs/benchmarks.md, run I). The LEA pages number nothing: they have no captioned figure or table and no
-toctree, so walking one registers nothing and walks nothing further.
+changed (docs/benchmarks.md, run I). Most pages number nothing: an LEA page has no captioned figure or table
+and no toctree, and a county page has only the toctree of its LEA pages.
 
-A page found to have nothing to number is remembered with its read stamp (`env.all_docs`, renewed whenever the
-page is read again) in `env.caaspp_unnumbered`, with the SHA-256 of this module (new code looks at every page
-again); while that stamp is current the walk is handed an empty node for it instead of its doctree. A page counts
-as having something to number when Sphinx's own rule gives one of its nodes a figure type (whether or not the
-node has an id) or it has a toctree, so a page is skipped only when Sphinx's walk of it would have done nothing:
-the numbers, and the pages written again because theirs changed, are the same. A domain that decides enumerability
-in its own code would make that unsure, so with one loaded every page is walked, as without this extension.
+For a page found to number nothing, its read stamp (`env.all_docs`, renewed whenever the page is read again)
+and copies of its toctrees are kept in `env.caaspp_unnumbered`, with the SHA-256 of this module (new code
+looks at every page again). While that stamp is current the walk gets a node holding only those toctrees
+instead of the page's doctree: it reaches the same pages in the same order and registers nothing on the way,
+as it would on the page. A page counts as numbering something when Sphinx's own rule gives one of its nodes a
+figure type (whether or not the node has an id), so the numbers, and the pages written again because theirs
+changed, are the same. A page under a numbered toctree (section numbers) is always read, and so is every page
+when a loaded domain decides enumerability in its own code.
 """
 
 from __future__ import annotations
@@ -55,23 +56,29 @@ def figure_type(env: BuildEnvironment, node: nodes.Node) -> str | None:
     return None
 
 
-def nothing_to_number(doctree: nodes.Node, types: tuple[type, ...], figtype: Callable[[nodes.Node], Any]) -> bool:
-    """True when the figure-number walk would register nothing in `doctree` (no node of `types` that `figtype`
-    gives a type) and reach no other page (no toctree)."""
-    def numbered(node: nodes.Node) -> bool:
-        return isinstance(node, addnodes.toctree) or (isinstance(node, types) and bool(figtype(node)))
-    return next(doctree.findall(numbered), None) is None
+def toctrees_only(doctree: nodes.Node, types: tuple[type, ...],
+                  figtype: Callable[[nodes.Node], Any]) -> list[addnodes.toctree] | None:
+    """Copies of a page's toctrees, in the order the walk meets them, when it numbers nothing (no node of
+    `types` that `figtype` gives a type); None when it numbers something."""
+    found = []
+    for node in doctree.findall(lambda n: isinstance(n, (addnodes.toctree, *types))):
+        if isinstance(node, addnodes.toctree):
+            found.append(node.deepcopy())
+        elif figtype(node):
+            return None
+    return found
 
 
-def remembered(env: BuildEnvironment) -> dict[str, int]:
-    """The pages this code found to number nothing, with their read stamps (none from other code)."""
+def remembered(env: BuildEnvironment) -> dict[str, tuple[int, list]]:
+    """The pages this code found to number nothing: their read stamps and toctrees (none from other code)."""
     stored = getattr(env, UNNUMBERED, None)
     ok = isinstance(stored, tuple) and len(stored) == 2 and stored[0] == CODE and isinstance(stored[1], dict)
     return stored[1] if ok else {}
 
 
 def skipping_unnumbered(assign: Callable) -> Callable:
-    """`TocTreeCollector.assign_figure_numbers` that gets an empty node for a page known to number nothing."""
+    """`TocTreeCollector.assign_figure_numbers` that gets only its toctrees for a page known to number
+    nothing."""
     @functools.wraps(assign)
     def assign_figure_numbers(collector: TocTreeCollector, env: BuildEnvironment) -> list[str]:
         types = candidates(env)
@@ -82,12 +89,15 @@ def skipping_unnumbered(assign: Callable) -> Callable:
 
         def get_doctree(docname: str) -> nodes.Node:
             stamp = env.all_docs.get(docname)
-            if stamp is not None and known.get(docname) == stamp:
-                found[docname] = stamp
-                return nodes.Element()
+            if env.toc_secnumbers.get(docname) or stamp is None:  # numbered sections: the walk needs them
+                return read(docname)
+            if docname in known and known[docname][0] == stamp:
+                found[docname] = known[docname]
+                return nodes.Element("", *(t.deepcopy() for t in known[docname][1]))
             doctree = read(docname)
-            if stamp is not None and nothing_to_number(doctree, types, figtype):
-                found[docname] = stamp
+            toctrees = toctrees_only(doctree, types, figtype)
+            if toctrees is not None:
+                found[docname] = (stamp, toctrees)
             return doctree
 
         env.get_doctree = get_doctree  # the walk's only way to a doctree
