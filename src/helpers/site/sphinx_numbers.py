@@ -20,7 +20,6 @@ when a loaded domain decides enumerability in its own code.
 from __future__ import annotations
 
 import functools
-import hashlib
 from pathlib import Path
 from typing import Any, Callable
 
@@ -32,8 +31,10 @@ from sphinx.domains.std import StandardDomain
 from sphinx.environment import BuildEnvironment
 from sphinx.environment.collectors.toctree import TocTreeCollector
 
-UNNUMBERED = "caaspp_unnumbered"  # env attribute: (CODE, {docname: read stamp} of pages with nothing to number)
-CODE = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
+from helpers.core import digests
+
+UNNUMBERED = "caaspp_unnumbered"  # env attribute: (CODE, {docname: (read stamp, toctrees)}) of pages numbering nothing
+CODE = digests.file_sha256(Path(__file__))
 
 
 def candidates(env: BuildEnvironment) -> tuple[type, ...] | None:
