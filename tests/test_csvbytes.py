@@ -55,6 +55,9 @@ def sample(n: int, seed: int) -> pd.DataFrame:
         "object": text_missing,
         "object_nan": obj_nan,
         "all_missing": pd.Series([None] * n, dtype=object),
+        "object_flag": pd.Series(np.where(missing, np.where(rng.random(n) < 0.5, None, np.nan),
+                                          rng.choice(np.array([True, False, np.True_, np.False_], dtype=object), n)),
+                                 dtype=object),
     })
 
 
@@ -100,3 +103,14 @@ def test_a_levels_chunk(sample_tables):
     levels = pd.read_parquet(sample_tables / "levels.parquet")
     assert csvbytes.csv_bytes(levels) is not None
     assert fast_bytes(levels) == pandas_bytes(levels)
+
+
+def test_a_trends_chunk(sample_tables):
+    """Trends' `suppressed` is an object column of booleans where a join left some missing (the trends of
+    five statewide years were formatted by pandas because of it, 14 of 55 s of `tables`)."""
+    trends = pd.read_parquet(sample_tables / "trends.parquet")
+    trends["suppressed"] = trends["suppressed"].astype(object)
+    trends.loc[trends.index[::7], "suppressed"] = np.nan
+    assert pd.api.types.infer_dtype(trends["suppressed"], skipna=True) == "boolean"
+    assert csvbytes.csv_bytes(trends) is not None
+    assert fast_bytes(trends) == pandas_bytes(trends)

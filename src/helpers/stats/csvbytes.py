@@ -6,7 +6,7 @@ distinct value with the very call pandas makes (`ndarray.astype(str)` for a NumP
 `FloatingArray.astype(str)` for a nullable float one), integers and text go through Arrow, and the rows
 are joined by Arrow's element-wise join. The bytes are pandas' (tests/test_csvbytes.py compares them);
 a frame with a column of another kind (categorical, dates, float32, object columns holding other things
-than text) is left to `to_csv` (`csv_bytes` returns None).
+than text or booleans) is left to `to_csv` (`csv_bytes` returns None).
 
 Quoting is the csv module's minimal quoting as pandas uses it: a field is quoted when it holds one of
 the characters the running Python's csv writer quotes for (`_QUOTED`, found by asking it), with every
@@ -91,6 +91,16 @@ def _text_column(arr: pa.Array) -> pa.Array:
     return arr
 
 
+def _flag_objects(raw: np.ndarray) -> pa.Array:
+    """An object column of booleans (a flag a join left missing, such as trends' `suppressed`): True, False
+    or blank, as `str` gives them."""
+    missing = pd.isna(raw)
+    flags = np.zeros(raw.size, dtype=bool)
+    flags[~missing] = raw[~missing].astype(bool)
+    out = pc.if_else(pa.array(flags), _scalar("True"), _scalar("False"))
+    return pc.if_else(pa.array(missing), _scalar(""), out) if missing.any() else out
+
+
 def _column(series: pd.Series) -> pa.Array | None:
     """One column's CSV fields as an Arrow text array, or None when pandas' formatting is not reproduced here."""
     dtype = series.dtype
@@ -104,7 +114,10 @@ def _column(series: pd.Series) -> pa.Array | None:
             return _float_column(values, masked=False)
         if dtype.kind == "O":
             raw = np.asarray(values, dtype=object)
-            if pd.api.types.infer_dtype(raw, skipna=True) not in ("string", "empty"):
+            kind = pd.api.types.infer_dtype(raw, skipna=True)
+            if kind == "boolean":
+                return _flag_objects(raw)
+            if kind not in ("string", "empty"):
                 return None  # values other than text: left to pandas
             missing = pd.isna(raw)
             if missing.any():
