@@ -47,3 +47,12 @@ def test_a_cell_outside_a_row_is_still_read():
 
 def test_text_outside_tables_is_not_a_table():
     assert html_tables.read("<p>Tested 3</p><td>3</td>") == []
+
+
+def test_a_text_the_parser_hands_in_pieces_is_one_string():
+    """libxml2 hands a text with character references in pieces; a cell's text is still its strings as
+    BeautifulSoup gives them (unjoined, the methods page's ".2022.pdf &#64;f81d13a3" read as "@ f81d13a3")."""
+    html = ("<table><tr><th>Source</th></tr><tr><td>.2022.pdf &#64;f81d13a3 a&amp;b &lt;4 x&#x41;y</td>"
+            "<td>1<!-- note -->2<?pi x?>3</td></tr></table>")
+    assert html_tables.read(html) == soup_tables(html) == [
+        (["Source"], [[".2022.pdf @f81d13a3 a&b <4 xAy", "1 2 3"]])]
