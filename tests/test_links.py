@@ -34,3 +34,14 @@ def test_internal_links_must_resolve_to_files_of_the_site(tmp_path):
 def test_refs_are_unquoted_and_fragments_dropped():
     refs = links.internal_refs('<a href="a%20b.html#s">x</a><a href="?q=1">q</a><img src="c.png">')
     assert refs == ["a b.html", "c.png"]
+
+
+def test_links_and_ids_are_read_as_a_browser_reads_them(tmp_path):
+    """A repeated attribute counts once, its first value (html.parser gave both); markup in a textarea or a
+    comment is text, not a link; upper-case tags and attributes, entities in a value."""
+    site = tmp_path / "html"
+    page(site, "index.html", '<a href="a.html" href="gone.html">a</a><div id="x" id="y"></div>'
+                             '<a href="#y">y</a><textarea><a href="t.html"></textarea><!-- <a href="c.html"> -->'
+                             '<A HREF="a.html?p=1&amp;q=2#S">s</A>')
+    page(site, "a.html", '<A NAME="S"></A>')
+    assert [(b.page, b.target) for b in links.check(site)] == [("index.html", "#y")]
