@@ -170,3 +170,33 @@ def test_a_cut_tables_text_is_literal_in_its_chart(cut_tables):
     fig = chapter_charts.scale_ranges(t)
     assert charts.png(fig).startswith(b"\x89PNG")
     assert fig.legends[0].get_texts()[0].get_text() == "\\$\\undefined\\$"
+
+
+def test_summary_page_is_made_again_only_when_its_inputs_or_text_change(sample_tables, tmp_path, monkeypatch):
+    levels = pd.read_parquet(sample_tables / "levels.parquet")
+    trends = pd.read_parquet(sample_tables / "trends.parquet")
+    figures, page = tmp_path / "figures", tmp_path / "statewide.md"
+    made: list[int] = []
+    real = chapters.summary_page
+    monkeypatch.setattr(chapters, "summary_page", lambda *a: made.append(1) or real(*a))
+    first = chapters.summary(levels, trends, figures, page)
+    assert first == real(levels, trends, figures) and page.read_text(encoding="utf-8") == first
+    assert chapters.summary(levels, trends, figures, page) == first and made == [1]  # kept
+    page.write_text(first + "edited\n", encoding="utf-8")  # not the text the key was written for
+    assert chapters.summary(levels, trends, figures, page) == first and len(made) == 2
+    shown = sorted(chapters.figures_of(first))
+    (figures / shown[0]).unlink()
+    assert chapters.summary(levels, trends, figures, page) == first and len(made) == 3
+    assert (figures / shown[0]).is_file()
+    county = (levels["cds"] == "08000000000000") & (levels["grade"] == 13)
+    levels.loc[county, "pct_level_4"] = levels.loc[county, "pct_level_4"].astype(float) + 1
+    changed = chapters.summary(levels, trends, figures, page)
+    assert changed != first and changed == real(levels, trends, figures) and len(made) == 4
+    code = tmp_path / "package"
+    code.mkdir()
+    (code / "m.py").write_text("A = 1\n")
+    monkeypatch.setattr(chapters, "PACKAGE", code)
+    key = chapters._summary_key(levels, trends)
+    assert chapters._summary_key(levels, trends) == key
+    (code / "m.py").write_text("A = 2\n")
+    assert chapters._summary_key(levels, trends) != key

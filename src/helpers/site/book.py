@@ -222,7 +222,7 @@ def generate_pages(p: Paths, release_status: str = "final") -> None:
     cut_tables = cutting.load_all()
     alternatives = [t for f in sorted(p.alt_cuts_dir.glob("*.yml")) for t in cutting.load_family(f)]
     charted = [chapters.assessments_page(cut_tables, figures, alternatives),
-               chapters.summary_page(data["levels"], data["trends"], figures)]
+               chapters.summary(data["levels"], data["trends"], figures, gen / "statewide.md")]
     chapters.remove_stale_figures(figures, charted)
     pages.write(gen / "release.md", release.page_md(release_status))
     pages.write(gen / "sources.md", pages.sources_page(sources))
@@ -230,7 +230,6 @@ def generate_pages(p: Paths, release_status: str = "final") -> None:
     pages.write(gen / "cut_register.md", pages.cut_register_page(cut_tables, alternatives))
     pages.write(gen / "levels_palette.md", chapters.levels_note(cut_tables))
     pages.write(gen / "assessments.md", charted[0])
-    pages.write(gen / "statewide.md", charted[1])
     records = manifest.read(p.manifest)
     pages.write(gen / "run_status.md", changelog.run_status_page(records))
     pages.write(gen / "change_log.md",

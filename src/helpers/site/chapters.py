@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import hashlib
+import platform
 import re
+from importlib import metadata
 from pathlib import Path
 from typing import Callable
 
 import pandas as pd
 from matplotlib.figure import Figure
 
-from helpers.core import params, stable_write
+from helpers.core import digests, params, stable_write
 from helpers.core.cuts import CutTable
+from helpers.core.paths import PACKAGE, default_paths
 from helpers.ingest import store as stores
 from helpers.report import charts
 from helpers.report import page_tables as report
@@ -39,7 +42,7 @@ _CHART_CODE = b"".join(Path(m.__file__).read_bytes() for m in (cc, charts))
 
 def remove_stale_figures(fig_dir: Path, pages: list[str]) -> None:
     """Delete figures that none of the generated pages uses any more."""
-    used = {m.rsplit("/", 1)[-1] for text in pages for m in re.findall(rf"{FIGURES}/[\w.-]+\.png", text)}
+    used = set().union(*map(figures_of, pages))
     for path in fig_dir.glob("*.png*") if fig_dir.exists() else []:
         if path.name.removesuffix(".key") not in used:
             path.unlink()
@@ -255,6 +258,47 @@ def summary_page(levels: pd.DataFrame, trends: pd.DataFrame, fig_dir: Path) -> s
         out.append(entity_section(row.cds, str(row.entity_name), year, latest[latest["cds"] == row.cds],
                                   tr[tr["cds"] == row.cds].sort_values(["test_id", "year"]), fig_dir))
     return "\n".join(out)
+
+
+def summary(levels: pd.DataFrame, trends: pd.DataFrame, fig_dir: Path, page: Path) -> str:
+    """`summary_page`, or the text `page` holds when it was made from the same rows by the same code and every
+    figure it shows is there. The key beside the page (`<page>.key`) holds the inputs' digest and the page
+    text's SHA-256, so a page written without its key, or changed since, is made again. A rebuild after one
+    LEA's data changed then does not lay out the state's and each county's sections again (9 s statewide)."""
+    key_file = page.with_name(page.name + ".key")
+    key = _summary_key(levels, trends)
+    if page.is_file() and key_file.is_file():
+        text = page.read_text(encoding="utf-8")
+        stored = key_file.read_text(encoding="utf-8").split()
+        sha = hashlib.sha256(text.encode("utf-8")).hexdigest()
+        if stored == [key, sha] and all((fig_dir / f).is_file() and (fig_dir / f"{f}.key").is_file()
+                                        for f in figures_of(text)):
+            return text
+    text = summary_page(levels, trends, fig_dir)
+    stable_write.write_if_changed(page, text)
+    stable_write.write_if_changed(key_file, f"{key}\n{hashlib.sha256(text.encode('utf-8')).hexdigest()}\n")
+    return text
+
+
+def figures_of(text: str) -> set[str]:
+    """The file names of the figures a generated page shows."""
+    return {m.rsplit("/", 1)[-1] for m in re.findall(rf"{FIGURES}/[\w.-]+\.png", text)}
+
+
+def _summary_key(levels: pd.DataFrame, trends: pd.DataFrame) -> str:
+    """What the summary page depends on: the rows and columns of both frames, the package's code (every
+    module: the page's tables, captions, labels and charts come from many), params/ and library versions."""
+    digest = hashlib.sha256()
+    for frame in (levels, trends):
+        digest.update(repr((list(frame.columns), [str(t) for t in frame.dtypes])).encode("utf-8"))
+        digest.update(pd.util.hash_pandas_object(frame, index=True).to_numpy().tobytes())
+    for path in sorted(PACKAGE.rglob("*.py")):
+        digest.update(path.relative_to(PACKAGE).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    digest.update(digests.tree_sha256(default_paths().params).encode())  # what `params` reads
+    for name in ("pandas", "numpy", "matplotlib", "pillow"):
+        digest.update(f"{name}={metadata.version(name)}\n".encode())
+    digest.update(platform.python_version().encode())
+    return digest.hexdigest()
 
 
 def levels_note(cut_tables: list[CutTable] = ()) -> str:
