@@ -45,3 +45,22 @@ def test_links_and_ids_are_read_as_a_browser_reads_them(tmp_path):
                              '<A HREF="a.html?p=1&amp;q=2#S">s</A>')
     page(site, "a.html", '<A NAME="S"></A>')
     assert [(b.page, b.target) for b in links.check(site)] == [("index.html", "#y")]
+
+
+def test_links_through_symbolic_links_resolve_as_the_file_system_does(tmp_path):
+    """A folder or file linked from outside the site is outside it; `..` after a linked folder climbs from
+    where the link points (as Path.resolve resolves it), not from the link's own folder."""
+    site, outside = tmp_path / "html", tmp_path / "outside"
+    page(site, "book/a.html", "a")
+    page(site, "book/sub/b.html", "b")
+    page(outside, "x.html", "x")
+    (site / "out").symlink_to(outside, target_is_directory=True)
+    (site / "f.html").symlink_to(outside / "x.html")
+    (site / "in").symlink_to(site / "book", target_is_directory=True)
+    (site / "deep").symlink_to(site / "book" / "sub", target_is_directory=True)
+    (site / "g.html").symlink_to(site / "book" / "a.html")
+    page(site, "index.html", '<a href="out/x.html">1</a><a href="f.html">2</a><a href="in/a.html">3</a>'
+                             '<a href="deep/../a.html">4</a><a href="deep/../../book/sub/b.html">5</a>'
+                             '<a href="deep/../sub/../../book/a.html">6</a><a href="g.html">7</a><a href="in/">8</a>')
+    assert sorted(b.target for b in links.check(site) if b.page == "index.html") == [
+        "f.html", "in/", "out/x.html"]

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -72,29 +73,47 @@ def check(site: Path, record: Path | None = None, jobs: int = 1) -> list[BrokenL
     site = site.resolve()
     pages = sorted(p for p in site.rglob("*.html") if "_static" not in p.relative_to(site).parts)
     parsed = _parsed(site, pages, checked.Record(record, checked.source_key(sys.modules[__name__])), jobs)
-    broken = []
-    targets: dict[tuple[Path, str], Path | None] = {}  # pages of a folder share their navigation's links
+    ids = {str(page): page_ids for page, (_refs, page_ids) in parsed.items()}
+    root, broken = str(site), []
+    targets: dict[tuple[str, str], str | None] = {}  # pages of a folder share their navigation's links
+    real: dict[str, str] = {}  # folder → its real path
     for page, (refs, _ids) in parsed.items():
+        here = str(page)
         for path, fragment in refs:
-            base = page if not path else (site if path.startswith("/") else page.parent)
+            base = here if not path else (root if path.startswith("/") else os.path.dirname(here))
             if (base, path) not in targets:
-                targets[base, path] = _target(site, base, path)
+                targets[base, path] = _target(root, base, path, real)
             target = targets[base, path]
             ok = target is not None
-            if ok and fragment and target.suffix == ".html" and target in parsed:
-                ok = fragment in parsed[target][1]
+            if ok and fragment and target.endswith(".html") and target in ids:
+                ok = fragment in ids[target]
             if not ok:
                 ref = path + (f"#{fragment}" if fragment else "")
                 broken.append(BrokenLink(page.relative_to(site).as_posix(), ref))
     return broken
 
 
-def _target(site: Path, base: Path, path: str) -> Path | None:
-    """The file of the site a link from `base` (a page, for a bare fragment; else a folder) points to, or None."""
-    target = (base / path.lstrip("/")).resolve() if path else base
-    if target.is_dir():
-        target = target / "index.html"
-    return target if target.is_relative_to(site) and target.is_file() else None
+def _target(site: str, base: str, path: str, real: dict[str, str]) -> str | None:
+    """The file of the site a link from `base` (a page, for a bare fragment; else a folder) points to, or None:
+    the joined path resolved as `Path.resolve` resolves it, with each folder's real path found once (`real`)
+    and the last part resolved only when it is a link."""
+    if not path:
+        target = base
+    else:
+        joined = os.path.join(base, path.lstrip("/"))
+        head, name = os.path.split(joined)
+        if name in ("", ".", ".."):
+            target = os.path.realpath(joined)
+        else:
+            if head not in real:
+                real[head] = os.path.realpath(head)
+            target = os.path.join(real[head], name)
+            if os.path.islink(target):
+                target = os.path.realpath(target)
+    if os.path.isdir(target):
+        target = os.path.join(target, "index.html")
+    inside = target == site or target.startswith(site.rstrip(os.sep) + os.sep)
+    return target if inside and os.path.isfile(target) else None
 
 
 def _parsed(site: Path, pages: list[Path], memo: checked.Record,
