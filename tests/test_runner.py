@@ -215,3 +215,30 @@ def test_cli_exits_nonzero_on_failures_unless_allowed(sample_store, sample_table
     again = cli("--backend", "serial", "--allow-failures", "1")
     assert again.returncode == 0, again.stderr
     assert "0 ok, 1 failed, 3 skipped" in again.stderr
+
+
+def test_paths_relative_to_the_root_resolve_each_folder_once_as_rel_does(tmp_path):
+    root, elsewhere = tmp_path / "root", tmp_path / "elsewhere"
+    (root / "book" / "leas" / "19").mkdir(parents=True)
+    (elsewhere / "07").mkdir(parents=True)
+    (root / "book" / "leas" / "07").symlink_to(elsewhere / "07", target_is_directory=True)
+    (root / "book" / "leas" / "01").symlink_to(root / "book" / "leas" / "19", target_is_directory=True)
+    (root / "book" / "leas" / "19" / "linked.ipynb").symlink_to(root / "book" / "x.ipynb")
+    folders: dict = {}
+    for county, name in [("19", "a.ipynb"), ("19", "b.ipynb"), ("07", "c.ipynb"), ("01", "d.ipynb"),
+                         ("19", "linked.ipynb")]:
+        path = root / "book" / "leas" / county / name
+        assert runner._rel_in(path, root, folders) == runner.rel(path, root)
+    assert runner._rel_in(root / "book" / "leas" / "01" / "d.ipynb", root, folders) == "book/leas/19/d.ipynb"
+    assert runner._rel_in(root / "book" / "leas" / "19" / "linked.ipynb", root, folders) == "book/x.ipynb"
+    assert runner._rel_in(root / "top.ipynb", root, folders) == "top.ipynb"
+    assert len(folders) == 4  # 19, 07, 01 and the root, each resolved once
+
+
+def test_a_stored_record_is_every_field_but_the_phases_in_order():
+    job = runner.LeaJob(COE, 2022, "Colusa COE", "08", "Colusa", 6, "book/leas/08/x.ipynb", "ab" * 32, "shards/08",
+                        input_hash="cd" * 32, data_key="ef" * 32)
+    rec = manifest.record(job, "failed", 1.234, "KeyError: 'x'", 3, phases={"cells": [0.1]})
+    expected = dataclasses.asdict(rec)
+    del expected["phases"]
+    assert list(rec.to_json().items()) == list(expected.items())

@@ -43,6 +43,17 @@ def rel(path: Path, root: Path) -> str:
         return Path(path).resolve().as_posix()
 
 
+def _rel_in(path: Path, root: Path, folders: dict[Path, str]) -> str:
+    """`rel(path, root)`, resolving each folder once (`folders`): a path that is not a symbolic link resolves
+    to its resolved folder joined with its name."""
+    if path.is_symlink():
+        return rel(path, root)
+    if path.parent not in folders:
+        folders[path.parent] = rel(path.parent, root)
+    folder = folders[path.parent]
+    return path.name if folder == "." else f"{folder}/{path.name}"
+
+
 @dataclass(frozen=True)
 class Settings:
     """What to run and where (paths absolute; outputs and parameters are stored relative to `root`)."""
@@ -115,6 +126,7 @@ class Plan:
         counties = sorted(set(self.table["county_code"]))
         lea_data.write_shards(s.tables, s.shards, {c: prints.county_key(c) for c in counties})
         hasher: lea_data.SliceHasher | None = None
+        folders: dict[Path, str] = {}  # a county's folder relative to the root, resolved once
         try:
             for row in self.table.itertuples():
                 cds, key = str(row.cds), prints.lea_key(str(row.cds))
@@ -125,8 +137,9 @@ class Plan:
                     hasher = hasher or lea_data.SliceHasher(s.tables, self.year)
                     data_sha = hasher.sha256(cds)
                 nb = s.leas_dir / row.county_code / f"{cds}-{slug(row.name)}.ipynb"
+                shards = _rel_in(s.shards / row.county_code, s.root, folders)
                 job = LeaJob(cds, self.year, row.name, row.county_code, row.county_name, int(row.type_id),
-                             rel(nb, s.root), data_sha, rel(s.shards / row.county_code, s.root), data_key=key)
+                             _rel_in(nb, s.root, folders), data_sha, shards, data_key=key)
                 job = replace(job, input_hash=lea_data.input_hash(self.notebook_sha, parameters(job, config), self.code))
                 if (not s.force and prev is not None and prev.built and prev.input_hash == job.input_hash
                         and (s.root / prev.notebook).exists()):
