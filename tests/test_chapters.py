@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 import pytest
 from matplotlib.colors import to_hex
@@ -200,3 +202,28 @@ def test_summary_page_is_made_again_only_when_its_inputs_or_text_change(sample_t
     assert chapters._summary_key(levels, trends) == key
     (code / "m.py").write_text("A = 2\n")
     assert chapters._summary_key(levels, trends) != key
+
+
+def test_a_kept_summary_page_keeps_the_csvs_its_tables_wrote(sample_tables, tmp_path, monkeypatch):
+    """A page kept as it was still has every CSV it links to after the build's CSV sink removes the CSVs no
+    page wrote (the statewide warm bench's build refused the site for 144 such broken links before)."""
+    levels = pd.read_parquet(sample_tables / "levels.parquet")
+    trends = pd.read_parquet(sample_tables / "trends.parquet")
+    figures, page, data = tmp_path / "figures", tmp_path / "statewide.md", tmp_path / "data"
+    made: list[int] = []
+    real = chapters.summary_page
+    monkeypatch.setattr(chapters, "summary_page", lambda *a: made.append(1) or real(*a))
+
+    def build() -> str:
+        with myst.csv_files(data):
+            return chapters.summary(levels, trends, figures, page)
+
+    first = build()
+    linked = sorted(name.rsplit("/", 1)[-1] for name in re.findall(r'href="([^"]+\.csv)"', first))
+    assert linked and sorted(f.name for f in data.glob("*.csv")) == linked
+    assert build() == first and made == [1]  # kept, and so are its CSVs
+    assert sorted(f.name for f in data.glob("*.csv")) == linked
+    (data / linked[0]).write_text("edited\n")
+    assert build() == first and len(made) == 2 and (data / linked[0]).read_text() != "edited\n"
+    without = chapters.summary(levels, trends, figures, page)  # no sink: the text has no CSV links
+    assert "caaspp-csv" not in without and len(made) == 3

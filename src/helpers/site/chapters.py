@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import platform
 import re
 from importlib import metadata
@@ -262,22 +263,49 @@ def summary_page(levels: pd.DataFrame, trends: pd.DataFrame, fig_dir: Path) -> s
 
 def summary(levels: pd.DataFrame, trends: pd.DataFrame, fig_dir: Path, page: Path) -> str:
     """`summary_page`, or the text `page` holds when it was made from the same rows by the same code and every
-    figure it shows is there. The key beside the page (`<page>.key`) holds the inputs' digest and the page
-    text's SHA-256, so a page written without its key, or changed since, is made again. A rebuild after one
-    LEA's data changed then does not lay out the state's and each county's sections again (9 s statewide)."""
-    key_file = page.with_name(page.name + ".key")
-    key = _summary_key(levels, trends)
-    if page.is_file() and key_file.is_file():
-        text = page.read_text(encoding="utf-8")
-        stored = key_file.read_text(encoding="utf-8").split()
-        sha = hashlib.sha256(text.encode("utf-8")).hexdigest()
-        if stored == [key, sha] and all((fig_dir / f).is_file() and (fig_dir / f"{f}.key").is_file()
-                                        for f in figures_of(text)):
-            return text
+    file it links to is as it was made: its figures, and the CSVs its tables wrote (kept for this build's
+    `myst.csv_files`). The record beside the page (`<page>.key`, JSON) holds the inputs' digest, the page
+    text's SHA-256 and each CSV's, so a page written without its record, or changed since, is made again. A
+    rebuild after one LEA's data changed then does not lay out the state's and counties' sections (9 s)."""
+    record = page.with_name(page.name + ".key")
+    key, sink = _summary_key(levels, trends), myst.csv_sink()
+    kept = _kept_summary(page, record, key, fig_dir, sink)
+    if kept is not None:
+        text, csvs = kept
+        myst.keep_csvs(csvs)
+        return text
+    before = sink[1] if sink else frozenset()
     text = summary_page(levels, trends, fig_dir)
+    after = myst.csv_sink()
+    csvs = {name: digests.file_sha256(after[0] / name) for name in sorted(after[1] - before)} if after else {}
     stable_write.write_if_changed(page, text)
-    stable_write.write_if_changed(key_file, f"{key}\n{hashlib.sha256(text.encode('utf-8')).hexdigest()}\n")
+    stable_write.write_if_changed(record, json.dumps({"key": key, "sha256": _text_sha(text), "csvs": csvs},
+                                                     indent=1, sort_keys=True) + "\n")
     return text
+
+
+def _kept_summary(page: Path, record: Path, key: str, fig_dir: Path,
+                  sink: tuple[Path, frozenset[str]] | None) -> tuple[str, list[str]] | None:
+    """The page's text and CSV names when every file it links to is as it was made under `key`, else None."""
+    try:
+        stored = json.loads(record.read_text(encoding="utf-8"))
+        text = page.read_text(encoding="utf-8")
+    except (OSError, ValueError):
+        return None
+    if not isinstance(stored, dict) or stored.get("key") != key or stored.get("sha256") != _text_sha(text):
+        return None
+    csvs = stored.get("csvs")
+    if not isinstance(csvs, dict) or (csvs and sink is None) or set(csvs) & (sink[1] if sink else set()):
+        return None
+    if not all((sink[0] / name).is_file() and digests.file_sha256(sink[0] / name) == sha for name, sha in csvs.items()):
+        return None
+    if not all((fig_dir / f).is_file() and (fig_dir / f"{f}.key").is_file() for f in figures_of(text)):
+        return None
+    return text, list(csvs)
+
+
+def _text_sha(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def figures_of(text: str) -> set[str]:
@@ -288,7 +316,7 @@ def figures_of(text: str) -> set[str]:
 def _summary_key(levels: pd.DataFrame, trends: pd.DataFrame) -> str:
     """What the summary page depends on: the rows and columns of both frames, the package's code (every
     module: the page's tables, captions, labels and charts come from many), params/ and library versions."""
-    digest = hashlib.sha256()
+    digest = hashlib.sha256(b"csv links" if myst.csv_sink() else b"no csv links")  # the text has them or not
     for frame in (levels, trends):
         digest.update(repr((list(frame.columns), [str(t) for t in frame.dtypes])).encode("utf-8"))
         digest.update(pd.util.hash_pandas_object(frame, index=True).to_numpy().tobytes())

@@ -15,7 +15,7 @@ import re
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
+from typing import Iterable, Iterator
 
 import pandas as pd
 
@@ -128,6 +128,22 @@ def csv_files(folder: Path) -> Iterator[None]:
     for stale in folder.glob("*.csv") if folder.exists() else []:
         if stale.name not in sink.written:
             stale.unlink()
+
+
+def csv_sink() -> tuple[Path, frozenset[str]] | None:
+    """The active `csv_files` folder and the CSV names written into it so far, or None."""
+    sink = _SINK.get()
+    return None if sink is None else (sink.folder, frozenset(sink.written))
+
+
+def keep_csvs(names: Iterable[str]) -> None:
+    """Count CSVs written by an earlier build as written by this one (a page kept as it was, whose tables
+    would write the same files): `csv_files` then keeps them."""
+    sink = _SINK.get()
+    for name in names:
+        if sink is None or name in sink.written or not (sink.folder / name).is_file():
+            raise ValueError(f"{name} cannot be kept: no CSV sink, written twice, or not written before")
+        sink.written.add(name)
 
 
 def _plain(frame: pd.DataFrame, index: bool) -> pd.DataFrame:
