@@ -9,7 +9,7 @@ import re
 import zipfile
 
 from helpers.report import outputs
-from helpers.site import notebooks, sphinx_pages, stage
+from helpers.site import book, notebooks, sphinx_pages, stage
 
 STEM = "01612340000000-newark-unified"
 
@@ -107,3 +107,20 @@ def test_a_build_removes_loose_csvs_of_earlier_builds_zips_of_pages_gone_and_sou
                                f"book/leas/01/{STEM}.summary.csv"]
     assert sorted(f.name for f in folder.iterdir()) == [f"{STEM}.csv.zip", f"{STEM}.html"]
     assert [f.name for f in scripts.iterdir()] == ["theme.js"]
+
+
+def test_the_chapters_csvs_are_copied_into_the_site_when_sphinx_copies_nothing(tmp_path):
+    """Sphinx copies html_extra_path only when a page was out of date. A chapter CSV removed from the staged
+    site and written again with no page changed (the statewide warm bench after a failed build) is copied by
+    the build itself; temporary files of an interrupted write are not."""
+    extra, html = tmp_path / "extra", tmp_path / "html"
+    (extra / "book" / "_data").mkdir(parents=True)
+    (extra / "book" / "_data" / "a.csv").write_text("x\n1\n")
+    (extra / "book" / "_data" / "b.csv").write_text("y\n2\n")
+    (extra / "book" / "_data" / ".c.csv.12.34.tmp").write_text("partial")
+    (html / "book" / "_data").mkdir(parents=True)
+    (html / "book" / "_data" / "a.csv").write_text("x\n0\n")  # an older build's bytes
+    assert book.copy_extra(extra, html) == ["book/_data/a.csv", "book/_data/b.csv"]
+    assert sorted(p.name for p in (html / "book" / "_data").iterdir()) == ["a.csv", "b.csv"]
+    assert (html / "book" / "_data" / "a.csv").read_text() == "x\n1\n"
+    assert book.copy_extra(extra, html) == []

@@ -15,7 +15,7 @@ import pyarrow as pa
 import yaml
 
 from helpers.core import cuts as cutting
-from helpers.core import manifest, stable_write
+from helpers.core import atomic, manifest, stable_write
 from helpers.core import text as literal
 from helpers.core.manifest import LeaRecord
 from helpers.core.paths import Paths
@@ -277,6 +277,19 @@ def chapter_csvs(p: Paths) -> set[str]:
     return {f"{myst.DATA}/{f.name}" for f in folder.glob("*.csv")} if folder.is_dir() else set()
 
 
+def copy_extra(extra: Path, html: Path) -> list[str]:
+    """Copy into `html` each file of `extra` (Sphinx's html_extra_path: the chapters' CSVs) it lacks or holds
+    different bytes of; returns them. Sphinx copies them only when some page was out of date: a file removed
+    from the staged site, and written again with no page changed, would be missing otherwise."""
+    copied = []
+    for rel in atomic.entries(extra) if extra.is_dir() else []:
+        if Path(rel).name.startswith(".") or not (extra / rel).is_file():  # an interrupted write's temporary file
+            continue
+        if stable_write.write_if_changed(html / rel, (extra / rel).read_bytes()):
+            copied.append(rel)
+    return copied
+
+
 def _sources(p: Paths) -> list[dict]:
     """The data files of the store (file, sha256): what release.json and the footer record."""
     return stores.query(f"SELECT file, sha256 FROM {stores.table(p.store, 'sources')}").to_dict("records")
@@ -287,6 +300,7 @@ def finish_site(p: Paths, records: list[LeaRecord], release_status: str, html: P
     machine paths, outputs of documents no longer in the book (`docs`) removed, and the release record last (the
     site's manifest: provenance, LEA pages, every file's SHA-256). Returns the removed files."""
     csvs = offer_csvs(p, records, html)
+    copy_extra(extra_dir(p), html)
     stage.root_redirect(html)
     for copy in sorted((html / "_sources").rglob("*.ipynb")) if (html / "_sources").exists() else []:
         notebooks.offer_zipped(copy, p.root)  # the copies Sphinx wrote this build; earlier zips stay
