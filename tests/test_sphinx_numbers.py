@@ -112,10 +112,11 @@ def test_a_captioned_code_block_is_something_to_number(book, monkeypatch):
 def test_only_what_this_code_stored_is_remembered():
     env = SimpleNamespace()
     assert sphinx_numbers.remembered(env) == {}
-    for stored in ({"plain": 1}, ("other code", {"plain": 1}), (sphinx_numbers.CODE, ["plain"])):
+    for stored in ({"plain": 1}, ("other code", {"plain": 1}, {}), (sphinx_numbers.CODE, ["plain"], {}),
+                   (sphinx_numbers.CODE, {"plain": 1})):  # the last: this module's format before the stamps
         env.caaspp_unnumbered = stored
         assert sphinx_numbers.remembered(env) == {}
-    env.caaspp_unnumbered = (sphinx_numbers.CODE, {"plain": 1})
+    env.caaspp_unnumbered = (sphinx_numbers.CODE, {"plain": 1}, {"plain": 1})
     assert sphinx_numbers.remembered(env) == {"plain": 1}
 
 
@@ -126,3 +127,27 @@ def test_new_code_looks_at_every_page_again(book, monkeypatch):
     assert "plain" in build(book, monkeypatch)
     write(book / "src", "first", "First\n=====\n\n" + table("Counts, corrected again"))
     assert "plain" not in build(book, monkeypatch)
+
+
+def test_no_walk_when_only_pages_that_number_nothing_changed(book, monkeypatch):
+    build(book, monkeypatch)
+    write(book / "src", "plain", PLAIN + "\nA corrected sentence.\n")
+    unpickled = build(book, monkeypatch)
+    assert "first" not in unpickled and "last" not in unpickled  # the walk did not run
+    assert (number(book, "first"), number(book, "last")) == ("Table 1 ", "Table 2 ")
+    write(book / "src", "plain", PLAIN + "\n" + table("A table added later"))  # it numbers something now
+    assert "last" in build(book, monkeypatch)
+    assert (number(book, "plain"), number(book, "last")) == ("Table 2 ", "Table 3 ")
+
+
+def test_a_page_whose_toctree_changed_is_walked_again(book, monkeypatch):
+    write(book / "src", "index", INDEX.replace("   plain\n", "   plain\n   part\n"))
+    part = "Part\n====\n\nIts pages.\n\n.. toctree::\n   :hidden:\n\n   {}\n   {}\n"
+    write(book / "src", "part", part.format("sub", "other"))
+    write(book / "src", "sub", "Sub\n===\n\n" + table("Counts of the sub-page"))
+    write(book / "src", "other", "Other\n=====\n\n" + table("Counts of the other page"))
+    build(book, monkeypatch)
+    assert (number(book, "sub"), number(book, "other"), number(book, "last")) == ("Table 2 ", "Table 3 ", "Table 4 ")
+    write(book / "src", "part", part.format("other", "sub"))  # the same pages, in another order
+    build(book, monkeypatch)
+    assert (number(book, "other"), number(book, "sub"), number(book, "last")) == ("Table 2 ", "Table 3 ", "Table 4 ")
