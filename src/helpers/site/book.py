@@ -163,10 +163,12 @@ def write_toc(records: list[LeaRecord], root: Path, leas_dir: Path, path: Path) 
 # Jupyter Book's config check imports jsonschema, whose optional IRI format checker (rfc3987_syntax) compiles
 # ~40 grammars at import: ~2 s of every build. The book's config uses no IRI formats, so it is not loaded.
 JB_MAIN = ("import sys; sys.modules['rfc3987_syntax'] = None; "
+           "import helpers.site.toc_yaml as t; t.install(); "
            "from jupyter_book.cli.main import main; sys.exit(main())")
 # Jupyter Book 1's CLI has no option for Sphinx's parallel jobs (`sphinx-build -j N`): its `build` imports
 # `jupyter_book.sphinx.build_sphinx` when it runs, so a `jobs` given to that function reaches Sphinx.
 JB_MAIN_JOBS = ("import sys, functools; sys.modules['rfc3987_syntax'] = None; "
+                "import helpers.site.toc_yaml as t; t.install(); "
                 "import jupyter_book.sphinx as s; s.build_sphinx = functools.partial(s.build_sphinx, jobs={jobs}); "
                 "from jupyter_book.cli.main import main; sys.exit(main())")
 
