@@ -94,6 +94,9 @@ def test_chapters_come_in_the_reports_order(site):
               "Data quality", "Run status and change log"]
     positions = [nav.index(f">{t}</a>") for t in titles]
     assert positions == sorted(positions)
+    for utility in ("search.html", "genindex.html"):  # written by every build: the fixed list, not the toctree's
+        text = (site.html / utility).read_text(encoding="utf-8")
+        assert 'href="book/leas/index.html">LEA reports</a>' in text and ">Methods</a>" not in text
 
 
 def test_every_page_carries_the_preliminary_banner_and_the_release_is_recorded(site):
