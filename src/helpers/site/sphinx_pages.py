@@ -247,6 +247,15 @@ def page_code_digest() -> str:
     return digest.hexdigest()
 
 
+LEA_INDEX = "book/leas/index"
+
+
+def lea_index(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
+    """Whether the book has the LEA index (`caaspp_lea_index`), which the fixed sidebar links
+    (book/_templates/caaspp-lea-nav.html): a book of state or county rows only has no LEA pages."""
+    context["caaspp_lea_index"] = LEA_INDEX in app.env.all_docs
+
+
 def setup(app: Sphinx) -> dict:
     app.add_config_value(PAGE_CODE, page_code_digest(), "env")  # a new value: every page read and written again
     app.add_node(chart_png, html=(visit_chart_png, None))
@@ -256,4 +265,5 @@ def setup(app: Sphinx) -> dict:
     app.connect("builder-inited", cache_stems)
     app.connect("build-finished", prune_charts)
     app.connect("html-page-context", zipped_notebook_link, priority=800)  # the theme's are 500 and 501
+    app.connect("html-page-context", lea_index)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
