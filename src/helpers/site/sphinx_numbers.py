@@ -97,12 +97,12 @@ def unchanged(env: BuildEnvironment, types: tuple[type, ...],
     known, stamps = _stored(env)
     if not stamps or stamps.keys() != env.all_docs.keys() or any(env.toc_secnumbers.values()):
         return None
+    read_again = [docname for docname, stamp in env.all_docs.items() if stamps[docname] != stamp]
+    if any(docname not in known for docname in read_again):  # one numbered something: no page need be read
+        return None
     now = dict(known)
-    for docname, stamp in env.all_docs.items():
-        if stamps[docname] == stamp:
-            continue
-        if docname not in known:  # it numbered something
-            return None
+    for docname in read_again:
+        stamp = env.all_docs[docname]
         toctrees = toctrees_only(env.get_doctree(docname), types, figtype)
         if toctrees is None or [t.attributes for t in toctrees] != [t.attributes for t in known[docname][1]]:
             return None
