@@ -1,17 +1,24 @@
 """Backends without notebooks: a worker killed mid-task, a task past its deadline and a raising task cost
-only their own task; and a kernel start that loses a port race is retried."""
+only their own task; a worker prepares before the first task is known, and one never used is not waited
+for; and a kernel start that loses a port race is retried."""
 
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
+import tempfile
 import time
+from functools import partial
+from pathlib import Path
 
 import pytest
 from jupyter_client.manager import AsyncKernelManager
 
-from helpers.run import backends, kernels
+import nbformat
+
+from helpers.run import backends, execute, kernels
 
 from .conftest import ROOT
 
@@ -37,6 +44,42 @@ def test_processes_lose_only_the_task_whose_worker_died():
     assert results[5].reason == "Timeout: the worker was killed after 4 s" and results[5].seconds >= 4
     assert results[7] == backends.Lost("ValueError: seven")
     assert time.monotonic() - start < 60
+
+
+def mark(folder: str, hang: float = 0) -> None:
+    """A worker's `prepare`: leaves a file named after its process, then takes `hang` seconds."""
+    (Path(folder) / f"{os.getpid()}.prepared").touch()
+    time.sleep(hang)
+
+
+def prepared(folder: str, x: int) -> tuple[int, bool]:
+    return x, (Path(folder) / f"{os.getpid()}.prepared").exists()
+
+
+def after_a_worker_prepared(folder: Path, n: int):
+    """Tasks from a planner that yields nothing until a worker has prepared (it has to have started first)."""
+    deadline = time.monotonic() + 60
+    while not list(folder.glob("*.prepared")):
+        assert time.monotonic() < deadline, "no worker prepared before the first task was known"
+        time.sleep(0.05)
+    yield from range(n)
+
+
+@pytest.mark.slow
+def test_a_worker_prepares_before_the_first_task_is_known(tmp_path):
+    results = dict(backends.Processes(2).map(partial(prepared, str(tmp_path)), after_a_worker_prepared(tmp_path, 6),
+                                             prepare=partial(mark, str(tmp_path))))
+    assert results == {x: (x, True) for x in range(6)}  # each worker prepared before its first task
+
+
+@pytest.mark.slow
+def test_a_worker_that_got_no_task_is_killed_not_waited_for(tmp_path):
+    """A worker still preparing when the tasks are done (none at all here) is killed; a gentle close would wait
+    10 s for it, then kill it."""
+    start = time.monotonic()
+    assert list(backends.Processes(2).map(partial(prepared, str(tmp_path)), iter(()),
+                                          prepare=partial(mark, str(tmp_path), hang=300))) == []
+    assert time.monotonic() - start < 8
 
 
 def test_serial_runs_in_order():
@@ -79,3 +122,29 @@ def test_kernel_sockets_go_where_their_path_fits():
     assert kernels.fitting("/tmp/" + "d" * 70) == "/tmp"
     assert kernels.fitting("/tmp/" + "d" * 40) == "/tmp/" + "d" * 40
     assert kernels.fitting("/tmp/" + "d" * 40, extra=30) == "/tmp"
+
+
+def test_a_kernels_connection_file_is_in_its_socket_folder():
+    """Removed with the folder, also when the worker was killed (not left in the system's temp folder)."""
+    folder = Path(tempfile.mkdtemp(prefix="s-", dir="/tmp"))  # short: a socket path must fit
+    kernels.keep_sockets_in(str(folder))
+    try:
+        km = kernels.ipc_manager("python3")
+        assert Path(km.connection_file).parent == Path(km.ip).parent
+        assert Path(km.ip).parent.parent == folder
+    finally:
+        kernels.keep_sockets_in(None)
+        shutil.rmtree(folder)
+
+
+def test_a_kernel_is_prepared_with_the_notebooks_top_level_imports(tmp_path):
+    assert execute.imports_of(ROOT / "notebooks" / "lea_report.ipynb").splitlines() == [
+        "from IPython.display import Markdown, display", "from helpers.ingest import store as stores",
+        "from helpers.report import charts, outputs", "from helpers.report import page_tables as report"]
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_markdown_cell("import not_code"),
+        nbformat.v4.new_code_cell("%matplotlib inline\nimport skipped_cell_with_a_magic"),
+        nbformat.v4.new_code_cell("import json, os.path as p\nx = 1\ndef f():\n    import inside_a_function"),
+        nbformat.v4.new_code_cell("if x:\n    import under_a_condition\nfrom . import relative")])
+    nbformat.write(nb, tmp_path / "nb.ipynb")
+    assert execute.imports_of(tmp_path / "nb.ipynb") == "import json, os.path as p\nfrom . import relative"

@@ -3,7 +3,8 @@ machine) or `dask` (a dask.distributed cluster: a scheduler address, or a LocalC
 
 Every backend maps a picklable function over tasks and yields `(task, result)` as each finishes, in
 completion order. A task whose worker died or overran its deadline yields a `Lost` instead of a result;
-the other tasks go on.
+the other tasks go on. `prepare`, if given, is what a worker may do before its first task (start a kernel);
+only `processes` uses it.
 """
 
 from __future__ import annotations
@@ -32,24 +33,31 @@ class Lost:
 
 
 class Backend(Protocol):
-    def map(self, fn: Callable[[Any], Any], tasks: Iterable[Any]) -> Iterator[tuple[Any, Any]]: ...
+    def map(self, fn: Callable[[Any], Any], tasks: Iterable[Any],
+            prepare: Callable[[], None] | None = None) -> Iterator[tuple[Any, Any]]: ...
 
 
 class Serial:
     """One task after another in this process (no isolation: for debugging and small runs)."""
 
-    def map(self, fn: Callable[[Any], Any], tasks: Iterable[Any]) -> Iterator[tuple[Any, Any]]:
+    def map(self, fn: Callable[[Any], Any], tasks: Iterable[Any],
+            prepare: Callable[[], None] | None = None) -> Iterator[tuple[Any, Any]]:
         for task in tasks:
             yield task, fn(task)
 
 
-def _worker(conn: Connection, fn: Callable[[Any], Any], sockets: str) -> None:
+def _worker(conn: Connection, fn: Callable[[Any], Any], sockets: str, prepare: Callable[[], None] | None) -> None:
     from helpers.run import kernels
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the supervisor decides when workers stop
     kernels.keep_sockets_in(sockets)  # the supervisor removes them, also a killed worker's
     conn.send(READY)  # start-up (imports) done: deadlines count from here
     try:
+        if prepare is not None:
+            try:
+                prepare()
+            except Exception:  # noqa: BLE001 - the tasks run without it
+                pass
         while True:
             try:
                 task = conn.recv()
@@ -69,17 +77,19 @@ def _worker(conn: Connection, fn: Callable[[Any], Any], sockets: str) -> None:
 class _Slot:
     """One worker process and the task it holds."""
 
-    def __init__(self, ctx: Any, fn: Callable[[Any], Any], sockets: str) -> None:
+    def __init__(self, ctx: Any, fn: Callable[[Any], Any], sockets: str,
+                 prepare: Callable[[], None] | None = None) -> None:
         self.conn, child = ctx.Pipe()
-        self.process = ctx.Process(target=_worker, args=(child, fn, sockets), daemon=True)
+        self.process = ctx.Process(target=_worker, args=(child, fn, sockets, prepare), daemon=True)
         self.process.start()
         child.close()
         self.task: Any = None
         self.since = 0.0
         self.ready = False
+        self.used = False  # given a task: closed gently at the end, else killed (it may still be preparing)
 
     def give(self, task: Any) -> None:
-        self.task, self.since = task, time.monotonic()
+        self.task, self.since, self.used = task, time.monotonic(), True
         self.conn.send(task)
 
     def kill(self) -> None:
@@ -114,24 +124,27 @@ class Processes:
     and keeping its warm kernel. The supervisor knows which task each worker holds, so a worker killed
     mid-task (SIGKILL, OOM) costs exactly that task: it is reported `Lost` and a fresh worker takes the
     slot. A task still running `deadline` seconds after it started has its worker killed (a last resort
-    behind the in-worker timeout)."""
+    behind the in-worker timeout). With `prepare`, one worker starts before the first task is known and runs
+    it (each worker does, before its first task), so a lazy planner's first task finds it ready; a worker
+    that never got a task is killed at the end, not waited for."""
 
     def __init__(self, jobs: int, deadline: float | None = None, start_method: str = "spawn") -> None:
         self.jobs, self.deadline = max(1, jobs), deadline
         self.ctx = mp.get_context(start_method)
 
-    def map(self, fn: Callable[[Any], Any], tasks: Iterable[Any]) -> Iterator[tuple[Any, Any]]:
+    def map(self, fn: Callable[[Any], Any], tasks: Iterable[Any],
+            prepare: Callable[[], None] | None = None) -> Iterator[tuple[Any, Any]]:
         todo = iter(tasks)
         queue: deque = deque()
-        slots: list[_Slot] = []
         failed_starts = 0
         sockets = self._sockets()
+        slots = [_Slot(self.ctx, fn, sockets, prepare)] if prepare is not None else []
         try:
             while True:
                 self._fill(queue, todo)
                 slots = [s for s in slots if s.task is not None or s.process.is_alive()]  # refill dead slots
-                while len(slots) < self.jobs and queue:
-                    slots.append(_Slot(self.ctx, fn, sockets))
+                while len(slots) < self.jobs and len(queue) > sum(s.task is None for s in slots):
+                    slots.append(_Slot(self.ctx, fn, sockets, prepare))  # a worker for each task no other takes
                 for slot in slots:
                     if slot.ready and slot.task is None and queue:
                         try:
@@ -140,11 +153,11 @@ class Processes:
                         except OSError:  # died while idle: the task waits for a new worker
                             slot.task = None
                 busy = [s for s in slots if s.task is not None]
+                if not busy and not queue:  # _fill left the queue empty: no task is left
+                    return
                 starting = [s for s in slots if not s.ready and s.process.is_alive()]
                 if not busy and not starting:
-                    if queue:
-                        continue
-                    return
+                    continue
                 watched = busy + starting
                 ready = wait([s.conn for s in watched] + [s.process.sentinel for s in watched], timeout=1.0)
                 for slot in starting:
@@ -164,7 +177,7 @@ class Processes:
                         yield task, outcome
         finally:
             for slot in slots:
-                if slot.task is not None:
+                if slot.task is not None or not slot.used:
                     slot.kill()
                 else:
                     slot.close()
@@ -214,7 +227,8 @@ class Dask:
     def __init__(self, jobs: int, address: str | None = None, processes: bool = True) -> None:
         self.jobs, self.address, self.processes = max(1, jobs), address, processes
 
-    def map(self, fn: Callable[[Any], Any], tasks: Iterable[Any]) -> Iterator[tuple[Any, Any]]:
+    def map(self, fn: Callable[[Any], Any], tasks: Iterable[Any],
+            prepare: Callable[[], None] | None = None) -> Iterator[tuple[Any, Any]]:
         import dask
         from distributed import Client, LocalCluster, as_completed
 

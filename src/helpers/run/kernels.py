@@ -110,7 +110,8 @@ def ipc_manager(kernel_name: str) -> AsyncKernelManager:
     """A kernel manager on Unix-domain sockets in a private folder: no TCP ports to race for (papermill#511)
     and no unencrypted-TCP warning."""
     folder = tempfile.mkdtemp(prefix="caaspp-kernel-", dir=fitting(_sockets_in or _dask_worker_folder()))
-    return AsyncKernelManager(kernel_name=kernel_name, transport="ipc", ip=os.path.join(folder, "kernel"))
+    return AsyncKernelManager(kernel_name=kernel_name, transport="ipc", ip=os.path.join(folder, "kernel"),
+                              connection_file=os.path.join(folder, "kernel.json"))  # gone with the folder
 
 
 class Kernel:
@@ -172,6 +173,11 @@ class Kernel:
         reply = await self.kc.execute_interactive(code, silent=True, store_history=False, timeout=self.start_timeout)
         if reply["content"]["status"] != "ok":
             raise RuntimeError(f"kernel set-up code failed: {reply['content'].get('evalue', '')}")
+
+    def preload(self, code: str) -> None:
+        """Run `code` (imports) silently before the first notebook; the next `ready()` then resets the session."""
+        self.notebooks += 1
+        run_sync(self._silent)(code)
 
     def reset(self) -> None:
         """A clean session in the same process (see the module docstring)."""

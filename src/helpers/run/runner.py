@@ -24,7 +24,7 @@ from helpers.core.paths import Paths
 from helpers.ingest import store as stores
 from helpers.run import kernels, lea_data
 from helpers.run.backends import Backend, Lost, Serial
-from helpers.run.execute import RunConfig, parameters, run_lea
+from helpers.run.execute import RunConfig, parameters, prepare, run_lea
 
 read_manifest, write_manifest = manifest.read, manifest.write
 SAVE_EVERY = 5.0  # seconds between manifest saves during a run
@@ -202,7 +202,8 @@ def run(s: Settings, backend: Backend | None = None, on_record: Callable[[LeaRec
                 yield item
 
     try:
-        for job, result in backend.map(partial(run_lea, config=s.config()), jobs()):
+        config = s.config()
+        for job, result in backend.map(partial(run_lea, config=config), jobs(), prepare=partial(prepare, config)):
             emit(outcome(job, result, s.root))
     finally:
         merged = save(final=True)
