@@ -72,6 +72,33 @@ def test_a_worker_prepares_before_the_first_task_is_known(tmp_path):
     assert results == {x: (x, True) for x in range(6)}  # each worker prepared before its first task
 
 
+def done(folder: str, x: int) -> int:
+    (Path(folder) / f"{x}.done").touch()
+    return x
+
+
+def planning_on_while_the_first_task_runs(folder: Path, n: int):
+    """A planner that finds its first task once a worker is up, then has more to plan: the first task has to
+    run meanwhile (a warm run's one changed LEA, found in county 19 of 58)."""
+    deadline = time.monotonic() + 60
+    while not list(folder.glob("*.prepared")):
+        assert time.monotonic() < deadline, "no worker prepared before the first task was known"
+        time.sleep(0.05)
+    yield 0
+    while not (folder / "0.done").exists():
+        assert time.monotonic() < deadline, "the first task waited for the planner to find more"
+        time.sleep(0.05)
+    yield from range(1, n)
+
+
+@pytest.mark.slow
+def test_the_first_task_runs_while_planning_goes_on(tmp_path):
+    results = dict(backends.Processes(2).map(partial(done, str(tmp_path)),
+                                             planning_on_while_the_first_task_runs(tmp_path, 4),
+                                             prepare=partial(mark, str(tmp_path))))
+    assert results == {x: x for x in range(4)}
+
+
 @pytest.mark.slow
 def test_a_worker_that_got_no_task_is_killed_not_waited_for(tmp_path):
     """A worker still preparing when the tasks are done (none at all here) is killed; a gentle close would wait

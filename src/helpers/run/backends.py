@@ -92,6 +92,18 @@ class _Slot:
         self.task, self.since, self.used = task, time.monotonic(), True
         self.conn.send(task)
 
+    def check_ready(self) -> bool:
+        """Ready for a task (its start-up message read, without waiting for it)."""
+        if not self.ready and self.conn.poll():
+            try:
+                self.ready = self.conn.recv() == READY
+            except (EOFError, OSError):
+                self.process.join(5)
+        return self.ready
+
+    def waiting(self) -> bool:
+        return self.task is None and self.check_ready()
+
     def kill(self) -> None:
         """SIGKILL the worker and whatever it started (its kernel)."""
         import psutil
@@ -139,9 +151,10 @@ class Processes:
         failed_starts = 0
         sockets = self._sockets()
         slots = [_Slot(self.ctx, fn, sockets, prepare)] if prepare is not None else []
+        exhausted = False
         try:
             while True:
-                self._fill(queue, todo)
+                exhausted = exhausted or self._fill(queue, todo, slots)
                 slots = [s for s in slots if s.task is not None or s.process.is_alive()]  # refill dead slots
                 while len(slots) < self.jobs and len(queue) > sum(s.task is None for s in slots):
                     slots.append(_Slot(self.ctx, fn, sockets, prepare))  # a worker for each task no other takes
@@ -153,19 +166,18 @@ class Processes:
                         except OSError:  # died while idle: the task waits for a new worker
                             slot.task = None
                 busy = [s for s in slots if s.task is not None]
-                if not busy and not queue:  # _fill left the queue empty: no task is left
+                if not busy and not queue:  # _fill leaves the queue empty only when no task is left
                     return
                 starting = [s for s in slots if not s.ready and s.process.is_alive()]
                 if not busy and not starting:
                     continue
                 watched = busy + starting
-                ready = wait([s.conn for s in watched] + [s.process.sentinel for s in watched], timeout=1.0)
+                planning = not exhausted and len(queue) < self.jobs  # then only look, and plan on
+                ready = wait([s.conn for s in watched] + [s.process.sentinel for s in watched],
+                             timeout=0 if planning else 1.0)
                 for slot in starting:
                     if slot.conn in ready:
-                        try:
-                            slot.ready = slot.conn.recv() == READY
-                        except (EOFError, OSError):
-                            slot.process.join(5)
+                        slot.check_ready()
                     if not slot.ready and not slot.process.is_alive():
                         failed_starts += 1
                         if failed_starts > 3 * self.jobs:
@@ -190,13 +202,15 @@ class Processes:
 
         return tempfile.mkdtemp(prefix="caaspp-kernels-", dir=kernels.fitting(None, len("/caaspp-kernels-12345678")))
 
-    def _fill(self, queue: deque, todo: Iterator[Any]) -> None:
-        """Keep one task ready per worker (tasks may come from a lazy planner)."""
-        while len(queue) < self.jobs:
+    def _fill(self, queue: deque, todo: Iterator[Any], slots: list[_Slot]) -> bool:
+        """Keep one task ready per worker (tasks may come from a lazy planner), but hand a task out as soon as a
+        worker waits for one: planning goes on while it runs. True when the tasks are exhausted."""
+        while len(queue) < self.jobs and not (queue and any(s.waiting() for s in slots)):
             try:
                 queue.append(next(todo))
             except StopIteration:
-                return
+                return True
+        return False
 
     def _outcome(self, slot: _Slot, ready: list) -> Any:
         """The slot's result, a `Lost` if its worker died or overran, or None while it still runs."""
