@@ -22,7 +22,7 @@ from helpers.core.paths import Paths
 from helpers.ingest import store as stores
 from helpers.ingest.store import TYPE_LABELS
 from helpers.report.page_tables import md_text
-from helpers.site import changelog, chapters, myst, notebooks, pages, release, stage
+from helpers.site import changelog, chapters, myst, notebooks, pages, release, stage, toc_yaml
 
 CHAPTERS = ("assessments", "methods", "statewide", "impact", "data_quality")  # book/<name>.md after the intro
 BACK_MATTER = ("run_status",)  # book/<name>.md after the LEA reports
@@ -339,7 +339,7 @@ def build(p: Paths, release_status: str = "final", jobs: int = 1) -> subprocess.
     result = jupyter_book(p.root, config=config, toc=contents, output=p.staging, fresh=fresh,
                           jobs=jobs)
     if result.returncode == 0 and (p.staging_html / "index.html").exists():
-        docs = stage.docnames(yaml.safe_load(contents.read_text(encoding="utf-8")))
+        docs = stage.docnames(toc_yaml.safe_load(contents.read_text(encoding="utf-8")))
         finish_site(p, records, release_status, p.staging_html, docs)
     stage.end(p)
     return result

@@ -3,7 +3,8 @@
 sphinx-external-toc reads `_toc.yml` with `yaml.safe_load`, PyYAML's pure-Python parser, and a build reads it
 twice (Jupyter Book's command, then Sphinx): 1.8 s each time for the statewide book's 2,345 entries (profiled,
 docs/benchmarks.md run J). The C parser gives the same data (tests/test_toc_yaml.py) in a tenth of the time.
-`book.jupyter_book` installs it in the Jupyter Book process; nothing else reads YAML through it."""
+`book.jupyter_book` installs it in the Jupyter Book process, and `book.build` reads the written contents back
+with it (a third read); nothing else reads YAML through it."""
 
 from __future__ import annotations
 
