@@ -207,6 +207,37 @@ def test_charts_are_8_bit_palette_pngs_without_metadata():
     assert Image.open(default).tobytes() == image.tobytes() and len(data) < len(default.getvalue())
 
 
+def _pixels(fig, canvas_class) -> bytes:
+    canvas = canvas_class(fig)
+    canvas.draw()
+    return bytes(canvas.buffer_rgba())
+
+
+def test_cached_text_draws_the_pixels_of_matplotlibs_own_renderer(dncusd):
+    """Layouts and glyph bitmaps kept across charts (helpers.report.glyph_cache) change no pixel: the sample's
+    charts (rotated "no testing", a legend, every grade), and text at many sub-pixel positions, sizes and
+    angles, with and without antialiasing, drawn after the cache holds the same glyphs elsewhere."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    from helpers.report import charts, glyph_cache
+
+    def texts(antialiased: bool) -> Figure:
+        fig = Figure(figsize=(4, 3), dpi=96)
+        for k in range(40):
+            fig.text(0.013 * k + 0.001 * (k % 7), 0.023 * k, f"Grade {k % 4} ñ… 47.06%", fontsize=6 + k % 5,
+                     rotation=(0, 90, 30, 0)[k % 4], antialiased=antialiased)
+        fig.text(0.5, 0.9, r"$x^2$ mathtext", fontsize=9)
+        return fig
+
+    glyph_cache._GLYPHS.clear()
+    glyph_cache._LAYOUTS.clear()
+    for make in (lambda: charts.levels_by_grade(dncusd), lambda: charts.trend(dncusd), lambda: texts(True),
+                 lambda: texts(False)):
+        assert _pixels(make(), charts._Canvas) == _pixels(make(), FigureCanvasAgg)
+    assert glyph_cache._GLYPHS and glyph_cache._LAYOUTS  # the cache was used
+
+
 def test_a_table_is_a_row_per_line_and_its_text_keeps_the_cells_apart(dncusd):
     shown = report.display(report.summary(dncusd))
     html = report.table_html(shown)

@@ -8,7 +8,7 @@ import threading
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
-from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from PIL import Image
 
@@ -16,6 +16,7 @@ from helpers.core import params
 from helpers.core.text import plain
 from helpers.ingest.store import LeaSlice
 from helpers.report import page_tables as report
+from helpers.report.glyph_cache import CachedTextRenderer
 from helpers.stats.tables import PARTICIPATION_MIN
 
 # Okabe–Ito palette: level 1 (lowest) … level 4 (highest), fixed across the book.
@@ -84,16 +85,16 @@ _RENDERERS = threading.local()  # this thread's Agg renderers by (width px, heig
 class _Canvas(FigureCanvasAgg):
     """An Agg canvas drawing with this thread's renderer of the figure's size. Matplotlib caches text metrics
     per renderer (matplotlib.text._get_text_metrics_function), so a reused renderer measures each tick
-    label, title and legend entry once per worker rather than once per chart. The pixels are the same: the
-    canvas clears the renderer before drawing (FigureCanvasAgg.draw), and metrics depend only on the text,
-    the font and the dpi."""
+    label, title and legend entry once per worker rather than once per chart; the renderer also keeps text
+    layouts and glyph bitmaps (helpers.report.glyph_cache). The pixels are the same: the canvas clears the
+    renderer before drawing (FigureCanvasAgg.draw), and metrics depend only on the text, the font and the dpi."""
 
     def get_renderer(self):
         w, h = self.get_width_height(physical=True)
         key = (w, h, self.figure.dpi)
         renderers = _RENDERERS.__dict__.setdefault("by_size", {})
         if key not in renderers:
-            renderers[key] = RendererAgg(w, h, self.figure.dpi)
+            renderers[key] = CachedTextRenderer(w, h, self.figure.dpi)
         self.renderer, self._lastKey = renderers[key], key
         return self.renderer
 

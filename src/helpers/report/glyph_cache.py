@@ -1,0 +1,86 @@
+"""An Agg renderer that lays out each text and renders each glyph once per process, not once per chart.
+
+Matplotlib's Agg renderer shapes every string (FreeType and HarfBuzz, `FT2Font._layout`) and renders every
+glyph (`FT2Font._render_glyph`) each time it draws a text: a worker draws the same tick labels, titles and
+legend entries on every LEA's charts, and that was a third of drawing a chart. `CachedTextRenderer` keeps
+both, keyed by everything they depend on, and draws the same pixels (tests/test_report.py compares them with
+Matplotlib's own renderer):
+
+- a layout depends on the string, the font properties, the dpi, the hinting flag and the text's font
+  features and language;
+- a glyph's bitmap depends on the font file, size, dpi, glyph, the rotation matrix, the hinting flag,
+  antialiasing and the glyph origin's position within a pixel (1/64 px, FreeType's 26.6 fixed point): moving
+  the origin by whole pixels moves the bitmap by the same pixels and changes none of them.
+
+This follows `RendererAgg.draw_text` and `_draw_text_glyphs_and_boxes` of the pinned Matplotlib (3.11),
+whose private font API it calls; mathtext and anything else goes to Matplotlib's own code.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from matplotlib.backends.backend_agg import RendererAgg, get_hinting_flag
+from matplotlib.ft2font import RenderMode
+
+MAX_ENTRIES = 50_000  # layouts, and glyph bitmaps, kept per process (about 10 MB); then that cache starts again
+_LAYOUTS: dict[tuple, list[tuple]] = {}
+_GLYPHS: dict[tuple, tuple[np.ndarray, int, int]] = {}
+
+
+class CachedTextRenderer(RendererAgg):
+    """`RendererAgg` with layouts and glyph bitmaps kept across figures (module docstring)."""
+
+    def draw_text(self, gc, x, y, s, prop, angle, ismath=False, mtext=None):
+        if ismath:
+            return super().draw_text(gc, x, y, s, prop, angle, ismath, mtext)
+        features = mtext.get_fontfeatures() if mtext is not None else None
+        language = mtext.get_language() if mtext is not None else None
+        flags = get_hinting_flag()
+        key = (s, prop, self.dpi, flags, None if features is None else tuple(features), language)
+        items = _LAYOUTS.get(key)
+        if items is None:
+            font = self._prepare_font(prop)
+            items = [(i.ft_object, i.glyph_index, i.x, i.y)
+                     for i in font._layout(s, flags=flags, features=features, language=language)]
+            _keep(_LAYOUTS, key, items)
+        size = prop.get_size_in_points()
+        self._draw_glyphs(gc, x, y, angle, [(font, size, glyph, dx, dy) for font, glyph, dx, dy in items])
+
+    def _draw_glyphs(self, gc, x, y, angle, glyphs) -> None:
+        """`_draw_text_glyphs_and_boxes` without boxes (a plain text has none), each bitmap from the cache."""
+        cos, sin = math.cos(math.radians(angle)), math.sin(math.radians(angle))
+        matrix = (0x10000 * np.array([[cos, -sin], [sin, cos]])).round().astype(int)
+        rotation = tuple(matrix.ravel().tolist())
+        flags = get_hinting_flag()
+        antialiased = bool(gc.get_antialiased())
+        for font, size, glyph, dx, dy in glyphs:  # dy is upwards, as FreeType's y
+            (px, fx), (py, fy) = (divmod(round(0x40 * v), 0x40) for v in (
+                x + dx * cos - dy * sin, self.height - y + dx * sin + dy * cos))
+            key = (font.fname, size, self.dpi, glyph, rotation, fx, fy, flags, antialiased)
+            cached = _GLYPHS.get(key)
+            if cached is None:
+                cached = _render(font, size, self.dpi, glyph, matrix, fx, fy, flags, antialiased)
+                _keep(_GLYPHS, key, cached)
+            bitmap, left, top = cached
+            # draw_text_image's y is downwards and the bitmap's bottom side
+            self._renderer.draw_text_image(bitmap, left + px, int(self.height) - (top + py) + bitmap.shape[0], 0, gc)
+
+
+def _render(font, size: float, dpi: float, glyph: int, matrix: np.ndarray, fx: int, fy: int, flags,
+            antialiased: bool) -> tuple[np.ndarray, int, int]:
+    """The glyph's bitmap with its origin at (fx, fy)/64 px, and its left and top pixel."""
+    font.set_size(size, dpi)
+    font._set_transform(matrix, [fx, fy])
+    bitmap = font._render_glyph(glyph, flags, RenderMode.NORMAL if antialiased else RenderMode.MONO)
+    pixels = np.array(bitmap.buffer, copy=True)
+    if not antialiased:
+        pixels *= 0xff
+    return pixels, bitmap.left, bitmap.top
+
+
+def _keep(cache: dict, key: tuple, value) -> None:
+    if len(cache) >= MAX_ENTRIES:
+        cache.clear()
+    cache[key] = value
