@@ -129,3 +129,12 @@ def test_the_dfs_trend_carries_the_same_flags(dncusd):
     assert "different grades with scores (2021: 11 → 2022: 3–8, 11)" in row["change_flag"]
     assert dfs.loc[("ELA", 2021), "participation"] == "8.78" and dfs.loc[("ELA", 2021), "grades_with_scores"] == "11"
     assert dfs.loc[("ELA", 2018), "change_flag"] == met.loc[("ELA", 2018), "change_flag"]
+
+
+def test_the_dfs_trend_takes_its_flags_from_the_pages_trend_table(dncusd):
+    """The notebook hands the page's trend table to the DFS tables (made once per page): the same table as made
+    afresh, and its flags are the ones shown."""
+    page_trend = report.tables(dncusd)["trend"]
+    assert report.dfs_tables(dncusd, page_trend)["dfs_trend"].equals(report.dfs_trend(dncusd))
+    marked = page_trend.assign(change_flag=page_trend["change_flag"] + " (given)")
+    assert report.dfs_trend(dncusd, marked)["change_flag"].str.endswith(" (given)").all()

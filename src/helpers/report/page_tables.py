@@ -403,10 +403,10 @@ def dfs_by_group(piece: LeaSlice) -> pd.DataFrame:
     return _with_dfs(out, lea, others, ["test_id", "student_group_id"])[cols].reset_index(drop=True)
 
 
-def dfs_trend(piece: LeaSlice) -> pd.DataFrame:
+def dfs_trend(piece: LeaSlice, trend_table: pd.DataFrame | None = None) -> pd.DataFrame:
     """All Grades DFS by year: the LEA, its county and the state, the LEA's change with the same flags as the
     % Met and Above trend (participation, grades with scores, a change that is not like for like); gaps and
-    caveats noted (the trends table's notes)."""
+    caveats noted (the trends table's notes). `trend_table`: the page's `trend(piece)`, if made already."""
     cols = ["test", "year", "dfs", "county_dfs", "state_dfs", "dfs_change_from_prior_year", "participation",
             "grades_with_scores", "change_flag", "note"]
     t = piece.trend
@@ -422,7 +422,8 @@ def dfs_trend(piece: LeaSlice) -> pd.DataFrame:
     wide.columns.name = None
     lea = shown[shown["role"] == "dfs"].set_index(["test_id", "year"])
     wide["dfs_change_from_prior_year"] = lea["change"].reindex(wide.index).fillna(NO_DATA)
-    flags = trend(piece).set_index(["test", "year"])[["participation", "grades_with_scores", "change_flag"]]
+    made = trend(piece) if trend_table is None else trend_table
+    flags = made.set_index(["test", "year"])[["participation", "grades_with_scores", "change_flag"]]
     labels = pd.MultiIndex.from_arrays([wide.index.get_level_values("test_id").map(
         params.test_label), wide.index.get_level_values("year").astype(int)])
     for col in flags:
@@ -434,9 +435,11 @@ def dfs_trend(piece: LeaSlice) -> pd.DataFrame:
     return wide[cols]
 
 
-def dfs_tables(piece: LeaSlice) -> dict[str, pd.DataFrame]:
-    """The page's DFS tables (their CSVs: `<stem>.dfs_*.csv`), each carrying its CSV's join keys (`keyed`)."""
-    tables_ = {"dfs_by_grade": dfs_by_grade(piece), "dfs_by_group": dfs_by_group(piece), "dfs_trend": dfs_trend(piece)}
+def dfs_tables(piece: LeaSlice, trend_table: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
+    """The page's DFS tables (their CSVs: `<stem>.dfs_*.csv`), each carrying its CSV's join keys (`keyed`);
+    `trend_table`: the page's trend table (`tables(piece)["trend"]`), else made again."""
+    tables_ = {"dfs_by_grade": dfs_by_grade(piece), "dfs_by_group": dfs_by_group(piece),
+               "dfs_trend": dfs_trend(piece, trend_table)}
     return {name: keyed(frame, piece) for name, frame in tables_.items()}
 
 
