@@ -27,8 +27,10 @@ import html as _html
 import json
 import re
 import string
+from typing import TYPE_CHECKING
 
-import pandas as pd
+if TYPE_CHECKING:  # pandas is imported where used: a run's workers import this module, and need no pandas
+    import pandas as pd
 
 _KEPT = ",.;?'\"/@-+%:()"  # never markup inside a line
 _ESCAPE = {ord(c): "\\" + c for c in string.punctuation if c not in _KEPT}
@@ -63,6 +65,8 @@ def option(text: object) -> str:
 def csv_frame(frame: "pd.DataFrame") -> "pd.DataFrame":
     """`frame` for a published CSV: each text cell a spreadsheet would run as a formula apostrophe-prefixed
     (see the module docstring); the frame itself when no cell is."""
+    import pandas as pd
+
     out = frame
     for col in frame.columns:
         values = frame[col]

@@ -16,7 +16,7 @@ import nbformat
 
 from helpers.core.manifest import LeaJob, LeaRecord, record
 from helpers.core.stable_write import write_if_changed
-from helpers.report import page_tables as report
+from helpers.core.text import md as md_text
 from helpers.run import kernels
 
 log = logging.getLogger(__name__)
@@ -198,7 +198,7 @@ def finish(nb, job: LeaJob, config: RunConfig) -> None:
             cell.metadata.get("papermill", {}).pop(key, None)
         cell.metadata.pop("execution", None)
     title = next(c for c in nb.cells if c.cell_type == "markdown")
-    title.source = f"# {report.md_text(job.name)} ({report.md_text(job.cds)})"
+    title.source = f"# {md_text(job.name)} ({md_text(job.cds)})"
     meta = nb.metadata.get("papermill", {})
     for key in TIMING_KEYS:
         meta.pop(key, None)
