@@ -146,8 +146,9 @@ class Processes:
     mid-task (SIGKILL, OOM) costs exactly that task: it is reported `Lost` and a fresh worker takes the
     slot. A task still running `deadline` seconds after it started has its worker killed (a last resort
     behind the in-worker timeout). With `prepare`, one worker starts before the first task is known and runs
-    it (each worker does, before its first task), so a lazy planner's first task finds it ready; a worker
-    that never got a task is killed at the end, not waited for."""
+    it (each worker does, before its first task), so a lazy planner's first task finds it ready. At the end the
+    workers that ran tasks are all asked to stop at once (each closes its kernel and leaves); a worker that never
+    got a task is killed, not waited for."""
 
     def __init__(self, jobs: int, deadline: float | None = None, start_method: str = "spawn") -> None:
         self.jobs, self.deadline = max(1, jobs), deadline
