@@ -230,12 +230,29 @@ def test_cached_text_draws_the_pixels_of_matplotlibs_own_renderer(dncusd):
         fig.text(0.5, 0.9, r"$x^2$ mathtext", fontsize=9)
         return fig
 
-    glyph_cache._GLYPHS.clear()
-    glyph_cache._LAYOUTS.clear()
+    glyph_cache.clear()
     for make in (lambda: charts.levels_by_grade(dncusd), lambda: charts.trend(dncusd), lambda: texts(True),
                  lambda: texts(False)):
         assert _pixels(make(), charts._Canvas) == _pixels(make(), FigureCanvasAgg)
-    assert glyph_cache._GLYPHS and glyph_cache._LAYOUTS  # the cache was used
+    assert all(glyph_cache.sizes())  # the cache was used
+
+
+def test_text_layouts_are_kept_per_thread_and_bitmaps_shared(dncusd):
+    """A layout holds Matplotlib's font objects, which belong to one thread: another thread makes its own, and
+    draws the same pixels with the glyph bitmaps the first one rendered."""
+    import threading
+
+    from helpers.report import charts, glyph_cache
+
+    glyph_cache.clear()
+    drawn: list[bytes] = []
+    worker = threading.Thread(target=lambda: drawn.append(charts.png(charts.levels_by_grade(dncusd))))
+    worker.start()
+    worker.join()
+    layouts, glyphs = glyph_cache.sizes()
+    assert layouts == 0 and glyphs > 0  # the other thread's layouts are not this thread's
+    assert charts.png(charts.levels_by_grade(dncusd)) == drawn[0]
+    assert glyph_cache.sizes() == (glyph_cache.sizes()[0], glyphs) and glyph_cache.sizes()[0] > 0  # no new glyph
 
 
 def test_a_table_is_a_row_per_line_and_its_text_keeps_the_cells_apart(dncusd):

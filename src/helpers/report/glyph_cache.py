@@ -12,21 +12,40 @@ Matplotlib's own renderer):
   antialiasing and the glyph origin's position within a pixel (1/64 px, FreeType's 26.6 fixed point): moving
   the origin by whole pixels moves the bitmap by the same pixels and changes none of them.
 
-This follows `RendererAgg.draw_text` and `_draw_text_glyphs_and_boxes` of the pinned Matplotlib (3.11),
-whose private font API it calls; mathtext and anything else goes to Matplotlib's own code.
+Layouts are kept per thread (they hold the thread's own font objects), bitmaps per process. This follows
+`RendererAgg.draw_text` and `_draw_text_glyphs_and_boxes` of the pinned Matplotlib (3.11), whose private font
+API it calls; mathtext and anything else goes to Matplotlib's own code.
 """
 
 from __future__ import annotations
 
 import math
+import threading
 
 import numpy as np
 from matplotlib.backends.backend_agg import RendererAgg, get_hinting_flag
 from matplotlib.ft2font import RenderMode
 
 MAX_ENTRIES = 50_000  # layouts, and glyph bitmaps, kept per process (about 10 MB); then that cache starts again
-_LAYOUTS: dict[tuple, list[tuple]] = {}
+# Layouts hold Matplotlib's font objects, which are per thread (matplotlib.font_manager.get_font); bitmaps are
+# only read once made
+_THREAD = threading.local()
 _GLYPHS: dict[tuple, tuple[np.ndarray, int, int]] = {}
+
+
+def _layouts() -> dict[tuple, list[tuple]]:
+    return _THREAD.__dict__.setdefault("layouts", {})
+
+
+def clear() -> None:
+    """Forget every glyph bitmap and this thread's layouts."""
+    _GLYPHS.clear()
+    _layouts().clear()
+
+
+def sizes() -> tuple[int, int]:
+    """(this thread's layouts, glyph bitmaps) kept."""
+    return len(_layouts()), len(_GLYPHS)
 
 
 class CachedTextRenderer(RendererAgg):
@@ -39,12 +58,13 @@ class CachedTextRenderer(RendererAgg):
         language = mtext.get_language() if mtext is not None else None
         flags = get_hinting_flag()
         key = (s, prop, self.dpi, flags, None if features is None else tuple(features), language)
-        items = _LAYOUTS.get(key)
+        layouts = _layouts()
+        items = layouts.get(key)
         if items is None:
             font = self._prepare_font(prop)
             items = [(i.ft_object, i.glyph_index, i.x, i.y)
                      for i in font._layout(s, flags=flags, features=features, language=language)]
-            _keep(_LAYOUTS, key, items)
+            _keep(layouts, key, items)
         size = prop.get_size_in_points()
         self._draw_glyphs(gc, x, y, angle, [(font, size, glyph, dx, dy) for font, glyph, dx, dy in items])
 
