@@ -2,7 +2,7 @@
 
 Matplotlib's Agg renderer shapes every string (FreeType and HarfBuzz, `FT2Font._layout`) and renders every
 glyph (`FT2Font._render_glyph`) each time it draws a text: a worker draws the same tick labels, titles and
-legend entries on every LEA's charts, and that was a third of drawing a chart. `CachedTextRenderer` keeps
+legend entries on every LEA's charts, and that was about a third of drawing a chart. `CachedTextRenderer` keeps
 both, keyed by everything they depend on, and draws the same pixels (tests/test_report.py compares them with
 Matplotlib's own renderer):
 
@@ -26,7 +26,7 @@ import numpy as np
 from matplotlib.backends.backend_agg import RendererAgg, get_hinting_flag
 from matplotlib.ft2font import RenderMode
 
-MAX_ENTRIES = 50_000  # layouts, and glyph bitmaps, kept per process (about 10 MB); then that cache starts again
+MAX_ENTRIES = 50_000  # layouts (a thread's) or glyph bitmaps kept (about 10 MB); then that cache starts again
 # Layouts hold Matplotlib's font objects, which are per thread (matplotlib.font_manager.get_font); bitmaps are
 # only read once made
 _THREAD = threading.local()
@@ -64,7 +64,7 @@ class CachedTextRenderer(RendererAgg):
             font = self._prepare_font(prop)
             items = [(i.ft_object, i.glyph_index, i.x, i.y)
                      for i in font._layout(s, flags=flags, features=features, language=language)]
-            _keep(layouts, key, items)
+            _keep(layouts, (s, prop.copy(), *key[2:]), items)  # a copy: a text may change its properties later
         size = prop.get_size_in_points()
         self._draw_glyphs(gc, x, y, angle, [(font, size, glyph, dx, dy) for font, glyph, dx, dy in items])
 
