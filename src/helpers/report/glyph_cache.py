@@ -66,14 +66,13 @@ class CachedTextRenderer(RendererAgg):
                      for i in font._layout(s, flags=flags, features=features, language=language)]
             _keep(layouts, (s, prop.copy(), *key[2:]), items)  # a copy: a text may change its properties later
         size = prop.get_size_in_points()
-        self._draw_glyphs(gc, x, y, angle, [(font, size, glyph, dx, dy) for font, glyph, dx, dy in items])
+        self._draw_glyphs(gc, x, y, angle, flags, [(font, size, glyph, dx, dy) for font, glyph, dx, dy in items])
 
-    def _draw_glyphs(self, gc, x, y, angle, glyphs) -> None:
+    def _draw_glyphs(self, gc, x, y, angle, flags, glyphs) -> None:
         """`_draw_text_glyphs_and_boxes` without boxes (a plain text has none), each bitmap from the cache."""
         cos, sin = math.cos(math.radians(angle)), math.sin(math.radians(angle))
         matrix = (0x10000 * np.array([[cos, -sin], [sin, cos]])).round().astype(int)
         rotation = tuple(matrix.ravel().tolist())
-        flags = get_hinting_flag()
         antialiased = bool(gc.get_antialiased())
         for font, size, glyph, dx, dy in glyphs:  # dy is upwards, as FreeType's y
             (px, fx), (py, fy) = (divmod(round(0x40 * v), 0x40) for v in (
