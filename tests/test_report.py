@@ -222,17 +222,18 @@ def test_cached_text_draws_the_pixels_of_matplotlibs_own_renderer(dncusd):
 
     from helpers.report import charts, glyph_cache
 
-    def texts(antialiased: bool) -> Figure:
-        fig = Figure(figsize=(4, 3), dpi=96)
+    def texts(antialiased: bool, dpi: int = 96) -> Figure:
+        fig = Figure(figsize=(4, 3), dpi=dpi)
         for k in range(40):
             fig.text(0.013 * k + 0.001 * (k % 7), 0.023 * k, f"Grade {k % 4} ñ… 47.06%", fontsize=6 + k % 5,
                      rotation=(0, 90, 30, 0)[k % 4], antialiased=antialiased)
         fig.text(0.5, 0.9, r"$x^2$ mathtext", fontsize=9)
+        fig.text(0.7, 0.5, "two\nlines", fontsize=7, va="top")  # line metrics (ascent, descent, gap) at this dpi
         return fig
 
     glyph_cache.clear()
     for make in (lambda: charts.levels_by_grade(dncusd), lambda: charts.trend(dncusd), lambda: texts(True),
-                 lambda: texts(False)):
+                 lambda: texts(False), lambda: texts(True, dpi=150)):
         assert _pixels(make(), charts._Canvas) == _pixels(make(), FigureCanvasAgg)
     assert all(glyph_cache.sizes())  # the cache was used
 
@@ -253,6 +254,45 @@ def test_text_layouts_are_kept_per_thread_and_bitmaps_shared(dncusd):
     assert layouts == 0 and glyphs > 0  # the other thread's layouts are not this thread's
     assert charts.png(charts.levels_by_grade(dncusd)) == drawn[0]
     assert glyph_cache.sizes() == (glyph_cache.sizes()[0], glyphs) and glyph_cache.sizes()[0] > 0  # no new glyph
+
+
+def test_a_reused_chart_figure_draws_the_pixels_of_a_new_one(dncusd):
+    """The page's charts are drawn on this thread's figure of the same shape, cleared (`reuse=True`): every
+    chart of a sequence whose grades, tests and years grow and shrink is the PNG of a new figure, and a chart
+    with a panel that draws nothing is made on a new figure (it keeps Matplotlib's default axis)."""
+    from dataclasses import replace
+
+    from helpers.report import charts
+
+    rows, trend = dncusd.rows, dncusd.trend
+    lea = rows["role"] == "lea"
+    shapes = {
+        "every grade": dncusd,
+        "three grades": replace(dncusd, rows=rows[~lea | rows["grade"].isin([3, 4, 13])]),
+        "one test": replace(dncusd, rows=rows[~lea | (rows["test_id"] == 1)], trend=trend[trend["test_id"] == 1]),
+        "two years": replace(dncusd, trend=trend[trend["year"] >= trend["year"].max() - 1]),
+        "a panel with nothing": replace(dncusd, rows=rows.assign(
+            pct_level_1=rows["pct_level_1"].where(~lea | (rows["test_id"] != 2)))),
+        "another name": replace(dncusd, name="Another Unified"),
+    }
+    for name in [*shapes, "every grade", "three grades", "one test", "every grade"]:
+        piece = shapes[name]
+        for chart in (charts.levels_by_grade, charts.trend):
+            reused = chart(piece, reuse=True)
+            assert charts.png(reused) == charts.png(chart(piece)), (name, chart.__name__)
+    assert charts.levels_by_grade(shapes["a panel with nothing"], reuse=True) is not charts.levels_by_grade(
+        dncusd, reuse=True)  # drawn on a new figure, not the kept one
+    assert charts.trend(dncusd, reuse=True) is charts.trend(dncusd, reuse=True)
+
+
+def test_the_levels_chart_puts_a_bar_at_each_grade_labelled_as_a_category(dncusd):
+    from helpers.report import charts
+
+    ax = charts.levels_by_grade(dncusd).axes[0]
+    grades = [t.get_text() for t in ax.get_xticklabels()]
+    assert grades == ["3", "4", "5", "6", "7", "8", "11"]
+    assert list(ax.get_xticks()) == list(range(7))
+    assert sorted({round(p.get_x() + p.get_width() / 2, 6) for p in ax.patches}) == list(range(7))
 
 
 def test_a_table_is_a_row_per_line_and_its_text_keeps_the_cells_apart(dncusd):

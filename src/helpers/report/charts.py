@@ -32,18 +32,55 @@ def level_shares(piece: LeaSlice) -> pd.DataFrame:
     return rows[(published["pct_level_1"] != report.SUPPRESSED) & rows["pct_level_1"].notna()]
 
 
-def levels_by_grade(piece: LeaSlice) -> Figure:
-    """Stacked bars of % at each level by grade, one panel per test."""
+def levels_by_grade(piece: LeaSlice, reuse: bool = False) -> Figure:
+    """Stacked bars of % at each level by grade, one panel per test. With `reuse`, this thread's figure of the
+    same shape is drawn again (see `_figure`): valid until the next such call, so encode it (`png`) first."""
     rows = level_shares(piece)
     tests = sorted(piece.part("lea")["test_id"].unique())
-    fig = Figure(figsize=(4.2 * max(len(tests), 1), 3.6), dpi=96)
-    axes = fig.subplots(1, max(len(tests), 1), squeeze=False)
-    for ax, test_id in zip(axes[0], tests):
-        _panel(ax, rows[rows["test_id"] == test_id], test_id)
-    handles, labels = axes[0][0].get_legend_handles_labels()
+    panels = [rows[rows["test_id"] == test_id] for test_id in tests]
+    fig = _figure("levels", len(tests), 3.6, 0.35, reuse and all(len(part) for part in panels))
+    axes = fig.axes
+    for ax, part, test_id in zip(axes, panels, tests):
+        _panel(ax, part, test_id)
+    handles, labels = axes[0].get_legend_handles_labels()
     if handles:
         fig.legend(handles[::-1], labels[::-1], loc="lower center", ncol=4, frameon=False, fontsize=8)
-    _margins(fig, len(axes[0]))
+    return fig
+
+
+_FIGURES = threading.local()  # this thread's reusable figures by (chart, panels)
+
+
+def _figure(chart: str, panels: int, height: float, legend_in: float, reuse: bool) -> Figure:
+    """A figure of `panels` axes side by side (at least one) with the page's margins. With `reuse`, this
+    thread's figure of that chart and shape, cleared of what its last LEA drew: making a figure's axes and
+    their ticks is a third of drawing a chart, and a figure drawn again keeps them. Only for panels that all
+    draw data with their own ticks (an empty panel keeps Matplotlib's default axis, which a cleared one lost);
+    the pixels are a new figure's (tests/test_report.py compares them)."""
+    n = max(panels, 1)
+    kept = _FIGURES.__dict__.setdefault("by_shape", {})
+    fig = kept.get((chart, n)) if reuse and panels else None
+    if fig is not None:
+        return _cleared(fig)
+    fig = Figure(figsize=(4.2 * n, height), dpi=96)
+    fig.subplots(1, n, squeeze=False)
+    _margins(fig, n, legend_in)
+    if reuse and panels:
+        kept[(chart, n)] = fig
+    return fig
+
+
+def _cleared(fig: Figure) -> Figure:
+    """The figure without the artists a chart adds (bars, lines, spans, texts, the legend and the key), its
+    data limits recomputed from nothing; axes, ticks and margins stay."""
+    for ax in fig.axes:
+        for container in list(ax.containers):
+            container.remove()
+        for artist in [*ax.patches, *ax.lines, *ax.texts, *ax.collections]:
+            artist.remove()
+        ax.relim()
+    for artist in [*fig.legends, *fig.texts]:
+        artist.remove()
     return fig
 
 
@@ -67,11 +104,13 @@ def _panel(ax: Axes, rows: pd.DataFrame, test_id: int) -> None:
         ax.text(0.5, 0.5, "no published results", ha="center", va="center", transform=ax.transAxes, fontsize=8)
         return
     labels = [params.grade_label(g).replace("Grade ", "") for g in rows["grade"]]
-    bottom = pd.Series(0.0, index=rows.index)
+    at = np.arange(len(labels), dtype=float)  # where a categorical axis puts them, without its growing map
+    bottom = np.zeros(len(labels))
     for level, name in enumerate(info.levels, start=1):
-        share = rows[f"pct_level_{level}"].astype(float).fillna(0.0)
-        ax.bar(labels, share, bottom=bottom, color=LEVEL_COLOURS[level], label=name, width=0.7)
-        bottom += share
+        share = rows[f"pct_level_{level}"].astype(float).fillna(0.0).to_numpy()
+        ax.bar(at, share, bottom=bottom, color=LEVEL_COLOURS[level], label=name, width=0.7)
+        bottom = bottom + share
+    ax.set_xticks(at, labels)
     ax.set_xlabel("Grade", fontsize=8)
 
 
@@ -149,18 +188,19 @@ TREND_KEY = ("Hollow marker: participation under 95%. No line between two years:
              "like (other grades with scores, or participation under 95%).")
 
 
-def trend(piece: LeaSlice) -> Figure:
+def trend(piece: LeaSlice, reuse: bool = False) -> Figure:
     """All Grades % met and above by year for the LEA, county and state; no line across a missing year nor
-    across a change that is not like for like; hollow markers where participation is under 95%."""
+    across a change that is not like for like; hollow markers where participation is under 95%. `reuse`: as
+    in `levels_by_grade`."""
     t = piece.trend
     tests = sorted(t["test_id"].unique()) if len(t) else []
-    fig = Figure(figsize=(4.2 * max(len(tests), 1), 3.5), dpi=96)
-    axes = fig.subplots(1, max(len(tests), 1), squeeze=False)
+    fig = _figure("trend", len(tests), 3.5, 0.65, reuse)
+    axes = fig.axes
     names = {piece.cds: ("lea", legend_label(piece.name)),
              piece.cds[:2] + "0" * 12: ("county", legend_label(piece.county_name)), "0" * 14: ("state", "State")}
     years = sorted(t["year"].unique()) if len(t) else []
     series = _trend_series(t, years)
-    for ax, test_id in zip(axes[0], tests):
+    for ax, test_id in zip(axes, tests):
         for cds, (role, label) in names.items():
             _trend_line(ax, *series.get((test_id, cds), _no_series(len(years))), years, TREND_STYLE[role], label)
         ax.set_title(params.test_label(test_id), fontsize=10, y=1.0)
@@ -171,11 +211,10 @@ def trend(piece: LeaSlice) -> Figure:
         ax.tick_params(labelsize=8)
         ax.set_ylabel("% Met and Above (All Grades)", fontsize=8)
     if tests:
-        handles, labels = axes[0][0].get_legend_handles_labels()
+        handles, labels = axes[0].get_legend_handles_labels()
         fig.legend(handles, labels, loc="lower center", bbox_to_anchor=(0.5, 0.1), ncol=3, frameon=False,
                    fontsize=8)
         fig.text(0.5, 0.02, TREND_KEY, ha="center", va="bottom", fontsize=6.5, color="#333333", wrap=True)
-    _margins(fig, len(axes[0]), legend_in=0.65)
     return fig
 
 

@@ -12,9 +12,13 @@ Matplotlib's own renderer):
   antialiasing and the glyph origin's position within a pixel (1/64 px, FreeType's 26.6 fixed point): moving
   the origin by whole pixels moves the bitmap by the same pixels and changes none of them.
 
-Layouts are kept per thread (they hold the thread's own font objects), bitmaps per process. This follows
-`RendererAgg.draw_text` and `_draw_text_glyphs_and_boxes` of the pinned Matplotlib (3.11), whose private font
-API it calls; mathtext and anything else goes to Matplotlib's own code.
+The renderer also answers `Text._get_layout`'s question for a font's line metrics (ascent, descent and line
+gap from its OS/2 or hhea table, scaled to the size and dpi), which Matplotlib otherwise reads from the font file's
+tables each time it measures or draws a text; they depend on the font properties and the dpi.
+
+Layouts are kept per thread (they hold the thread's own font objects), bitmaps and line metrics per process.
+This follows `RendererAgg.draw_text`, `_draw_text_glyphs_and_boxes` and `Text._get_layout` of the pinned
+Matplotlib (3.11), whose private font API it calls; mathtext and anything else goes to Matplotlib's own code.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import threading
 
 import numpy as np
 from matplotlib.backends.backend_agg import RendererAgg, get_hinting_flag
+from matplotlib.font_manager import fontManager, get_font
 from matplotlib.ft2font import RenderMode
 
 MAX_ENTRIES = 50_000  # layouts (a thread's) or glyph bitmaps kept (about 10 MB); then that cache starts again
@@ -31,6 +36,7 @@ MAX_ENTRIES = 50_000  # layouts (a thread's) or glyph bitmaps kept (about 10 MB)
 # only read once made
 _THREAD = threading.local()
 _GLYPHS: dict[tuple, tuple[np.ndarray, int, int]] = {}
+_METRICS: dict[tuple, tuple] = {}  # (font properties, dpi) → (min ascent, min descent, line gap) in pixels
 
 
 def _layouts() -> dict[tuple, list[tuple]]:
@@ -40,6 +46,7 @@ def _layouts() -> dict[tuple, list[tuple]]:
 def clear() -> None:
     """Forget every glyph bitmap and this thread's layouts."""
     _GLYPHS.clear()
+    _METRICS.clear()
     _layouts().clear()
 
 
@@ -68,6 +75,15 @@ class CachedTextRenderer(RendererAgg):
         size = prop.get_size_in_points()
         self._draw_glyphs(gc, x, y, angle, flags, [(font, size, glyph, dx, dy) for font, glyph, dx, dy in items])
 
+    def _get_font_height_metrics(self, prop) -> tuple:
+        """The font's line metrics as `Text._get_layout` reads them when a renderer has no such method."""
+        key = (prop, self.dpi)
+        metrics = _METRICS.get(key)
+        if metrics is None:
+            metrics = _height_metrics(prop, self.dpi)
+            _keep(_METRICS, (prop.copy(), self.dpi), metrics)
+        return metrics
+
     def _draw_glyphs(self, gc, x, y, angle, flags, glyphs) -> None:
         """`_draw_text_glyphs_and_boxes` without boxes (a plain text has none), each bitmap from the cache."""
         cos, sin = math.cos(math.radians(angle)), math.sin(math.radians(angle))
@@ -85,6 +101,20 @@ class CachedTextRenderer(RendererAgg):
             bitmap, left, top = cached
             # draw_text_image's y is downwards and the bitmap's bottom side
             self._renderer.draw_text_image(bitmap, left + px, int(self.height) - (top + py) + bitmap.shape[0], 0, gc)
+
+
+def _height_metrics(prop, dpi: float) -> tuple:
+    """(min ascent, min descent, line gap) from the first font's OS/2 or hhea table, in Matplotlib's own
+    arithmetic (the same floats); (None, None, None) lets Matplotlib measure "lp" instead."""
+    font = get_font(fontManager._find_fonts_by_props(prop))
+    for table_name, gap_key, ascent_key, descent_key in (("OS/2", "sTypoLineGap", "sTypoAscender", "sTypoDescender"),
+                                                         ("hhea", "lineGap", "ascent", "descent")):
+        table = font.get_sfnt_table(table_name)
+        if table is None:
+            continue
+        scale = 1 / font.get_sfnt_table("head")["unitsPerEm"] * prop.get_size_in_points() * dpi / 72
+        return table[ascent_key] * scale, -table[descent_key] * scale, table[gap_key] * scale
+    return None, None, None
 
 
 def _render(font, size: float, dpi: float, glyph: int, matrix: np.ndarray, fx: int, fy: int, flags,
