@@ -306,3 +306,18 @@ def test_a_table_is_a_row_per_line_and_its_text_keeps_the_cells_apart(dncusd):
     cells = [*shown.columns, *shown.astype(str).to_numpy().ravel()]
     assert text.split() == " ".join(cells).split()
     assert "1,829" in text.split() and "ELA" in text.split()
+
+
+def test_wide_is_pivot_tables_first_value_per_cell():
+    """page_tables._wide stands in for `pivot_table(aggfunc="first")`: the first non-missing value of a cell,
+    sorted rows and columns, a row or column with no value left out, one value or several."""
+    import numpy as np
+
+    frame = pd.DataFrame({"test_id": [2, 1, 1, 1, 2, 2, 1], "year": [2023, 2023, 2022, 2023, 2022, 2023, 2021],
+                          "role": ["state", "lea", "lea", "lea", "county", "gone", "county"],
+                          "value": ["b", None, "c", "a", "d", np.nan, np.nan],
+                          "count": ["1", "2", None, "3", None, None, None]})
+    for values in ("value", ["count", "value"]):
+        expected = frame.pivot_table(index=["test_id", "year"], columns="role", values=values, aggfunc="first")
+        pd.testing.assert_frame_equal(report._wide(frame, ["test_id", "year"], "role", values), expected)
+    assert report._wide(frame, ["test_id", "year"], "role", "value").loc[(1, 2023), "lea"] == "a"

@@ -15,7 +15,6 @@ from PIL import Image
 from helpers.core import params
 from helpers.core.text import plain
 from helpers.ingest.store import LeaSlice
-from helpers.report import page_tables as report
 from helpers.report.glyph_cache import CachedTextRenderer
 from helpers.stats.tables import PARTICIPATION_MIN
 
@@ -28,8 +27,8 @@ def level_shares(piece: LeaSlice) -> pd.DataFrame:
     """The LEA's grade rows whose level percentages are published (nothing suppressed is drawn)."""
     rows = piece.part("lea")
     rows = rows[rows["grade"] != 13]
-    published = report.publish(rows, ("pct_level_1",))
-    return rows[(published["pct_level_1"] != report.SUPPRESSED) & rows["pct_level_1"].notna()]
+    hidden = rows["suppressed"].fillna(False).astype(bool)  # what page_tables.publish shows as `*`
+    return rows[~hidden & rows["pct_level_1"].notna()]
 
 
 def levels_by_grade(piece: LeaSlice, reuse: bool = False) -> Figure:

@@ -65,6 +65,13 @@ def _text(values: pd.Series, hide: pd.Series, fmt: str) -> pd.Series:
     return pd.Series(text, index=values.index, dtype=object, name=values.name)
 
 
+def _wide(frame: pd.DataFrame, index: list[str], column: str, values: str | list[str]) -> pd.DataFrame:
+    """`frame.pivot_table(index=index, columns=column, values=values, aggfunc="first")` in a third of its time:
+    each cell's first non-missing value, rows and columns sorted, rows and columns with no value left out."""
+    wide = frame.groupby([*index, column])[values].first().dropna(how="all").unstack(column)
+    return wide.sort_index(axis=1).dropna(how="all", axis=1)
+
+
 def cells(values: pd.Series, hide: pd.Series, fmt: str) -> pd.Series:
     """Values as display text: `fmt` for numbers, `*` where `hide` is true, `–` where missing."""
     return _text(values, hide, fmt)
@@ -147,7 +154,7 @@ def trend(piece: LeaSlice) -> pd.DataFrame:
     hidden = t["suppressed"].fillna(False).astype(bool)
     role = t["cds"].map({piece.cds: "lea", piece.cds[:2] + "0" * 12: "county", "0" * 14: "state"})
     shown = t.assign(role=role, value=_text(t["pct_met_and_above"], hidden, "{:.2f}"))
-    wide = shown.pivot_table(index=["test_id", "year"], columns="role", values="value", aggfunc="first")
+    wide = _wide(shown, ["test_id", "year"], "role", "value")
     wide = wide.reindex(columns=["lea", "county", "state"]).fillna(NO_DATA)
     wide.columns.name = None
     lea = shown[shown["role"] == "lea"].set_index(["test_id", "year"])
@@ -179,8 +186,7 @@ def by_group(piece: LeaSlice) -> pd.DataFrame:
     role = g["cds"].map({piece.cds: "lea", piece.cds[:2] + "0" * 12: "county", "0" * 14: "state"})
     shown = pd.concat([g[["test_id", "student_group_id"]].assign(role=role),
                        publish(g, ("pct_met_and_above",))[["with_scores", "pct_met_and_above"]]], axis=1)
-    wide = shown.pivot_table(index=["test_id", "student_group_id"], columns="role", aggfunc="first",
-                             values=["with_scores", "pct_met_and_above"])
+    wide = _wide(shown, ["test_id", "student_group_id"], "role", ["with_scores", "pct_met_and_above"])
     lea = wide.xs("lea", axis=1, level=1) if "lea" in wide.columns.get_level_values(1) else None
     if lea is None:
         return pd.DataFrame(columns=cols)
@@ -417,7 +423,7 @@ def dfs_trend(piece: LeaSlice, trend_table: pd.DataFrame | None = None) -> pd.Da
     role = t["cds"].map({piece.cds: "dfs", piece.cds[:2] + "0" * 12: "county_dfs", "0" * 14: "state_dfs"})
     shown = t.assign(role=role, value=_text(t["dfs"], hidden, "{:+.1f}"),
                      change=_text(t["dfs_change_from_prior_year"], hidden, "{:+.1f}"))
-    wide = shown.pivot_table(index=["test_id", "year"], columns="role", values="value", aggfunc="first")
+    wide = _wide(shown, ["test_id", "year"], "role", "value")
     wide = wide.reindex(columns=["dfs", "county_dfs", "state_dfs"]).fillna(NO_DATA)
     wide.columns.name = None
     lea = shown[shown["role"] == "dfs"].set_index(["test_id", "year"])
