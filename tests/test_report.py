@@ -259,8 +259,10 @@ def test_text_layouts_are_kept_per_thread_and_bitmaps_shared(dncusd):
 def test_a_reused_chart_figure_draws_the_pixels_of_a_new_one(dncusd):
     """The page's charts are drawn on this thread's figure of the same shape, cleared (`reuse=True`): every
     chart of a sequence whose grades, tests and years grow and shrink is the PNG of a new figure, and a chart
-    with a panel that draws nothing is made on a new figure (it keeps Matplotlib's default axis)."""
+    with a panel that draws nothing, or after a change of Matplotlib's rc parameters, is made on a new figure."""
     from dataclasses import replace
+
+    import matplotlib
 
     from helpers.report import charts
 
@@ -283,6 +285,11 @@ def test_a_reused_chart_figure_draws_the_pixels_of_a_new_one(dncusd):
     assert charts.levels_by_grade(shapes["a panel with nothing"], reuse=True) is not charts.levels_by_grade(
         dncusd, reuse=True)  # drawn on a new figure, not the kept one
     assert charts.trend(dncusd, reuse=True) is charts.trend(dncusd, reuse=True)
+    with matplotlib.rc_context({"axes.edgecolor": "red", "ytick.major.size": 9}):  # a figure made before differs
+        for chart in (charts.levels_by_grade, charts.trend):
+            assert charts.png(chart(dncusd, reuse=True)) == charts.png(chart(dncusd)), chart.__name__
+    for chart in (charts.levels_by_grade, charts.trend):
+        assert charts.png(chart(dncusd, reuse=True)) == charts.png(chart(dncusd)), chart.__name__
 
 
 def test_the_levels_chart_puts_a_bar_at_each_grade_labelled_as_a_category(dncusd):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import threading
 
+import matplotlib
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
@@ -47,25 +48,27 @@ def levels_by_grade(piece: LeaSlice, reuse: bool = False) -> Figure:
     return fig
 
 
-_FIGURES = threading.local()  # this thread's reusable figures by (chart, panels)
+_FIGURES = threading.local()  # this thread's reusable figures by (chart, panels), with the rc parameters they had
 
 
 def _figure(chart: str, panels: int, height: float, legend_in: float, reuse: bool) -> Figure:
     """A figure of `panels` axes side by side (at least one) with the page's margins. With `reuse`, this
     thread's figure of that chart and shape, cleared of what its last LEA drew: making a figure's axes and
     their ticks is a third of drawing a chart, and a figure drawn again keeps them. Only for panels that all
-    draw data with their own ticks (an empty panel keeps Matplotlib's default axis, which a cleared one lost);
-    the pixels are a new figure's (tests/test_report.py compares them)."""
+    draw data with their own ticks (an empty panel keeps Matplotlib's default axis, which a cleared one lost),
+    and while Matplotlib's rc parameters are the ones the figure was made with; the pixels are a new figure's
+    (tests/test_report.py compares them)."""
     n = max(panels, 1)
     kept = _FIGURES.__dict__.setdefault("by_shape", {})
-    fig = kept.get((chart, n)) if reuse and panels else None
-    if fig is not None:
-        return _cleared(fig)
+    rc = repr(list(dict.values(matplotlib.rcParams)))  # a figure takes its style from them when made
+    found = kept.get((chart, n)) if reuse and panels else None
+    if found is not None and found[0] == rc:
+        return _cleared(found[1])
     fig = Figure(figsize=(4.2 * n, height), dpi=96)
     fig.subplots(1, n, squeeze=False)
     _margins(fig, n, legend_in)
     if reuse and panels:
-        kept[(chart, n)] = fig
+        kept[(chart, n)] = (rc, fig)
     return fig
 
 
