@@ -72,8 +72,9 @@ def csv_frame(frame: "pd.DataFrame") -> "pd.DataFrame":
         values = frame[col]
         if values.dtype != object and not isinstance(values.dtype, pd.StringDtype):
             continue
-        texts = values.map(lambda v: isinstance(v, str) and v.startswith(FORMULA_LEADS) and not _NUMBER.fullmatch(v))
-        if texts.any():
+        texts = [isinstance(v, str) and v.startswith(FORMULA_LEADS) and not _NUMBER.fullmatch(v)
+                 for v in values.tolist()]
+        if any(texts):
             out = out.copy() if out is frame else out
             out[col] = pd.Series(["'" + v if t else v for v, t in zip(values, texts)], index=values.index,
                                  dtype=values.dtype)
