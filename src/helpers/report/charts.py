@@ -58,16 +58,16 @@ def _figure(chart: str, panels: int, height: float, legend_in: float, reuse: boo
     draw data with their own ticks (an empty panel keeps Matplotlib's default axis, which a cleared one lost),
     and while Matplotlib's rc parameters are the ones the figure was made with; the pixels are a new figure's
     (tests/test_report.py compares them)."""
-    n = max(panels, 1)
+    n, keep = max(panels, 1), reuse and panels > 0
     kept = _FIGURES.__dict__.setdefault("by_shape", {})
-    rc = repr(list(dict.values(matplotlib.rcParams)))  # a figure takes its style from them when made
-    found = kept.get((chart, n)) if reuse and panels else None
+    rc = repr(list(dict.values(matplotlib.rcParams))) if keep else ""  # a figure takes its style from them
+    found = kept.get((chart, n)) if keep else None
     if found is not None and found[0] == rc:
         return _cleared(found[1])
     fig = Figure(figsize=(4.2 * n, height), dpi=96)
     fig.subplots(1, n, squeeze=False)
     _margins(fig, n, legend_in)
-    if reuse and panels:
+    if keep:
         kept[(chart, n)] = (rc, fig)
     return fig
 
