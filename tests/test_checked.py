@@ -117,3 +117,31 @@ def test_the_key_is_the_same_in_every_process():
     keys = {subprocess.run([sys.executable, "-c", code], env={**os.environ, "PYTHONHASHSEED": str(seed)},
                            capture_output=True, text=True, check=True).stdout for seed in range(4)}
     assert len(keys) == 1
+
+
+def test_the_checks_take_the_release_records_hashes_and_hash_only_what_it_leaves_out(tmp_path, monkeypatch):
+    """`build` hashes its site once, for release.json; the link check and the privacy scan look those hashes up
+    (release.site_shas), with the same verdicts and records as when they hash every file themselves."""
+    from helpers.core import digests
+    from helpers.publish import checked
+    from helpers.site import release
+
+    site = site_of(tmp_path)
+    release.write_record(site, "final", [], 2)
+    hashed: list[str] = []
+    monkeypatch.setattr(checked, "file_sha256",
+                        lambda path: hashed.append(Path(path).name) or digests.file_sha256(path))
+    shas = release.site_shas(site)
+    assert sorted(Path(k).name for k in shas) == ["a.html", "b.html", "ids.txt", "t.csv"]
+    found = privacy.scan([site.resolve()], tmp_path, 2022, environ=ENV, record=tmp_path / "c" / "privacy.json",
+                         shas=shas)
+    assert links.check(site, tmp_path / "c" / "links.json", shas=shas) == []
+    assert hashed == ["release.json"]  # the one file the record does not list
+
+    hashed.clear()
+    assert privacy.scan([site], tmp_path, 2022, environ=ENV, record=tmp_path / "d" / "privacy.json") == found
+    assert links.check(site, tmp_path / "d" / "links.json") == []
+    assert sorted(hashed) == ["a.html", "a.html", "b.html", "b.html", "ids.txt", "release.json", "t.csv"]
+    for name in ("privacy.json", "links.json"):
+        assert (tmp_path / "c" / name).read_bytes() == (tmp_path / "d" / name).read_bytes()
+    assert [(f.path, f.kind) for f in found] == [("html/ids.txt", "ssid")]

@@ -220,6 +220,7 @@ def build_site(p, release: str, allow_failures: int, jobs: int = 1) -> None:
     from helpers.core import atomic, manifest
     from helpers.publish import links, privacy
     from helpers.site import book, stage
+    from helpers.site.release import site_shas
 
     kept = f"{p.html} was left as it was"
     if release not in ("final", "preliminary"):
@@ -236,8 +237,9 @@ def build_site(p, release: str, allow_failures: int, jobs: int = 1) -> None:
         if result.returncode != 0 or not (p.staging_html / "index.html").exists():
             console.print(result.stdout[-4000:], result.stderr[-4000:], highlight=False)
             fail(f"Jupyter Book reported warnings or errors (built with -W -n --keep-going); {kept}", 1)
-        problems = [f"broken link {b}" for b in links.check(p.staging_html, p.checked / "links.json", jobs)] + [
-            str(f) for f in privacy.scan_build(p, [p.staging_html], p.checked / "privacy.json", jobs)]
+        shas = site_shas(p.staging_html)  # hashed once, for release.json; the checks look them up
+        problems = [f"broken link {b}" for b in links.check(p.staging_html, p.checked / "links.json", jobs, shas)] + [
+            str(f) for f in privacy.scan_build(p, [p.staging_html], p.checked / "privacy.json", jobs, shas)]
         if problems:
             console.print("\n".join(problems[:50]), highlight=False)
             fail(f"{len(problems)} problem(s) in the built site (links, privacy scan); {kept}", 1)

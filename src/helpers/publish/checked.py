@@ -13,6 +13,8 @@ from __future__ import annotations
 import hashlib
 import json
 import multiprocessing
+import os
+from collections.abc import Mapping
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any, Callable, TypeVar
@@ -34,10 +36,12 @@ def source_key(*modules: Any, extra: Any = ()) -> str:
 
 
 class Record:
-    """The files checked under one key: relative path → (SHA-256, kept value). `path` None keeps nothing."""
+    """The files checked under one key: relative path → (SHA-256, kept value). `path` None keeps nothing.
+    `shas`: SHA-256 of files by path, taken by the same build since it last wrote them (the release record's),
+    so that a build hashes its site once; any other file is hashed here."""
 
-    def __init__(self, path: Path | None, check_key: str) -> None:
-        self.path, self.key = path, check_key
+    def __init__(self, path: Path | None, check_key: str, shas: Mapping[str, str] | None = None) -> None:
+        self.path, self.key, self.shas = path, check_key, shas or {}
         self.before: dict[str, list] = self._load() if path is not None else {}
         self.now: dict[str, list] = {}
 
@@ -49,7 +53,9 @@ class Record:
         return doc.get("files", {}) if isinstance(doc, dict) and doc.get("key") == self.key else {}
 
     def digest(self, file: Path) -> str | None:
-        return file_sha256(file) if self.path is not None else None
+        if self.path is None:
+            return None
+        return self.shas.get(os.fspath(file)) or file_sha256(file)
 
     def get(self, rel: str, sha: str | None) -> tuple[bool, Any]:
         """(True, kept value) when `rel` was checked with these contents under this key."""

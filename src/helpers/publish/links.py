@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -64,15 +65,17 @@ def internal_refs(html: str) -> list[str]:
     return [path for path, _ in _internal(_parse(html).refs) if path]
 
 
-def check(site: Path, record: Path | None = None, jobs: int = 1) -> list[BrokenLink]:
+def check(site: Path, record: Path | None = None, jobs: int = 1,
+          shas: Mapping[str, str] | None = None) -> list[BrokenLink]:
     """Broken internal links of every HTML page under `site`: a link must stay inside the site, and its
     fragment, if any, must name an element of the page it points to. Theme assets in `_static/` are not
     pages (some are Jinja template fragments) and are not checked. `record`: where the pages' parse is
     remembered by content (helpers.publish.checked), so that only pages changed since are parsed; `jobs`:
-    processes parsing at once."""
+    processes parsing at once; `shas`: see `checked.Record`."""
     site = site.resolve()
     pages = sorted(p for p in site.rglob("*.html") if "_static" not in p.relative_to(site).parts)
-    parsed = _parsed(site, pages, checked.Record(record, checked.source_key(sys.modules[__name__])), jobs)
+    parsed = _parsed(site, pages, checked.Record(record, checked.source_key(sys.modules[__name__]), shas),
+                     jobs)
     ids = {str(page): page_ids for page, (_refs, page_ids) in parsed.items()}
     root, broken = str(site), []
     targets: dict[tuple[str, str], str | None] = {}  # pages of a folder share their navigation's links

@@ -20,7 +20,7 @@ import zipfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Iterable, Iterator
+from typing import IO, Iterable, Iterator, Mapping
 
 from helpers.core import params
 from helpers.ingest import layouts
@@ -190,24 +190,27 @@ def pdf_text(path: Path) -> str:
 
 
 def scan(folders: Iterable[Path], root: Path, year: int | None, known_codes: Iterable[str] = (),
-         environ: dict[str, str] | None = None, record: Path | None = None, jobs: int = 1) -> list[Finding]:
+         environ: dict[str, str] | None = None, record: Path | None = None, jobs: int = 1,
+         shas: Mapping[str, str] | None = None) -> list[Finding]:
     """Every file under `folders` (or a file given itself): tables (HTML, CSV and other delimited text,
     notebook outputs) and text (also PDF text)."""
     files = []
     for folder in map(Path, folders):
         found = [folder] if folder.is_file() else sorted(p for p in folder.rglob("*") if p.is_file())
         files += [(path, path.relative_to(folder.parent).as_posix()) for path in found]
-    return scan_files(files, root, year, known_codes, environ, record, jobs)
+    return scan_files(files, root, year, known_codes, environ, record, jobs, shas)
 
 
 def scan_files(files: Iterable[tuple[Path, str]], root: Path, year: int | None, known_codes: Iterable[str] = (),
-               environ: dict[str, str] | None = None, record: Path | None = None, jobs: int = 1) -> list[Finding]:
+               environ: dict[str, str] | None = None, record: Path | None = None, jobs: int = 1,
+               shas: Mapping[str, str] | None = None) -> list[Finding]:
     """`scan` of these (file, name in the findings) pairs; an unreadable file is a finding, not an error.
     `record`: where clean files are remembered by content (helpers.publish.checked): a file clean under the
-    same year, codes, paths and secrets is not read again. `jobs`: processes reading files at once."""
+    same year, codes, paths and secrets is not read again. `jobs`: processes reading files at once; `shas`: see
+    `checked.Record`."""
     known = code_fragments(known_codes)
     paths, secret = machine_paths(root), secrets(environ)
-    memo = checked.Record(record, _scan_key(year, known, paths, secret))
+    memo = checked.Record(record, _scan_key(year, known, paths, secret), shas)
     done = memo.check(list(files), _findings, jobs, keep=lambda here: not here, initializer=_settings,
                       initargs=(year, known, paths, secret))
     return [finding for here in done for finding in here]  # a remembered file was clean: []
@@ -330,13 +333,15 @@ def notebook_html(text: str) -> list[str]:
 # ---------------------------------------------------------------- scrubbing
 
 
-def scan_build(p, folders: Iterable[Path], record: Path | None = None, jobs: int = 1) -> list[Finding]:
-    """`scan` with this build's data year and CDS codes (from the tables folder) and its root; `record` and
-    `jobs`: see `scan_files`."""
+def scan_build(p, folders: Iterable[Path], record: Path | None = None, jobs: int = 1,
+               shas: Mapping[str, str] | None = None) -> list[Finding]:
+    """`scan` with this build's data year and CDS codes (from the tables folder) and its root; `record`,
+    `jobs` and `shas`: see `scan_files`."""
     from helpers.ingest import store as stores
 
     levels = stores.table(p.tables, "levels")
     year = int(stores.query(f"SELECT max(year) AS y FROM {levels}")["y"].iloc[0])
     codes = stores.query(f"SELECT DISTINCT cds FROM {levels} UNION SELECT DISTINCT lea_cds FROM {levels} "
                          "WHERE lea_cds IS NOT NULL")["cds"]
-    return scan([f for f in folders if Path(f).exists()], p.root, year, set(codes), record=record, jobs=jobs)
+    return scan([Path(f).resolve() for f in folders if Path(f).exists()], p.root, year, set(codes), record=record,
+                jobs=jobs, shas=shas)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import subprocess
 from importlib import metadata
 from pathlib import Path
@@ -135,6 +136,13 @@ def read_record(html: Path) -> dict:
     if not path.exists():
         raise FileNotFoundError(f"{path} not found: run `caaspp-book build` first")
     return json.loads(path.read_text(encoding="utf-8"))
+
+
+def site_shas(html: Path) -> dict[str, str]:
+    """The SHA-256 of every file of the site, by real path, as the build that has just written `release.json`
+    recorded them (the build's checks then hash nothing again)."""
+    base = str(html.resolve())
+    return {os.path.join(base, rel): sha for rel, sha in read_record(html)["files"].items()}
 
 
 def digest(html: Path) -> str:
