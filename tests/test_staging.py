@@ -87,7 +87,7 @@ def jupyter_book_child(build: subprocess.Popen, timeout: float = 300) -> psutil.
     while time.monotonic() < end and build.poll() is None:
         for child in psutil.Process(build.pid).children(recursive=True):
             try:
-                if "jupyter_book" in " ".join(child.cmdline()):
+                if "helpers.site.jb_process" in " ".join(child.cmdline()):
                     return child
             except psutil.Error:
                 pass

@@ -160,17 +160,8 @@ def write_toc(records: list[LeaRecord], root: Path, leas_dir: Path, path: Path) 
     return path
 
 
-# Jupyter Book's config check imports jsonschema, whose optional IRI format checker (rfc3987_syntax) compiles
-# ~40 grammars at import: ~2 s of every build. The book's config uses no IRI formats, so it is not loaded.
-JB_MAIN = ("import sys; sys.modules['rfc3987_syntax'] = None; "
-           "import helpers.site.toc_yaml as t; t.install(); "
-           "from jupyter_book.cli.main import main; sys.exit(main())")
-# Jupyter Book 1's CLI has no option for Sphinx's parallel jobs (`sphinx-build -j N`): its `build` imports
-# `jupyter_book.sphinx.build_sphinx` when it runs, so a `jobs` given to that function reaches Sphinx.
-JB_MAIN_JOBS = ("import sys, functools; sys.modules['rfc3987_syntax'] = None; "
-                "import helpers.site.toc_yaml as t; t.install(); "
-                "import jupyter_book.sphinx as s; s.build_sphinx = functools.partial(s.build_sphinx, jobs={jobs}); "
-                "from jupyter_book.cli.main import main; sys.exit(main())")
+# The process: Jupyter Book's command line with the book's set-up and a quick exit (helpers.site.jb_process).
+JB_MAIN = "from helpers.site.jb_process import main; main({jobs})"
 
 
 def jupyter_book(root: Path, builder: str = "html", config: Path | None = None, toc: Path | None = None,
@@ -181,7 +172,7 @@ def jupyter_book(root: Path, builder: str = "html", config: Path | None = None, 
     parallel processes (`-j`; 1: serial)."""
     if jobs < 1:
         raise ValueError(f"jobs must be at least 1, not {jobs}")
-    cmd = [sys.executable, "-c", JB_MAIN if jobs == 1 else JB_MAIN_JOBS.format(jobs=int(jobs)),
+    cmd = [sys.executable, "-c", JB_MAIN.format(jobs=int(jobs)),
            "build", str(root), "--builder", builder,
            "-W", "-n", "--keep-going"] + (["--config", str(config)] if config else []) + (
            ["--toc", str(toc)] if toc else []) + (["--path-output", str(output)] if output else []) + (
