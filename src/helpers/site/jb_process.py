@@ -4,9 +4,8 @@ this package) and a quick exit.
 
 At exit the interpreter frees every object it still holds, and Sphinx's environment of a statewide book is
 large: 3.2 s of this process's 13.8 s in an incremental statewide build went to that alone (docs/benchmarks.md,
-run N). Here
-the exit handlers run (logging flushed, temporary folders removed, child processes joined), the standard
-streams are flushed, and the process leaves with `os._exit` and Jupyter Book's exit status."""
+run N). Here the exit handlers run (logging flushed, temporary folders removed, child processes joined), the
+standard streams are flushed, and the process leaves with `os._exit` and Jupyter Book's exit status."""
 
 from __future__ import annotations
 
