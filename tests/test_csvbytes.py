@@ -114,3 +114,15 @@ def test_a_trends_chunk(sample_tables):
     assert pd.api.types.infer_dtype(trends["suppressed"], skipna=True) == "boolean"
     assert csvbytes.csv_bytes(trends) is not None
     assert fast_bytes(trends) == pandas_bytes(trends)
+
+
+def test_text_in_several_arrow_chunks_and_repeated_texts():
+    """A text column is quoted once per distinct text (`_text_column`), also across Arrow chunks and missing
+    values in any of them."""
+    import pyarrow as pa
+
+    chunks = pa.chunked_array([["a,b", None, 'say "hi"', "x"], ["x", "a,b", None], [], ['say "hi"', "line\nbreak"]])
+    frame = pd.DataFrame({"n": range(9), "t": pd.Series(pd.arrays.ArrowStringArray(chunks))})
+    assert pa.array(frame["t"].array).num_chunks > 1
+    assert csvbytes.csv_bytes(frame) is not None
+    assert fast_bytes(frame) == pandas_bytes(frame)
