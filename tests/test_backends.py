@@ -183,7 +183,7 @@ def test_a_kernels_connection_file_is_in_its_socket_folder():
 
 def test_a_kernel_is_prepared_with_the_notebooks_top_level_imports(tmp_path):
     assert execute.imports_of(ROOT / "notebooks" / "lea_report.ipynb").splitlines() == [
-        "from IPython.display import Markdown, display", "from helpers.ingest import store as stores",
+        "from IPython.display import Markdown, display", "from helpers.ingest import slice_files",
         "from helpers.report import charts, outputs", "from helpers.report import page_tables as report"]
     nb = nbformat.v4.new_notebook(cells=[
         nbformat.v4.new_markdown_cell("import not_code"),

@@ -132,7 +132,7 @@ def test_district_paths_mirror_the_project_layout(tmp_path: Path) -> None:
     dp = district.district_paths(p, CDS)
     assert dp.root == (tmp_path / "data" / "interim" / "district" / CDS).resolve()
     assert dp.html == (tmp_path / "_build" / "district" / CDS / "html").resolve()
-    for name in ("store", "tables", "shards", "leas", "manifest", "notebook", "params", "config"):
+    for name in ("store", "tables", "slices", "leas", "manifest", "notebook", "params", "config"):
         assert getattr(dp, name).relative_to(dp.root) == getattr(p, name).relative_to(p.root)
     assert not dp.staging.is_relative_to(p.staging) and not dp.pdf.is_relative_to(p.pdf)
     for bad in ("0373981000000", "00000000000000", "0373981000000x"):

@@ -1,5 +1,6 @@
-"""What an LEA page is made from: the in-memory slice hash equals store.slice_sha256, a county shard gives
-the same slice as the statewide tables, and data keys change exactly where the data change."""
+"""What an LEA page is made from: the in-memory slice and its hash equal store.lea_slice's, the slice files
+give the same slice back (and refuse another LEA's or changed data), and data keys change exactly where the data
+change."""
 
 from __future__ import annotations
 
@@ -7,10 +8,12 @@ import shutil
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 import pytest
 
 from helpers.core.paths import default_paths
 from helpers.ingest import build as ingest
+from helpers.ingest import slice_files
 from helpers.ingest import store as stores
 from helpers.run import lea_data
 from helpers.stats import contract
@@ -50,35 +53,64 @@ def representative(leas: list[tuple[str, str]]) -> list[tuple[str, str]]:
     return sorted(chosen | set(kinds.values()))
 
 
+FRAMES = ("rows", "trend", "impact", "groups", "matched")
+
+
+def same_slice(a: stores.LeaSlice, b: stores.LeaSlice) -> None:
+    """Frame for frame (values, dtypes, index) and every field equal."""
+    for name in FRAMES:
+        pd.testing.assert_frame_equal(getattr(a, name), getattr(b, name), check_exact=True)
+    fields = ("cds", "year", "name", "type_id", "county_code", "county_name")
+    assert [getattr(a, f) for f in fields] == [getattr(b, f) for f in fields]
+
+
 @pytest.mark.parametrize("which", ["sample", "synthetic"])
-def test_hashes_and_shards_reproduce_the_slice(which, sample_tables, synthetic_tables, tmp_path):
+def test_hashes_and_slice_files_reproduce_the_slice(which, sample_tables, synthetic_tables, tmp_path):
     tables = sample_tables if which == "sample" else synthetic_tables
     year = stores.years(tables)[-1]
     leas = lea_codes(tables)
     checked = leas if which == "sample" else representative(leas)
-    prints = lea_data.Fingerprints(tables)
-    counties = sorted({c for _, c in leas})
-    assert lea_data.write_shards(tables, tmp_path, {c: prints.county_key(c) for c in counties}) == counties
     hasher = lea_data.SliceHasher(tables, year)
-    for cds, county in checked:
-        expected = stores.slice_sha256(stores.lea_slice(tables, cds, year))
-        assert hasher.sha256(cds) == expected, cds
-        assert stores.slice_sha256(stores.lea_slice(tmp_path / county, cds, year)) == expected, cds
+    for cds, _ in checked:
+        expected = stores.lea_slice(tables, cds, year)
+        sha = stores.slice_sha256(expected)
+        piece = hasher.lea_slice(cds)
+        assert stores.slice_sha256(piece) == sha == hasher.sha256(cds), cds
+        folder = slice_files.folder(tmp_path, cds, year)
+        slice_files.write(piece, folder)
+        same_slice(slice_files.read(folder, cds, year, expect_sha256=sha), expected)
+        same_slice(slice_files.load(tables, folder, cds, year, sha), expected)
+        same_slice(slice_files.load(tables, "", cds, year, sha), expected)
     hasher.close()
-    assert len(counties) == (1 if which == "sample" else 7)
+    assert len({c for _, c in leas}) == (1 if which == "sample" else 7)
     assert len(checked) == (len(leas) if which == "sample" else 15)
+    assert sorted(p.name for p in slice_files.folder(tmp_path, checked[0][0], year).iterdir()) == \
+        sorted(f"{name}.arrow" for name in FRAMES)
 
 
-def test_shards_are_rewritten_only_when_their_county_changes(synthetic_tables, tmp_path):
-    tables = tmp_path / "tables"
-    shutil.copytree(synthetic_tables, tables)
-    keys = lambda: {c: lea_data.Fingerprints(tables).county_key(c) for c in ("01", "04", "07")}  # noqa: E731
-    assert lea_data.write_shards(tables, tmp_path / "shards", keys()) == ["01", "04", "07"]
-    marker = (tmp_path / "shards" / "04" / "levels.parquet").stat().st_mtime_ns
-    assert lea_data.write_shards(tables, tmp_path / "shards", keys()) == []
-    edit(tables, "substr(cds, 1, 2) = '01' AND type_id = 7")  # schools of county 01 only
-    assert lea_data.write_shards(tables, tmp_path / "shards", keys()) == ["01"]
-    assert (tmp_path / "shards" / "04" / "levels.parquet").stat().st_mtime_ns == marker
+def test_slice_files_refuse_a_missing_other_or_changed_slice(sample_tables, tmp_path):
+    coe, dncusd = "08100820000000", DNCUSD
+    piece = stores.lea_slice(sample_tables, coe, 2022)
+    sha = stores.slice_sha256(piece)
+    folder = slice_files.folder(tmp_path, coe, 2022)
+    with pytest.raises(FileNotFoundError, match=f"no slice of LEA {coe} for 2022 there: run `caaspp-book run`"):
+        slice_files.read(folder, coe, 2022)
+    slice_files.write(piece, folder)
+    assert sorted(tmp_path.joinpath("08").iterdir()) == [folder]  # no temporary folder left
+    with pytest.raises(ValueError, match=f"is not LEA {dncusd}'s of 2022: it holds \\[\\('{coe}', 2022\\)\\]"):
+        slice_files.read(folder, dncusd, 2022)
+    with pytest.raises(ValueError, match=f"is not LEA {coe}'s of 2021"):
+        slice_files.read(folder, coe, 2021)
+    other = stores.lea_slice(sample_tables, coe, 2021)
+    (folder / "trend.arrow").unlink()
+    with pytest.raises(FileNotFoundError, match="no slice of LEA"):
+        slice_files.read(folder, coe, 2022)
+    slice_files.write(piece, folder)
+    changed = stores.LeaSlice(**{**vars(piece), "groups": other.groups})  # another year's group rows
+    slice_files.write(changed, folder)
+    with pytest.raises(ValueError, match=f"the data of LEA {coe} in {folder} changed since the run was planned"):
+        slice_files.read(folder, coe, 2022, expect_sha256=sha)
+    assert stores.slice_sha256(slice_files.read(folder, coe, 2022)) != sha
 
 
 def edit(tables: Path, where: str) -> None:
@@ -100,5 +132,7 @@ def test_data_keys_change_only_for_the_leas_that_read_the_change(sample_tables, 
     changed = {c for c in leas if before[c] != after[c]}
     assert changed == {DNCUSD, "08618200137729"}  # the district and the charter sharing its 7-digit code
     edit(tables, "type_id = 4")  # the state's rows: every page shows them
-    final = {c: lea_data.Fingerprints(tables).lea_key(c) for c in leas}
+    prints = lea_data.Fingerprints(tables)
+    final = {c: prints.lea_key(c) for c in leas}
     assert all(final[c] != after[c] for c in leas)
+    assert prints.lea_key(DNCUSD, "other slice code") != final[DNCUSD]  # a change to what makes slices

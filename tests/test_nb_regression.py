@@ -35,6 +35,7 @@ import yaml
 from nbconvert.preprocessors import ClearMetadataPreprocessor, ClearOutputPreprocessor
 
 from helpers.core.paths import Paths
+from helpers.ingest import slice_files
 from helpers.ingest import store as stores
 from helpers.lea_mode import book as lea_mode
 from helpers.synth.students import (
@@ -173,9 +174,10 @@ def report_run(sample_store: Path, sample_tables: Path, tmp_path_factory) -> tup
     cwd = tmp_path_factory.mktemp("nbreg_report")
     (cwd / "store").symlink_to(sample_store, target_is_directory=True)
     (cwd / "tables").symlink_to(sample_tables, target_is_directory=True)
-    sha = stores.slice_sha256(stores.lea_slice(sample_tables, DNCUSD, 2022))
-    return {"cds": DNCUSD, "year": 2022, "store": "store", "tables": "tables", "data_sha256": sha,
-            "out_dir": "csv", "stem": "dncusd"}, cwd
+    piece = stores.lea_slice(sample_tables, DNCUSD, 2022)
+    slice_files.write(piece, cwd / "slice")  # as the runner's planner writes it
+    return {"cds": DNCUSD, "year": 2022, "store": "store", "tables": "tables", "lea_data": "slice",
+            "data_sha256": stores.slice_sha256(piece), "out_dir": "csv", "stem": "dncusd"}, cwd
 
 
 @pytest.fixture(scope="module")

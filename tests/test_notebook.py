@@ -186,7 +186,7 @@ def test_runner_titles_the_page_and_hides_parameters(sample_store, sample_tables
     """One LEA through the runner (its failures, timeouts and backends: tests/test_runner.py)."""
     leas = tmp_path / "book" / "leas"
     s = runner.Settings(root=tmp_path, notebook=NOTEBOOK, store=sample_store, tables=sample_tables, leas_dir=leas,
-                        manifest=leas / "manifest.json", shards=tmp_path / "shards", only=(DNCUSD,))
+                        manifest=leas / "manifest.json", slices=tmp_path / "slices", only=(DNCUSD,))
     [record] = runner.run(s).records
     assert record.status == "ok", record.error
     nb = json.loads((tmp_path / record.notebook).read_text())

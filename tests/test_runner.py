@@ -28,7 +28,7 @@ ALL = [COE, CASTLE_ROCK, DNCUSD, CHARTER]
 def settings(root: Path, store: Path, tables: Path, notebook: Path = NOTEBOOK, **kw) -> runner.Settings:
     leas = root / "book" / "leas"
     return runner.Settings(root=root, notebook=notebook, store=store, tables=tables, leas_dir=leas,
-                           manifest=leas / "manifest.json", shards=root / "data" / "interim" / "lea_tables", **kw)
+                           manifest=leas / "manifest.json", slices=root / "data" / "interim" / "lea_slices", **kw)
 
 
 def outputs(root: Path) -> dict[str, str]:
@@ -150,6 +150,8 @@ def test_unchanged_leas_are_skipped_and_changed_ones_rerun(sample_store, sample_
     first = runner.run(s, backends.Serial())
     assert statuses(first) == dict.fromkeys(ALL, "ok")
     before = {p: p.stat().st_mtime_ns for p in (root / "book" / "leas").rglob("*") if p.is_file()}
+    slices = {cds: root / "data" / "interim" / "lea_slices" / "08" / f"{cds}-2022" / "rows.arrow" for cds in ALL}
+    written = {cds: path.stat().st_mtime_ns for cds, path in slices.items()}
     manifest_before = stable(first.manifest)
 
     second = runner.run(s, backends.Serial())
@@ -157,6 +159,7 @@ def test_unchanged_leas_are_skipped_and_changed_ones_rerun(sample_store, sample_
     assert {p: p.stat().st_mtime_ns for p in before if p.name != "manifest.json"} == \
         {p: t for p, t in before.items() if p.name != "manifest.json"}
     assert [dict(r, status="ok") for r in stable(second.manifest)] == manifest_before
+    assert {cds: path.stat().st_mtime_ns for cds, path in slices.items()} == written  # no slice written again
 
     # a correction to one district's own rows: only that LEA runs again (its charter shares the
     # district code but not those rows, so its exact slice hash is unchanged and it is skipped)
@@ -169,6 +172,12 @@ def test_unchanged_leas_are_skipped_and_changed_ones_rerun(sample_store, sample_
     third = runner.run(s, backends.Serial())
     assert statuses(third) == {**dict.fromkeys(ALL, "skipped"), DNCUSD: "ok"}
     assert third.records[2].data_sha256 != first.records[2].data_sha256
+    rewritten = {cds for cds, path in slices.items() if path.stat().st_mtime_ns != written[cds]}
+    assert rewritten == {DNCUSD, CHARTER}  # the slices whose data key changed (the charter's bytes did not)
+
+    shutil.rmtree(slices[COE].parent)  # a slice lost: written again, and its unchanged page still skipped
+    assert statuses(runner.run(s, backends.Serial())) == dict.fromkeys(ALL, "skipped")
+    assert slices[COE].is_file()
 
     changed = outputs(root)
     forced = runner.run(dataclasses.replace(s, force=True), backends.Serial())
@@ -236,7 +245,7 @@ def test_paths_relative_to_the_root_resolve_each_folder_once_as_rel_does(tmp_pat
 
 
 def test_a_stored_record_is_every_field_but_the_phases_in_order():
-    job = runner.LeaJob(COE, 2022, "Colusa COE", "08", "Colusa", 6, "book/leas/08/x.ipynb", "ab" * 32, "shards/08",
+    job = runner.LeaJob(COE, 2022, "Colusa COE", "08", "Colusa", 6, "book/leas/08/x.ipynb", "ab" * 32, "data/slices/08/x",
                         input_hash="cd" * 32, data_key="ef" * 32)
     rec = manifest.record(job, "failed", 1.234, "KeyError: 'x'", 3, phases={"cells": [0.1]})
     expected = dataclasses.asdict(rec)

@@ -31,7 +31,7 @@ class LeaJob:
     type_id: int
     notebook: str  # output path relative to the project root
     data_sha256: str  # store.slice_sha256 of the LEA's slice
-    tables: str = ""  # the notebook's `tables` parameter (the county's shard), relative to the root
+    lea_data: str = ""  # the notebook's `lea_data` parameter (the LEA's slice files), relative to the root
     input_hash: str = ""  # notebook + parameters + data + code (see helpers.run.lea_data.input_hash)
     data_key: str = ""
 

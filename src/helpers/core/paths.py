@@ -84,9 +84,9 @@ class Paths:
         return self.root / "data" / "interim"
 
     @property
-    def shards(self) -> Path:
-        """Per-county shards of the tables, which the LEA notebooks read (helpers.run.lea_data)."""
-        return self.interim / "lea_tables"
+    def slices(self) -> Path:
+        """Each LEA's slice of the tables, which its notebook reads (helpers.ingest.slice_files)."""
+        return self.interim / "lea_slices"
 
     @property
     def processed(self) -> Path:
@@ -202,7 +202,7 @@ class Paths:
 @dataclass(frozen=True)
 class DistrictPaths(Paths):
     """A district's scoped project: every path of a project rooted at `root`, except its builds (site,
-    PDFs, staging), which go to `site_root`. The relative layout (store, tables, shards, book/leas) is the
+    PDFs, staging), which go to `site_root`. The relative layout (store, tables, slices, book/leas) is the
     whole-state project's, so a notebook's parameters, and so its bytes, are the same in both."""
 
     site_root: Path

@@ -176,10 +176,15 @@ def lea_slice(tables_dir: Path | str, cds: str, year: int, groups: tuple[int, ..
     with), data that changed since is an error, so a page never shows a hash other than its data's."""
     sources = {name: table(tables_dir, name) for name in ("levels", "trends", "impact")}
     piece = assemble_slice(slice_query, sources, str(cds), year, groups, f" in {tables_dir}")
-    if expect_sha256 and (found := slice_sha256(piece)) != expect_sha256:
-        raise ValueError(f"the data of LEA {cds} in {tables_dir} changed since the run was planned (SHA-256 "
-                         f"{found[:12]}…, expected {expect_sha256[:12]}…): run `caaspp-book run` again")
+    check_sha256(piece, expect_sha256, str(tables_dir))
     return piece
+
+
+def check_sha256(piece: LeaSlice, expect_sha256: str, where: str) -> None:
+    """With `expect_sha256`, raise if the slice's hash differs (its data changed since the run was planned)."""
+    if expect_sha256 and (found := slice_sha256(piece)) != expect_sha256:
+        raise ValueError(f"the data of LEA {piece.cds} in {where} changed since the run was planned (SHA-256 "
+                         f"{found[:12]}…, expected {expect_sha256[:12]}…): run `caaspp-book run` again")
 
 
 def assemble_slice(run: Callable[[str, list], pd.DataFrame], sources: dict[str, str], cds: str, year: int,
@@ -189,12 +194,8 @@ def assemble_slice(run: Callable[[str, list], pd.DataFrame], sources: dict[str, 
     county = cds[:2] + "0" * 12
     rows = run(_slice_sql(f"(SELECT * FROM {sources['levels']} WHERE source = 'published')"),
                _slice_params(cds, year, groups))
-    own = rows[rows["role"] == "lea"]
-    if own.empty:
+    if rows[rows["role"] == "lea"].empty:
         raise KeyError(f"LEA {cds} has no results for {year}{where}")
-    first = own.iloc[0]
-    county_rows = rows[rows["role"] == "county"]
-    county_name = str(county_rows["entity_name"].iloc[0]) if len(county_rows) else ""
     trend = run(f"""SELECT * FROM {sources['trends']}
                     WHERE cds IN (?, ?, ?) AND student_group_id = 1 AND grade = 13
                     ORDER BY test_id, year, cds""", [cds, county, "0" * 14])  # a total order: same bytes, same hash
@@ -203,8 +204,26 @@ def assemble_slice(run: Callable[[str, list], pd.DataFrame], sources: dict[str, 
                      AND cds IN (?, ?, ?) ORDER BY test_id, student_group_id, cds""", [year, cds, county, "0" * 14])
     matched = run(f"""SELECT * FROM {sources['trends']} WHERE cds = ? AND student_group_id = 1 AND year = ?
                       AND grade < 13 ORDER BY test_id, grade""", [cds, year])
-    return LeaSlice(cds, year, str(first["entity_name"]), int(first["type_id"]), cds[:2], county_name,
-                    rows.reset_index(drop=True), trend, impact, groups, matched)
+    frames = {"rows": rows.reset_index(drop=True), "trend": trend, "impact": impact, "groups": groups,
+              "matched": matched}
+    return slice_of(cds, year, frames, where)
+
+
+def slice_of(cds: str, year: int, frames: dict[str, pd.DataFrame], where: str = "") -> LeaSlice:
+    """The LeaSlice of LEA `cds` in `year` made of `frames` (rows, trend, impact, groups, matched): its name
+    and type from its own rows, its county's name from the county's."""
+    rows = frames["rows"]
+    own = rows[rows["role"] == "lea"]
+    if own.empty:
+        raise KeyError(f"LEA {cds} has no results for {year}{where}")
+    found = {(str(c), int(y)) for c, y in zip(own["cds"], own["year"])}
+    if found != {(cds, year)}:
+        raise ValueError(f"the slice{where} is not LEA {cds}'s of {year}: it holds {sorted(found)}")
+    first = own.iloc[0]
+    county_rows = rows[rows["role"] == "county"]
+    county_name = str(county_rows["entity_name"].iloc[0]) if len(county_rows) else ""
+    return LeaSlice(cds, year, str(first["entity_name"]), int(first["type_id"]), cds[:2], county_name, rows,
+                    frames["trend"], frames["impact"], frames["groups"], frames["matched"])
 
 
 def slice_sha256(piece: LeaSlice) -> str:

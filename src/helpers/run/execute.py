@@ -35,6 +35,7 @@ class RunConfig:
     fresh_kernels: bool = False  # a new kernel per LEA instead of a reset one
     kernel_name: str = "python3"
     grace: float = 5.0  # the whole LEA may take timeout + grace seconds (wall clock), then its kernel is killed
+    tables: str = "data/processed/tables"  # notebook parameter, relative to root
 
     @property
     def wall_clock(self) -> float:
@@ -45,8 +46,8 @@ def parameters(job: LeaJob, config: RunConfig) -> dict:
     """The notebook's parameters for `job` (all paths relative to the root, so outputs do not depend on
     where the project is)."""
     out = Path(job.notebook)
-    return {"cds": job.cds, "year": job.year, "store": config.store, "tables": job.tables,
-            "data_sha256": job.data_sha256, "out_dir": (out.parent / f".{out.stem}.out").as_posix(), "stem": out.stem}
+    return {"cds": job.cds, "year": job.year, "store": config.store, "tables": config.tables,
+            "lea_data": job.lea_data, "data_sha256": job.data_sha256, "out_dir": (out.parent / f".{out.stem}.out").as_posix(), "stem": out.stem}
 
 
 class _Watchdog:

@@ -1,15 +1,13 @@
-"""What each LEA page is made from: data keys, per-county table shards and exact slice hashes.
+"""What each LEA page is made from: data keys and exact slice hashes.
 
 An LEA's slice (store.lea_slice) reads only rows whose CDS code (or LEA code) starts with the LEA's own
 7-digit county+district code, the county's row and the state's rows. So:
 
 - `Fingerprints`: one DuckDB pass per table sums a row hash per 7-digit group; an LEA's *data key*
   combines its group, its county's group and the state's. An LEA whose key is unchanged keeps its
-  previous `data_sha256` without reading its slice;
-- shards: data/interim/lea_tables/<county>/{levels,trends,impact}.parquet hold the county's and the
-  state's rows, so each notebook reads a small file instead of the statewide tables (same slice, same
-  hash: tests/test_lea_data.py);
-- `SliceHasher`: store.slice_sha256 of each slice, from in-memory county tables (≈20 ms an LEA).
+  previous `data_sha256` (and slice files, helpers.ingest.slice_files) without reading its slice;
+- `SliceHasher`: each slice from in-memory county tables (≈20 ms an LEA), the same as store.lea_slice's
+  (tests/test_lea_data.py), for its hash and its files.
 """
 
 from __future__ import annotations
@@ -18,10 +16,7 @@ import ast
 import functools
 import hashlib
 import json
-import os
 import platform
-import shutil
-import tempfile
 from importlib import metadata
 from pathlib import Path
 
@@ -35,8 +30,6 @@ TABLES = ("levels", "trends", "impact")
 STATE = "00"
 LIBRARIES = ("caaspp-book", "pandas", "numpy", "matplotlib", "duckdb", "pyarrow", "papermill", "nbformat",
              "nbclient", "ipykernel", "ipython")
-KEY_FILE = "DATA_KEY"
-BULK = 4  # more stale shards than this: write them all in one partitioned pass
 
 
 def helpers_imported(source: str) -> set[str]:
@@ -139,7 +132,7 @@ def _has_lea(con: duckdb.DuckDBPyConnection, source: str) -> bool:
 
 class Fingerprints:
     """Row-hash sums of the tables per 7-digit CDS group (a district and its schools; the county; the
-    state), from which LEA data keys and county shard keys are made."""
+    state), from which LEA data keys are made."""
 
     def __init__(self, tables_dir: Path) -> None:
         self.groups: dict[str, dict[str, list]] = {}
@@ -155,83 +148,11 @@ class Fingerprints:
                 for group, n, total in con.execute(sql).fetchall():
                     self.groups.setdefault(str(group), {})[name] = [int(n), total]
 
-    def lea_key(self, cds: str) -> str:
-        """Changes whenever any row the LEA's slice could read changes."""
+    def lea_key(self, cds: str, code: str = "") -> str:
+        """Changes whenever any row the LEA's slice could read changes, or the `code` digest of what makes
+        the slice (runner.SLICE_MODULES)."""
         parts = [self.groups.get(g, {}) for g in (cds[:7], cds[:2] + "00000", STATE * 3 + "0")]
-        return _sha({"schema": self.schema, "groups": parts})
-
-    def county_key(self, code: str) -> str:
-        """Changes whenever any row of the county's shard changes."""
-        parts = {g: v for g, v in self.groups.items() if g[:2] in (code, STATE)}
-        return _sha({"schema": self.schema, "groups": parts})
-
-
-def shard_is_current(folder: Path, key: str) -> bool:
-    marker = folder / KEY_FILE
-    return marker.exists() and marker.read_text().strip() == key and all((folder / f"{n}.parquet").exists()
-                                                                           for n in TABLES)
-
-
-def write_shards(tables_dir: Path, root: Path, keys: dict[str, str]) -> list[str]:
-    """Make root/<county>/ hold the county's and the state's rows of every table, for each county of `keys`
-    (code → county key) whose shard is not current. Returns the counties written."""
-    stale = sorted(code for code, key in keys.items() if not shard_is_current(root / code, key))
-    if not stale:
-        return []
-    root.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=".shards-", dir=root))
-    try:
-        with stores.connect() as con:
-            con.execute("SET preserve_insertion_order = false")
-            con.execute("SET memory_limit = '1GB'")
-            for name in TABLES:
-                _write_table(con, stores.table(tables_dir, name), name, stale, work)
-        for code in stale:
-            folder = work / code
-            folder.mkdir(exist_ok=True)
-            for name in TABLES:
-                part = work / name / f"_county={code}" / "data_0.parquet"
-                if part.exists():
-                    os.replace(part, folder / f"{name}.parquet")
-                else:  # no rows: an empty file with the table's columns
-                    with stores.connect() as con:
-                        con.execute(f"COPY (SELECT * FROM {stores.table(tables_dir, name)} LIMIT 0) "
-                                    f"TO '{(folder / f'{name}.parquet').as_posix()}' (FORMAT parquet)")
-            (folder / KEY_FILE).write_text(keys[code] + "\n")
-            target = root / code
-            old = root / f".{code}.old"
-            shutil.rmtree(old, ignore_errors=True)
-            if target.exists():
-                os.replace(target, old)
-            os.replace(folder, target)
-            shutil.rmtree(old, ignore_errors=True)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-    return stale
-
-
-def _write_table(con: duckdb.DuckDBPyConnection, source: str, name: str, codes: list[str], work: Path) -> None:
-    """`name`'s rows for each county of `codes` (plus the state's) into work/name/_county=<code>/. Levels
-    and trends rows may change order (store.lea_slice orders them totally); impact rows keep the
-    source's order (its query has no ORDER BY)."""
-    ordered = name == "impact"
-    if ordered:
-        source = source[:-1] + ", file_row_number = true)"
-    lea = (f" UNION ALL SELECT t.*, substr(lea_cds, 1, 2) FROM {source} t WHERE substr(lea_cds, 1, 2) IN "
-           f"(SELECT unnest($1::VARCHAR[])) AND substr(lea_cds, 1, 2) <> substr(cds, 1, 2)") if _has_lea(con, source) else ""
-    rows = (f"SELECT t.*, substr(cds, 1, 2) AS _county FROM {source} t WHERE substr(cds, 1, 2) IN "
-            f"(SELECT unnest($1::VARCHAR[])) UNION ALL SELECT t.*, c.k FROM {source} t, "
-            f"(SELECT unnest($1::VARCHAR[]) AS k) c WHERE substr(t.cds, 1, 2) = '{STATE}'{lea}")
-    if len(codes) > BULK and not ordered:
-        con.execute(f"COPY ({rows}) TO '{(work / name).as_posix()}' (FORMAT parquet, PARTITION_BY (_county))", [codes])
-        return
-    drop = "_county, file_row_number" if ordered else "_county"
-    order = " ORDER BY file_row_number" if ordered else ""
-    for code in codes:  # a filtered copy per county: faster than a partitioned pass for a few counties
-        target = work / name / f"_county={code}"
-        target.mkdir(parents=True, exist_ok=True)
-        con.execute(f"COPY (SELECT * EXCLUDE ({drop}) FROM ({rows}){order}) "
-                    f"TO '{(target / 'data_0.parquet').as_posix()}' (FORMAT parquet)", [[code]])
+        return _sha({"schema": self.schema, "groups": parts, "code": code})
 
 
 class SliceHasher:
@@ -275,3 +196,4 @@ class SliceHasher:
 
     def sha256(self, cds: str) -> str:
         return stores.slice_sha256(self.lea_slice(cds))
+

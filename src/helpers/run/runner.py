@@ -21,6 +21,7 @@ from typing import Callable, Iterable, Iterator
 from helpers.core import manifest
 from helpers.core.manifest import LeaJob, LeaRecord
 from helpers.core.paths import Paths
+from helpers.ingest import slice_files
 from helpers.ingest import store as stores
 from helpers.run import kernels, lea_data
 from helpers.run.backends import Backend, Lost, Serial
@@ -28,6 +29,7 @@ from helpers.run.execute import RunConfig, parameters, prepare, run_lea
 
 read_manifest, write_manifest = manifest.read, manifest.write
 SAVE_EVERY = 5.0  # seconds between manifest saves during a run
+SLICE_MODULES = ("helpers.ingest.slice_files", "helpers.run.lea_data")  # what makes a slice and its files
 
 
 def slug(name: str) -> str:
@@ -64,7 +66,7 @@ class Settings:
     tables: Path
     leas_dir: Path
     manifest: Path
-    shards: Path  # per-county table shards (helpers.run.lea_data)
+    slices: Path  # each LEA's slice files (helpers.ingest.slice_files)
     year: int | None = None
     only: tuple[str, ...] = ()
     force: bool = False
@@ -76,7 +78,7 @@ class Settings:
     def from_paths(cls, p, **kwargs) -> "Settings":
         """Defaults from a helpers.core.paths.Paths (store/tables may be overridden in kwargs)."""
         base = dict(root=p.root, notebook=p.notebook, store=p.store, tables=p.tables, leas_dir=p.leas,
-                    manifest=p.manifest, shards=p.shards)
+                    manifest=p.manifest, slices=p.slices)
         base.update({k: v for k, v in kwargs.items() if v is not None})
         return cls(**base)
 
@@ -87,7 +89,7 @@ class Settings:
 
     def config(self) -> RunConfig:
         return RunConfig(self.notebook, self.root, rel(self.store, self.root), self.timeout, self.fresh_kernels,
-                         grace=self.grace)
+                         grace=self.grace, tables=rel(self.tables, self.root))
 
 
 def no_leas_message(s: Settings) -> str:
@@ -118,28 +120,30 @@ class Plan:
         self.previous = {r.cds: r for r in manifest.read_if_exists(s.manifest)}
         self.notebook_sha = lea_data.file_sha256(s.notebook)
         self.code = lea_data.code_digest(s.notebook, Paths(s.root).params)
+        self.slice_code = lea_data.modules_digest(SLICE_MODULES, Paths(s.root).params)
 
     def items(self) -> Iterator[LeaJob | LeaRecord]:
         """Jobs and skipped records in county, CDS order; lazily, so execution starts while planning."""
         s, config = self.s, self.s.config()
         prints = lea_data.Fingerprints(s.tables)
-        counties = sorted(set(self.table["county_code"]))
-        lea_data.write_shards(s.tables, s.shards, {c: prints.county_key(c) for c in counties})
         hasher: lea_data.SliceHasher | None = None
         folders: dict[Path, str] = {}  # a county's folder relative to the root, resolved once
         try:
             for row in self.table.itertuples():
-                cds, key = str(row.cds), prints.lea_key(str(row.cds))
+                cds, key = str(row.cds), prints.lea_key(str(row.cds), self.slice_code)
                 prev = self.previous.get(cds)
-                if prev and prev.data_key == key and prev.year == self.year and prev.data_sha256:
+                files = slice_files.folder(s.slices, cds, self.year)
+                if (prev and prev.data_key == key and prev.year == self.year and prev.data_sha256
+                        and slice_files.complete(files)):
                     data_sha = prev.data_sha256
                 else:
                     hasher = hasher or lea_data.SliceHasher(s.tables, self.year)
-                    data_sha = hasher.sha256(cds)
+                    piece = hasher.lea_slice(cds)
+                    data_sha = stores.slice_sha256(piece)
+                    slice_files.write(piece, files)
                 nb = s.leas_dir / row.county_code / f"{cds}-{slug(row.name)}.ipynb"
-                shards = _rel_in(s.shards / row.county_code, s.root, folders)
                 job = LeaJob(cds, self.year, row.name, row.county_code, row.county_name, int(row.type_id),
-                             _rel_in(nb, s.root, folders), data_sha, shards, data_key=key)
+                             _rel_in(nb, s.root, folders), data_sha, _rel_in(files, s.root, folders), data_key=key)
                 job = replace(job, input_hash=lea_data.input_hash(self.notebook_sha, parameters(job, config), self.code))
                 if (not s.force and prev is not None and prev.built and prev.input_hash == job.input_hash
                         and (s.root / prev.notebook).exists()):

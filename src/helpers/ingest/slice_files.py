@@ -1,0 +1,61 @@
+"""An LEA's slice as files: the runner's planner computes each slice once (it hashes it anyway) and writes it
+to data/interim/lea_slices/<county>/<cds>-<year>/, one Arrow IPC file per frame; the LEA notebook loads that
+folder instead of querying the tables, and checks its hash. Arrow keeps pandas' dtypes (its metadata), so the
+loaded slice equals `store.lea_slice`'s, frame for frame (tests/test_lea_data.py)."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.feather as feather
+
+from helpers.core import atomic
+from helpers.ingest import store as stores
+
+FRAMES = ("rows", "trend", "impact", "groups", "matched")  # the LeaSlice frames, one file each
+
+
+def folder(root: Path, cds: str, year: int) -> Path:
+    """Where the planner writes LEA `cds`'s slice of `year` under `root`."""
+    return Path(root) / cds[:2] / f"{cds}-{year}"
+
+
+def complete(path: Path) -> bool:
+    return all((path / f"{name}.arrow").is_file() for name in FRAMES)
+
+
+def write(piece: stores.LeaSlice, path: Path) -> None:
+    """The slice's frames into folder `path`, replaced whole (a reader never sees a mix of two slices)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}-", dir=path.parent))
+    try:
+        for name in FRAMES:
+            table = pa.Table.from_pandas(getattr(piece, name), preserve_index=False)
+            feather.write_feather(table, tmp / f"{name}.arrow", compression="lz4")
+        previous = atomic.swap_in(tmp, path)
+        if previous is not None:
+            shutil.rmtree(previous, ignore_errors=True)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def read(path: Path | str, cds: str, year: int, expect_sha256: str = "") -> stores.LeaSlice:
+    """The slice in folder `path`, which must be LEA `cds`'s of `year`; with `expect_sha256`, data whose hash
+    differs is an error (as in `store.lea_slice`)."""
+    path = Path(path)
+    if not complete(path):
+        raise FileNotFoundError(f"{path}: no slice of LEA {cds} for {year} there: run `caaspp-book run` first")
+    frames = {name: feather.read_table(path / f"{name}.arrow").to_pandas() for name in FRAMES}
+    piece = stores.slice_of(str(cds), year, frames, f" in {path}")
+    stores.check_sha256(piece, expect_sha256, str(path))
+    return piece
+
+
+def load(tables: Path | str, lea_data: Path | str, cds: str, year: int, expect_sha256: str = "") -> stores.LeaSlice:
+    """The notebook's slice: the planner's files in `lea_data` when given, else queried from `tables`."""
+    if lea_data:
+        return read(lea_data, cds, year, expect_sha256)
+    return stores.lea_slice(tables, cds, year, expect_sha256=expect_sha256)
