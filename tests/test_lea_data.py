@@ -4,7 +4,9 @@ change."""
 
 from __future__ import annotations
 
+import os
 import shutil
+import stat
 from pathlib import Path
 
 import duckdb
@@ -97,6 +99,9 @@ def test_slice_files_refuse_a_missing_other_or_changed_slice(sample_tables, tmp_
         slice_files.read(folder, coe, 2022)
     slice_files.write(piece, folder)
     assert sorted(tmp_path.joinpath("08").iterdir()) == [folder]  # no temporary folder left
+    umask = os.umask(0o022)
+    os.umask(umask)
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o777 & ~umask  # readable as other folders are, not 0700
     with pytest.raises(ValueError, match=f"is not LEA {dncusd}'s of 2022: it holds \\[\\('{coe}', 2022\\)\\]"):
         slice_files.read(folder, dncusd, 2022)
     with pytest.raises(ValueError, match=f"is not LEA {coe}'s of 2021"):

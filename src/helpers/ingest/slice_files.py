@@ -6,7 +6,7 @@ loaded slice equals `store.lea_slice`'s, frame for frame (tests/test_lea_data.py
 from __future__ import annotations
 
 import shutil
-import tempfile
+import uuid
 from pathlib import Path
 
 import pyarrow as pa
@@ -30,7 +30,8 @@ def complete(path: Path) -> bool:
 def write(piece: stores.LeaSlice, path: Path) -> None:
     """The slice's frames into folder `path`, replaced whole (a reader never sees a mix of two slices)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}-", dir=path.parent))
+    tmp = path.parent / f".{path.name}.{uuid.uuid4().hex}"
+    tmp.mkdir()  # the umask's permissions (a worker of another account may read it), not mkdtemp's 0700
     try:
         for name in FRAMES:
             table = pa.Table.from_pandas(getattr(piece, name), preserve_index=False)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import re
 from pathlib import Path
+from typing import Mapping
 
 import pandas as pd
 
@@ -49,14 +50,13 @@ def publish(rows: pd.DataFrame, result_cols: tuple[str, ...]) -> pd.DataFrame:
     """Counts and results as display text: '*' wherever the levels table hid a value (the research
     file's own '*', the year's primary rule and, under the complementary policy, complementary
     suppression: see helpers.stats.suppress)."""
-    out = pd.DataFrame(index=rows.index)
     hidden_counts = [str(names).split("|") for names in rows["counts_hidden"].fillna("").tolist()]
-    for col in COUNT_COLS:
-        out[col] = _text(rows[col], pd.Series([col in names for names in hidden_counts], dtype=bool), "{:.0f}")
+    out = {col: _text(rows[col], pd.Series([col in names for names in hidden_counts], dtype=bool), "{:.0f}")
+           for col in COUNT_COLS}
     hidden = rows["suppressed"].fillna(False).astype(bool)
     for col in result_cols:
         out[col] = _text(rows[col], hidden, "{:.1f}" if col == "mean_scale_score" else "{:.2f}")
-    return out
+    return pd.DataFrame(out, index=rows.index)  # at once: a column added to a frame costs an index insert
 
 
 def _text(values: pd.Series, hide: pd.Series, fmt: str) -> pd.Series:
@@ -375,7 +375,7 @@ def dfs_cells(rows: pd.DataFrame, col: str = "dfs") -> pd.Series:
     return _text(rows[col], rows["suppressed"].fillna(False).astype(bool), "{:+.1f}")
 
 
-def left_out_text(row: pd.Series) -> str:
+def left_out_text(row: Mapping) -> str:
     """What an All Grades DFS leaves out: 'none', or the grades and their students with scores."""
     grades = str(row.get("dfs_grades_left_out") or "")
     if int(row["grade"]) != 13 or bool(row["suppressed"]):
@@ -411,7 +411,7 @@ def _with_dfs(out: pd.DataFrame, rows: pd.DataFrame, others: dict[str, pd.DataFr
     out["dfs"] = dfs_cells(rows)
     for col, values in _beside(rows, others, keys).items():
         out[col] = values
-    out["dfs_left_out"] = [left_out_text(r) for _, r in rows.iterrows()]
+    out["dfs_left_out"] = [left_out_text(r) for r in rows.to_dict("records")]  # a dict a row: not iterrows' Series
     return out
 
 
