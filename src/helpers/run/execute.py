@@ -47,7 +47,8 @@ def parameters(job: LeaJob, config: RunConfig) -> dict:
     where the project is)."""
     out = Path(job.notebook)
     return {"cds": job.cds, "year": job.year, "store": config.store, "tables": config.tables,
-            "lea_data": job.lea_data, "data_sha256": job.data_sha256, "out_dir": (out.parent / f".{out.stem}.out").as_posix(), "stem": out.stem}
+            "lea_data": job.lea_data, "data_sha256": job.data_sha256,
+            "out_dir": (out.parent / f".{out.stem}.out").as_posix(), "stem": out.stem}
 
 
 class _Watchdog:
