@@ -194,8 +194,6 @@ def assemble_slice(run: Callable[[str, list], pd.DataFrame], sources: dict[str, 
     county = cds[:2] + "0" * 12
     rows = run(_slice_sql(f"(SELECT * FROM {sources['levels']} WHERE source = 'published')"),
                _slice_params(cds, year, groups))
-    if rows[rows["role"] == "lea"].empty:
-        raise KeyError(f"LEA {cds} has no results for {year}{where}")
     trend = run(f"""SELECT * FROM {sources['trends']}
                     WHERE cds IN (?, ?, ?) AND student_group_id = 1 AND grade = 13
                     ORDER BY test_id, year, cds""", [cds, county, "0" * 14])  # a total order: same bytes, same hash

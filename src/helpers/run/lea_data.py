@@ -196,4 +196,3 @@ class SliceHasher:
 
     def sha256(self, cds: str) -> str:
         return stores.slice_sha256(self.lea_slice(cds))
-
