@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import signal
+import stat
 
 import pytest
 
@@ -35,3 +37,12 @@ def test_replacing_refuses_a_folder_the_tool_did_not_write_before_any_work(tmp_p
         raise AssertionError("never reached")
     assert (tmp_path / "out" / "notes.txt").read_text() == "mine"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]  # no temp folder left
+
+
+def test_a_replaced_folder_has_the_umasks_permissions(tmp_path):
+    umask = os.umask(0o022)
+    os.umask(umask)
+    with atomic.replacing(tmp_path / "out", "tables") as tmp:
+        (tmp / "levels.parquet").write_text("x")
+    assert stat.S_IMODE((tmp_path / "out").stat().st_mode) == 0o777 & ~umask  # not mkdtemp's 0700
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]

@@ -13,6 +13,8 @@ import duckdb
 import pandas as pd
 import pytest
 
+from helpers.core import atomic
+from helpers.core.errors import Refusal
 from helpers.core.paths import default_paths
 from helpers.ingest import build as ingest
 from helpers.ingest import slice_files
@@ -87,7 +89,7 @@ def test_hashes_and_slice_files_reproduce_the_slice(which, sample_tables, synthe
     assert len({c for _, c in leas}) == (1 if which == "sample" else 7)
     assert len(checked) == (len(leas) if which == "sample" else 15)
     assert sorted(p.name for p in slice_files.folder(tmp_path, checked[0][0], year).iterdir()) == \
-        sorted(f"{name}.arrow" for name in FRAMES)
+        sorted([atomic.MARKER, *(f"{name}.arrow" for name in FRAMES)])
 
 
 def test_slice_files_refuse_a_missing_other_or_changed_slice(sample_tables, tmp_path):
@@ -116,6 +118,13 @@ def test_slice_files_refuse_a_missing_other_or_changed_slice(sample_tables, tmp_
     with pytest.raises(ValueError, match=f"the data of LEA {coe} in {folder} changed since the run was planned"):
         slice_files.read(folder, coe, 2022, expect_sha256=sha)
     assert stores.slice_sha256(slice_files.read(folder, coe, 2022)) != sha
+
+    mine = slice_files.folder(tmp_path, DNCUSD, 2022)
+    mine.mkdir()
+    (mine / "notes.txt").write_text("mine")
+    with pytest.raises(Refusal, match="not made by caaspp-book"):
+        slice_files.write(piece, mine)
+    assert [p.name for p in mine.iterdir()] == ["notes.txt"]
 
 
 def edit(tables: Path, where: str) -> None:

@@ -9,8 +9,8 @@ import json
 import os
 import shutil
 import signal
-import tempfile
 import threading
+import uuid
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Collection, Iterator
@@ -78,14 +78,22 @@ def check_replaceable(target: Path, kind: str, legacy: Callable[[list[str]], boo
                       "replaced: move them away first.")
 
 
+def temp_folder(target: Path) -> Path:
+    """A new empty folder beside `target`, to take its place when complete: hidden, and with the umask's
+    permissions like any folder the tool makes (mkdtemp's 0700 would stay on the output it becomes)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.parent / f".{target.name}-{uuid.uuid4().hex[:12]}"
+    tmp.mkdir()
+    return tmp
+
+
 @contextmanager
 def replacing(target: Path, kind: str, legacy: Callable[[list[str]], bool] | None = None) -> Iterator[Path]:
     """Yield a temp folder beside `target`; on success it is marked as `kind` and takes `target`'s place, on
     error it is removed and `target` is left as it was. Refusal (before anything is written) when `target`
     holds files this tool did not make (`check_replaceable`)."""
     check_replaceable(target, kind, legacy)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
+    tmp = temp_folder(target)
     try:
         yield tmp
         mark(tmp, kind)

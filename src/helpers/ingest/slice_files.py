@@ -5,8 +5,6 @@ loaded slice equals `store.lea_slice`'s, frame for frame (tests/test_lea_data.py
 
 from __future__ import annotations
 
-import shutil
-import uuid
 from pathlib import Path
 
 import pyarrow as pa
@@ -16,6 +14,8 @@ from helpers.core import atomic
 from helpers.ingest import store as stores
 
 FRAMES = ("rows", "trend", "impact", "groups", "matched")  # the LeaSlice frames, one file each
+FILES = tuple(f"{name}.arrow" for name in FRAMES)
+KIND = "lea slice"  # its folder's kind (atomic.mark)
 
 
 def folder(root: Path, cds: str, year: int) -> Path:
@@ -24,23 +24,16 @@ def folder(root: Path, cds: str, year: int) -> Path:
 
 
 def complete(path: Path) -> bool:
-    return all((path / f"{name}.arrow").is_file() for name in FRAMES)
+    return all((path / name).is_file() for name in FILES)
 
 
 def write(piece: stores.LeaSlice, path: Path) -> None:
-    """The slice's frames into folder `path`, replaced whole (a reader never sees a mix of two slices)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.parent / f".{path.name}.{uuid.uuid4().hex}"
-    tmp.mkdir()  # the umask's permissions (a worker of another account may read it), not mkdtemp's 0700
-    try:
+    """The slice's frames into folder `path`, replaced whole (a reader never sees a mix of two slices); a
+    folder there with files the tool did not write is refused (helpers.core.atomic)."""
+    with atomic.replacing(path, KIND, atomic.names_in(FILES)) as tmp:
         for name in FRAMES:
             table = pa.Table.from_pandas(getattr(piece, name), preserve_index=False)
             feather.write_feather(table, tmp / f"{name}.arrow", compression="lz4")
-        previous = atomic.swap_in(tmp, path)
-        if previous is not None:
-            shutil.rmtree(previous, ignore_errors=True)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def read(path: Path | str, cds: str, year: int, expect_sha256: str = "") -> stores.LeaSlice:
@@ -49,7 +42,7 @@ def read(path: Path | str, cds: str, year: int, expect_sha256: str = "") -> stor
     path = Path(path)
     if not complete(path):
         raise FileNotFoundError(f"{path}: no slice of LEA {cds} for {year} there: run `caaspp-book run` first")
-    frames = {name: feather.read_table(path / f"{name}.arrow").to_pandas() for name in FRAMES}
+    frames = {name: feather.read_table(path / file).to_pandas() for name, file in zip(FRAMES, FILES)}
     piece = stores.slice_of(str(cds), year, frames, f" in {path}")
     stores.check_sha256(piece, expect_sha256, str(path))
     return piece

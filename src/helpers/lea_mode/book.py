@@ -20,7 +20,6 @@ import json
 import re
 import shutil
 import subprocess
-import tempfile
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -281,8 +280,7 @@ def finish_site(lp: LeaPaths, p: Paths, built: Path, status: str, year: int,
 def _replacing_site(html: Path) -> Iterator[Path]:
     """A temp folder beside `html` that takes its place in one step when the block succeeds (its
     release.json, written in the block, is the site's marker: site.stage.check_site)."""
-    html.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".html-", dir=html.parent))
+    tmp = atomic.temp_folder(html)
     try:
         yield tmp
         with atomic.interrupts_held():
