@@ -48,10 +48,15 @@ def test_a_parallel_write_queues_no_chunk_behind_a_busy_process():
     assert done == [0, 1, 2]
 
 
-def test_a_failed_chunk_stops_the_write_with_its_error():
+@pytest.mark.parametrize("finished", [False, True], ids=["read-while-waiting", "read-by-sphinx-add-task"])
+def test_a_failed_chunk_stops_the_write_with_its_error(finished):
+    """Whether the failure is read while the next chunk waits or by Sphinx's own `add_task` (which drops it)."""
     add = sphinx_memory._one_waiting(parallel.ParallelTasks.add_task)
     tasks = parallel.ParallelTasks(1)
     add(tasks, _fails)
+    if finished:
+        tasks._procs[0].join()
+        assert tasks._precvs[0].poll(5)
     with pytest.raises(SphinxParallelError, match="ValueError: chunk 0 could not be written"):
         add(tasks, time.sleep, 0.01)
     assert tasks._pworking == 0

@@ -33,10 +33,31 @@ def _drop_cache(app: Any, *args: Any) -> None:
 
 
 def _one_waiting(add_task: Callable) -> Callable:
-    """`ParallelTasks.add_task` that waits, as `ParallelTasks.join` does, while a task waits for a process."""
+    """`ParallelTasks.add_task` that waits, as `ParallelTasks.join` does, while a task waits for a process, and
+    raises a failed task's error that Sphinx's own `add_task` would drop (it terminates the tasks and returns
+    when the failure is read during the call)."""
     @functools.wraps(add_task)
     def add(tasks: parallel.ParallelTasks, *args: Any, **kwargs: Any) -> None:
-        add_task(tasks, *args, **kwargs)
+        failed: list[BaseException] = []
+        join_one, own = tasks._join_one, tasks.__dict__.get("_join_one")  # own: an outer call's
+
+        def recording() -> bool:
+            try:
+                return join_one()
+            except BaseException as exc:
+                failed.append(exc)
+                raise
+
+        tasks._join_one = recording
+        try:
+            add_task(tasks, *args, **kwargs)
+        finally:
+            if own is None:
+                del tasks._join_one
+            else:
+                tasks._join_one = own
+        if failed:
+            raise failed[0]
         try:
             while tasks._precvsWaiting:
                 if not tasks._join_one():
