@@ -151,3 +151,31 @@ def test_a_page_whose_toctree_changed_is_walked_again(book, monkeypatch):
     write(book / "src", "part", part.format("other", "sub"))  # the same pages, in another order
     build(book, monkeypatch)
     assert (number(book, "other"), number(book, "sub"), number(book, "last")) == ("Table 2 ", "Table 3 ", "Table 4 ")
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_a_cold_build_unpickles_a_page_with_nothing_to_number_only_to_write_it(book, monkeypatch, jobs):
+    extra = [f"more{i}" for i in range(4)]  # more than five pages: a parallel read with -j 2
+    write(book / "src", "index", INDEX + "".join(f"   {name}\n" for name in extra))
+    for name in extra:
+        write(book / "src", name, PLAIN.replace("Plain\n=====", f"More {name}\n==========="))
+    unpickled: list[str] = []
+    real = BuildEnvironment.get_doctree
+    monkeypatch.setattr(BuildEnvironment, "get_doctree", lambda env, d: unpickled.append(d) or real(env, d))
+    assert build_main(["-q", "-j", jobs, "-b", "html", str(book / "src"), str(book / "out")]) == 0
+    written = unpickled.count("plain")  # 0 when a serial read's doctrees stay in memory, else 1: never walked
+    assert written == unpickled.count("more3") == (1 if jobs == "2" else 0)
+    assert unpickled.count("first") == unpickled.count("last") == written + 1  # walked, as Sphinx walks them
+    assert (number(book, "first"), number(book, "last")) == ("Table 1 ", "Table 2 ")
+
+
+def test_what_a_page_was_found_to_be_as_read_goes_with_it():
+    env, other = SimpleNamespace(), SimpleNamespace()
+    sphinx_numbers.as_read(env)["plain"] = []
+    sphinx_numbers.as_read(other).update({"first": None, "more": [], "elsewhere": []})
+    sphinx_numbers._merge(None, env, {"first", "more"}, other)
+    assert sphinx_numbers.as_read(env) == {"plain": [], "first": None, "more": []}
+    sphinx_numbers._purge(None, env, "plain")
+    assert sphinx_numbers.as_read(env) == {"first": None, "more": []}
+    env.caaspp_numbering_as_read = ("other code", {"plain": []})
+    assert sphinx_numbers.as_read(env) == {}

@@ -16,6 +16,11 @@ figure type (whether or not the node has an id), so the numbers, and the pages w
 changed, are the same. A page under a numbered toctree (section numbers) is always read, and so is every page
 when a loaded domain decides enumerability in its own code.
 
+A page is also looked at as it is read (`doctree-read`, after the other handlers, in whichever process reads
+it; kept until the page is purged, merged from parallel readers): its toctrees, or that it numbers something.
+So a cold build's walk unpickles only the pages that number something (statewide, the chapters), not the
+2,279 LEA pages once each before they are written.
+
 Every walk also keeps each page's read stamp. When the pages are the same as at the last walk, no page has
 section numbers, and each page read again since numbered nothing then and numbers nothing now, with the same
 toctrees, the walk would give every page the numbers it has: it is not run, and no page is written again for
@@ -41,6 +46,8 @@ from helpers.core import digests
 # env attribute: (CODE, {docname: (read stamp, toctrees)} of pages numbering nothing, {docname: read stamp} of every
 # page at the last walk)
 UNNUMBERED = "caaspp_unnumbered"
+# env attribute: (CODE, {docname: toctrees, or None when it numbers something}) of the pages as they were read
+AS_READ = "caaspp_numbering_as_read"
 CODE = digests.file_sha256(Path(__file__))
 
 
@@ -90,6 +97,40 @@ def _stored(env: BuildEnvironment) -> tuple[dict[str, tuple[int, list]], dict[st
     return (stored[1], stored[2]) if ok else ({}, {})
 
 
+def as_read(env: BuildEnvironment) -> dict[str, list | None]:
+    """This code's look at each page as it was read (see the module docstring), created empty if missing."""
+    stored = getattr(env, AS_READ, None)
+    if not (isinstance(stored, tuple) and len(stored) == 2 and stored[0] == CODE and isinstance(stored[1], dict)):
+        stored = (CODE, {})
+        setattr(env, AS_READ, stored)
+    return stored[1]
+
+
+def _look(app: Sphinx, doctree: nodes.document) -> None:
+    env = app.env
+    types = candidates(env)
+    if env.config.numfig and types is not None:
+        as_read(env)[env.docname] = toctrees_only(doctree, types, functools.partial(figure_type, env))
+
+
+def _purge(app: Sphinx, env: BuildEnvironment, docname: str) -> None:
+    as_read(env).pop(docname, None)
+
+
+def _merge(app: Sphinx, env: BuildEnvironment, docnames: set[str], other: BuildEnvironment) -> None:
+    mine, theirs = as_read(env), as_read(other)
+    mine.update({d: theirs[d] for d in docnames if d in theirs})
+
+
+def _toctrees(env: BuildEnvironment, docname: str, types: tuple[type, ...],
+              figtype: Callable[[nodes.Node], Any]) -> list[addnodes.toctree] | None:
+    """A page's toctrees when it numbers nothing, else None: as it was read, or from its doctree."""
+    seen = as_read(env)
+    if docname in seen:
+        return seen[docname]
+    return toctrees_only(env.get_doctree(docname), types, figtype)
+
+
 def unchanged(env: BuildEnvironment, types: tuple[type, ...],
               figtype: Callable[[nodes.Node], Any]) -> dict[str, tuple[int, list]] | None:
     """The pages numbering nothing, with the stamps and toctrees of those read again, when the walk would give
@@ -103,7 +144,7 @@ def unchanged(env: BuildEnvironment, types: tuple[type, ...],
     now = dict(known)
     for docname in read_again:
         stamp = env.all_docs[docname]
-        toctrees = toctrees_only(env.get_doctree(docname), types, figtype)
+        toctrees = _toctrees(env, docname, types, figtype)
         if toctrees is None or [t.attributes for t in toctrees] != [t.attributes for t in known[docname][1]]:
             return None
         now[docname] = (stamp, toctrees)
@@ -132,6 +173,9 @@ def skipping_unnumbered(assign: Callable) -> Callable:
             if docname in known and known[docname][0] == stamp:
                 found[docname] = known[docname]
                 return nodes.Element("", *(t.deepcopy() for t in known[docname][1]))
+            if (seen := as_read(env).get(docname)) is not None:
+                found[docname] = (stamp, seen)
+                return nodes.Element("", *(t.deepcopy() for t in seen))
             doctree = read(docname)
             toctrees = toctrees_only(doctree, types, figtype)
             if toctrees is not None:
@@ -153,4 +197,7 @@ def skipping_unnumbered(assign: Callable) -> Callable:
 def setup(app: Sphinx) -> dict[str, Any]:
     if not getattr(TocTreeCollector.assign_figure_numbers, "skips_unnumbered", False):
         TocTreeCollector.assign_figure_numbers = skipping_unnumbered(TocTreeCollector.assign_figure_numbers)
+    app.connect("doctree-read", _look, priority=999)  # after the handlers that change a doctree
+    app.connect("env-purge-doc", _purge)
+    app.connect("env-merge-info", _merge)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
