@@ -92,6 +92,34 @@ def test_hashes_and_slice_files_reproduce_the_slice(which, sample_tables, synthe
         sorted([atomic.MARKER, *(f"{name}.arrow" for name in FRAMES)])
 
 
+@pytest.mark.parametrize("which", ["sample", "synthetic"])
+def test_a_countys_slices_in_one_batch_equal_each_leas_own(which, sample_tables, synthetic_tables):
+    """Five queries for a county's LEAs give each LEA the frames, dtypes and hash its own queries give, although
+    DuckDB's dtypes depend on the rows (a nullable integer only where a value is missing)."""
+    tables = sample_tables if which == "sample" else synthetic_tables
+    year = stores.years(tables)[-1]
+    by_county: dict[str, list[str]] = {}
+    for cds, county in lea_codes(tables):
+        by_county.setdefault(county, []).append(cds)
+    hasher = lea_data.SliceHasher(tables, year)
+    varied = set()
+    for leas in by_county.values():
+        batch = hasher.slices(leas)
+        assert list(batch) == leas
+        for cds in leas:
+            alone = hasher.lea_slice(cds)
+            same_slice(batch[cds], alone)
+            assert stores.slice_sha256(batch[cds]) == hasher.sha256(cds)
+        for name in FRAMES:  # the dtypes the batch had to give back differ between LEAs of the county
+            dtypes = {tuple(map(str, getattr(batch[c], name).dtypes)) for c in leas}
+            varied |= {name} if len(dtypes) > 1 else set()
+    assert hasher.slices(leas[-1:])[leas[-1]].cds == leas[-1]
+    with pytest.raises(ValueError, match="LEAs of more than one county in one batch"):
+        hasher.slices([leas[0], "99" + leas[0][2:]])
+    hasher.close()
+    assert varied == (set(FRAMES) if which == "synthetic" else {"rows", "impact"})
+
+
 def test_slice_files_refuse_a_missing_other_or_changed_slice(sample_tables, tmp_path):
     coe, dncusd = "08100820000000", DNCUSD
     piece = stores.lea_slice(sample_tables, coe, 2022)

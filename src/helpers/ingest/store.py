@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,7 +51,7 @@ def connect() -> duckdb.DuckDBPyConnection:
     return con
 
 
-def query(sql: str, params: list | None = None) -> pd.DataFrame:
+def query(sql: str, params: list | dict | None = None) -> pd.DataFrame:
     with connect() as con:
         return con.execute(sql, params or []).df()
 
@@ -58,7 +59,7 @@ def query(sql: str, params: list | None = None) -> pd.DataFrame:
 _CONNECTIONS: dict[tuple[int, int], duckdb.DuckDBPyConnection] = {}  # (process id, thread id) → connection
 
 
-def slice_query(sql: str, params: list | None = None) -> pd.DataFrame:
+def slice_query(sql: str, params: list | dict | None = None) -> pd.DataFrame:
     """`query` on this thread's own DuckDB connection, kept for the life of the process: a worker's kernel
     reads one slice per LEA, and a new connection's first query costs several times the query itself. Each
     query still reads the files afresh (DuckDB caches no local file data nor Parquet metadata by default).
@@ -146,27 +147,71 @@ def suppression_policy(tables_dir: Path | str) -> str:
     return rows_policy(query(f"SELECT DISTINCT suppression_policy FROM {levels} WHERE source = 'published'"))
 
 
-def _slice_sql(source: str) -> str:
-    return f"""
-        SELECT *, CASE WHEN cds = ? THEN 'lea' WHEN cds = ? THEN 'county'
-                       WHEN type_id = 4 THEN 'state' ELSE 'school' END AS role
-        FROM {source}
-        WHERE year = ? AND student_group_id IN (SELECT UNNEST(?))
-          AND (cds IN (?, ?) OR type_id = 4
-               OR (lea_cds = ? AND type_id IN (7, 9, 10) AND cds <> ?)
-               OR (? AND substr(cds, 1, 7) = ? AND type_id IN (9, 10)))
-        ORDER BY role, cds, test_id, grade"""
+STATE_CDS = "0" * 14
 
 
-def _slice_params(cds: str, year: int, groups: tuple[int, ...]) -> list:
-    county = cds[:2] + "0" * 12
-    return [cds, county, year, list(groups), cds, county, cds, cds, cds.endswith("0000000"), cds[:7]]
+@dataclass(frozen=True)
+class FrameSql:
+    """One frame of an LEA's slice as SQL parts. `match` ties a row to the LEA through the expressions of the
+    LEA's and its county's codes (`$lea` and `$cty`, or a batch's columns, run.lea_data.SliceHasher);
+    `filters` use the row alone ($year, $groups); with no `order` the rows keep the source's order."""
+
+    source: str
+    filters: str
+    match: str
+    order: str = ""
+    extra: str = ""  # computed columns
+
+    def alone(self) -> str:
+        """The query of one LEA, with parameters $lea, $cty and those of `filters`."""
+        order = f" ORDER BY {self.order}" if self.order else ""
+        return f"SELECT *{self.extra} FROM {self.source} WHERE ({self.filters}) AND ({self.match}){order}"
+
+
+def _rows_frame(source: str, lea: str = "$lea", cty: str = "$cty") -> FrameSql:
+    """The LEA's rows, its schools', its county's and the state's, each with its role."""
+    return FrameSql(
+        source, "year = $year AND student_group_id IN (SELECT UNNEST($groups))",
+        f"""cds IN ({lea}, {cty}) OR type_id = 4 OR (lea_cds = {lea} AND type_id IN (7, 9, 10) AND cds <> {lea})
+            OR (right({lea}, 7) = '0000000' AND substr(cds, 1, 7) = substr({lea}, 1, 7) AND type_id IN (9, 10))""",
+        "role, cds, test_id, grade",
+        f""", CASE WHEN cds = {lea} THEN 'lea' WHEN cds = {cty} THEN 'county'
+                   WHEN type_id = 4 THEN 'state' ELSE 'school' END AS role""")
+
+
+def slice_frames(sources: dict[str, str], lea: str = "$lea", cty: str = "$cty") -> dict[str, FrameSql]:
+    """The five frames of a LeaSlice from the levels, trends and impact relations in `sources` (SQL table
+    expressions). Every order is total, so the same rows give the same bytes and hash (impact keeps the
+    table's order)."""
+    levels = f"(SELECT * FROM {sources['levels']} WHERE source = 'published')"
+    state = f"'{STATE_CDS}'"
+    return {
+        "rows": _rows_frame(levels, lea, cty),
+        "trend": FrameSql(sources["trends"], "student_group_id = 1 AND grade = 13", f"cds IN ({lea}, {cty}, {state})",
+                          "test_id, year, cds"),
+        "impact": FrameSql(sources["impact"], "year = $year", f"cds = {lea}"),  # the page's year
+        "groups": FrameSql(levels, "year = $year AND grade = 13", f"cds IN ({lea}, {cty}, {state})",
+                           "test_id, student_group_id, cds"),
+        "matched": FrameSql(sources["trends"], "student_group_id = 1 AND year = $year AND grade < 13",
+                            f"cds = {lea}", "test_id, grade"),
+    }
+
+
+def used(params: dict, sql: str) -> dict:
+    """The named parameters `sql` refers to (DuckDB refuses any other)."""
+    names = set(re.findall(r"\$([A-Za-z_]\w*)", sql))
+    return {k: v for k, v in params.items() if k in names}
+
+
+def _slice_params(cds: str, year: int, groups: tuple[int, ...]) -> dict:
+    return {"lea": cds, "cty": cds[:2] + "0" * 12, "year": year, "groups": list(groups)}
 
 
 def results_rows(store: Path | str, cds: str, year: int, groups: tuple[int, ...] = (1,)) -> pd.DataFrame:
     """The store's raw results for an LEA, its schools, county and state (with a `role` column). Internal:
     not suppressed beyond the file's own `*`, so never for publication."""
-    return query(_slice_sql(table(store, "results")), _slice_params(str(cds), year, groups))
+    sql = _rows_frame(table(store, "results")).alone()
+    return query(sql, used(_slice_params(str(cds), year, groups), sql))
 
 
 def lea_slice(tables_dir: Path | str, cds: str, year: int, groups: tuple[int, ...] = (1,),
@@ -187,23 +232,16 @@ def check_sha256(piece: LeaSlice, expect_sha256: str, where: str) -> None:
                          f"{found[:12]}…, expected {expect_sha256[:12]}…): run `caaspp-book run` again")
 
 
-def assemble_slice(run: Callable[[str, list], pd.DataFrame], sources: dict[str, str], cds: str, year: int,
+def assemble_slice(run: Callable[[str, dict], pd.DataFrame], sources: dict[str, str], cds: str, year: int,
                    groups: tuple[int, ...] = (1,), where: str = "") -> LeaSlice:
     """An LEA's slice from the levels, trends and impact relations in `sources` (SQL table expressions),
     with `run(sql, params)` executing each query (a fresh DuckDB connection, or a worker's own)."""
-    county = cds[:2] + "0" * 12
-    rows = run(_slice_sql(f"(SELECT * FROM {sources['levels']} WHERE source = 'published')"),
-               _slice_params(cds, year, groups))
-    trend = run(f"""SELECT * FROM {sources['trends']}
-                    WHERE cds IN (?, ?, ?) AND student_group_id = 1 AND grade = 13
-                    ORDER BY test_id, year, cds""", [cds, county, "0" * 14])  # a total order: same bytes, same hash
-    impact = run(f"SELECT * FROM {sources['impact']} WHERE cds = ? AND year = ?", [cds, year])  # the page's year
-    groups = run(f"""SELECT * FROM {sources['levels']} WHERE source = 'published' AND year = ? AND grade = 13
-                     AND cds IN (?, ?, ?) ORDER BY test_id, student_group_id, cds""", [year, cds, county, "0" * 14])
-    matched = run(f"""SELECT * FROM {sources['trends']} WHERE cds = ? AND student_group_id = 1 AND year = ?
-                      AND grade < 13 ORDER BY test_id, grade""", [cds, year])
-    frames = {"rows": rows.reset_index(drop=True), "trend": trend, "impact": impact, "groups": groups,
-              "matched": matched}
+    params = _slice_params(cds, year, groups)
+    frames = {}
+    for name, frame in slice_frames(sources).items():
+        sql = frame.alone()
+        frames[name] = run(sql, used(params, sql))
+    frames["rows"] = frames["rows"].reset_index(drop=True)
     return slice_of(cds, year, frames, where)
 
 

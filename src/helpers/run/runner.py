@@ -8,6 +8,7 @@ LEA's data slice) or the code it imports (helpers.run.lea_data.code_digest); or 
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import shutil
@@ -129,30 +130,47 @@ class Plan:
         hasher: lea_data.SliceHasher | None = None
         folders: dict[Path, str] = {}  # a county's folder relative to the root, resolved once
         try:
-            for row in self.table.itertuples():
-                cds, key = str(row.cds), prints.lea_key(str(row.cds), self.slice_code)
-                prev = self.previous.get(cds)
-                files = slice_files.folder(s.slices, cds, self.year)
-                if (prev and prev.data_key == key and prev.year == self.year and prev.data_sha256
-                        and slice_files.complete(files)):
-                    data_sha = prev.data_sha256
-                else:
+            for _, county in itertools.groupby(self.table.itertuples(), key=lambda r: str(r.cds)[:2]):
+                rows = list(county)
+                keys = {str(r.cds): prints.lea_key(str(r.cds), self.slice_code) for r in rows}
+                shas = {cds: self._kept_sha256(cds, key) for cds, key in keys.items()}
+                stale = [cds for cds, sha in shas.items() if not sha]
+                pieces: dict[str, stores.LeaSlice] = {}
+                if stale:  # the county's changed slices, in one batch
                     hasher = hasher or lea_data.SliceHasher(s.tables, self.year)
-                    piece = hasher.lea_slice(cds)
-                    data_sha = stores.slice_sha256(piece)
-                    slice_files.write(piece, files)
-                nb = s.leas_dir / row.county_code / f"{cds}-{slug(row.name)}.ipynb"
-                job = LeaJob(cds, self.year, row.name, row.county_code, row.county_name, int(row.type_id),
-                             _rel_in(nb, s.root, folders), data_sha, _rel_in(files, s.root, folders), data_key=key)
-                job = replace(job, input_hash=lea_data.input_hash(self.notebook_sha, parameters(job, config), self.code))
-                if (not s.force and prev is not None and prev.built and prev.input_hash == job.input_hash
-                        and (s.root / prev.notebook).exists()):
-                    yield manifest.skipped(prev, job)
-                else:
-                    yield job
+                    pieces = hasher.slices(stale)
+                for row in rows:
+                    cds = str(row.cds)
+                    files = slice_files.folder(s.slices, cds, self.year)
+                    if not shas[cds]:
+                        piece = pieces.pop(cds)
+                        shas[cds] = stores.slice_sha256(piece)
+                        slice_files.write(piece, files)
+                    yield self._item(row, keys[cds], shas[cds], files, config, folders)
         finally:
             if hasher is not None:
                 hasher.close()
+
+    def _kept_sha256(self, cds: str, key: str) -> str:
+        """The previous data hash of an LEA whose data key is unchanged and whose slice files are there, else ''."""
+        prev = self.previous.get(cds)
+        if (prev and prev.data_key == key and prev.year == self.year and prev.data_sha256
+                and slice_files.complete(slice_files.folder(self.s.slices, cds, self.year))):
+            return prev.data_sha256
+        return ""
+
+    def _item(self, row, key: str, data_sha: str, files: Path, config: RunConfig,
+              folders: dict[Path, str]) -> LeaJob | LeaRecord:
+        """The LEA's job, or its previous record when its input hash is unchanged and its notebook is there."""
+        s, cds, prev = self.s, str(row.cds), self.previous.get(str(row.cds))
+        nb = s.leas_dir / row.county_code / f"{cds}-{slug(row.name)}.ipynb"
+        job = LeaJob(cds, self.year, row.name, row.county_code, row.county_name, int(row.type_id),
+                     _rel_in(nb, s.root, folders), data_sha, _rel_in(files, s.root, folders), data_key=key)
+        job = replace(job, input_hash=lea_data.input_hash(self.notebook_sha, parameters(job, config), self.code))
+        if (not s.force and prev is not None and prev.built and prev.input_hash == job.input_hash
+                and (s.root / prev.notebook).exists()):
+            return manifest.skipped(prev, job)
+        return job
 
 
 @dataclass
