@@ -192,3 +192,17 @@ def test_a_kernel_is_prepared_with_the_notebooks_top_level_imports(tmp_path):
         nbformat.v4.new_code_cell("if x:\n    import under_a_condition\nfrom . import relative")])
     nbformat.write(nb, tmp_path / "nb.ipynb")
     assert execute.imports_of(tmp_path / "nb.ipynb") == "import json, os.path as p\nfrom . import relative"
+
+
+def test_a_reset_kernel_has_pandas_defaults_but_text_in_python_objects():
+    kernel = kernels.Kernel(ROOT, start_timeout=30).start()
+    try:
+        kernel.preload("import pandas as pd\npd.set_option('display.max_rows', 5)")
+        kernel.ready()  # a reset
+        kernel.preload("import numpy as np, pandas as pd\nassert pd.get_option('display.max_rows') == 60\n"
+                       "assert pd.get_option('mode.string_storage') == 'python'\n"
+                       "assert pd.Series(['a']).dtype == pd.StringDtype('python', na_value=np.nan)")
+        with pytest.raises(RuntimeError, match="kernel set-up code failed"):
+            kernel.preload("assert pd.get_option('mode.string_storage') == 'pyarrow'")
+    finally:
+        kernel.shutdown()

@@ -3,10 +3,12 @@
 A kernel start and the imports of the LEA notebook cost more than its analysis (bench/run.py), so each
 worker keeps one kernel and resets it between notebooks: a new IPython session (empty namespace,
 execution count 1) in the start folder, with the start-up `sys.path`, environment and warning filters,
-Matplotlib's rc file defaults, pyplot figures closed and pandas options at their defaults. Imported
-modules stay imported (and out of the garbage collector's way: `gc.freeze`), which is the saving.
-tests/test_runner.py checks that notebooks from a reused kernel are byte-identical to fresh-kernel ones;
-`caaspp-book run --fresh-kernels` opts out.
+Matplotlib's rc file defaults, pyplot figures closed and pandas options at their defaults but one: text
+columns are kept in Python objects (`mode.string_storage`), not in Arrow arrays, as the page's many small
+frames are cut, joined and formatted about a fifth faster so (docs/benchmarks.md, run Q). Imported modules
+stay imported (and out of the garbage collector's way: `gc.freeze`), which is the saving. tests/test_runner.py
+checks that notebooks and CSVs from a reused kernel are byte-identical to those of a fresh kernel with
+pandas' defaults; `caaspp-book run --fresh-kernels` opts out.
 """
 
 from __future__ import annotations
@@ -61,6 +63,7 @@ def _caaspp_reset(ip):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             sys.modules["pandas"].reset_option("all")
+            sys.modules["pandas"].set_option("mode.string_storage", "python")  # see the module docstring
     gc.freeze()  # what survives a reset (modules, caches) is left out of later collections: ip.reset's own
                  # full collection then costs milliseconds, not a tenth of a second
 _caaspp_reset(get_ipython())
