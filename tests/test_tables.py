@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
+
+import duckdb
 import numpy as np
 import pandas as pd
 import pytest
@@ -11,6 +14,7 @@ from typer.testing import CliRunner
 
 from helpers.cli import app
 from helpers.core import cuts
+from helpers.ingest import store as stores
 from helpers.stats import columns, contract, tables
 from helpers.synth.students import students_for_lea
 
@@ -155,6 +159,26 @@ def test_computed_levels_round_trip_to_the_published_percentages(sample_store, r
         assert pd.isna(own.loc[(test, 13), "mean_scale_score"])
     schools = lv[(lv["type_id"] == 7) & (lv["student_group_id"] == 1) & (lv["test_id"] == 1) & (lv["grade"] == 3)]
     assert schools["with_scores"].sum() == own.loc[(1, 3), "with_scores"]
+
+
+def test_an_lea_whose_rows_disagree_on_its_name_is_one_lea_named_as_on_its_page(sample_tables, tmp_path):
+    """A corrected name on some rows (here the LEA's All Grades ELA row and its county's) once made two plan
+    rows of one LEA, the run's two jobs of one code finishing in either order."""
+    tables = tmp_path / "tables"
+    shutil.copytree(sample_tables, tables)
+    levels = tables / "levels.parquet"
+    county = DNCUSD[:2] + "0" * 12
+    with duckdb.connect() as con:
+        con.execute(f"COPY (SELECT * REPLACE (CASE WHEN cds IN ('{DNCUSD}', '{county}') AND grade = 13 "
+                    f"AND test_id = 1 THEN 'Z ' || entity_name ELSE entity_name END AS entity_name) "
+                    f"FROM read_parquet('{levels}')) TO '{tmp_path / 'levels.parquet'}' (FORMAT parquet)")
+    shutil.move(tmp_path / "levels.parquet", levels)
+    table = stores.leas(tables, 2022)
+    assert table["cds"].is_unique and len(table) == 4
+    row = table.set_index("cds").loc[DNCUSD]
+    page = stores.lea_slice(tables, DNCUSD, 2022)
+    assert (row["name"], row["county_name"]) == (page.name, page.county_name) == \
+        ("Del Norte County Unified", "Del Norte County")
 
 
 @st.composite

@@ -88,15 +88,22 @@ def years(tables: Path | str) -> list[int]:
 
 
 def leas(tables: Path | str, year: int | None = None) -> pd.DataFrame:
-    """Every LEA with published results in `year` (default: the latest year), in county then CDS order."""
+    """Every LEA with published results in `year` (default: the latest year), once, in county then CDS order.
+    Its name and type, and its county's name, are those of its first All Students row by test and grade, as
+    on its page (slice_of), so rows that disagree (a corrected name) never make two LEAs of one code."""
     year = year or years(tables)[-1]
+    levels = table(tables, "levels")
+    first = "arg_min(struct_pack(type_id, entity_name), (student_group_id <> 1, test_id, grade, student_group_id, " \
+            "entity_name, type_id))"
     return query(f"""
-        SELECT DISTINCT l.cds, l.year, l.county_code, c.entity_name AS county_name, l.type_id, l.entity_name AS name
-        FROM {table(tables, 'levels')} l
-        LEFT JOIN (SELECT DISTINCT cds, year, entity_name FROM {table(tables, 'levels')} WHERE type_id = 5) c
-          ON c.cds = l.county_code || '000000000000' AND c.year = l.year
-        WHERE l.year = ? AND l.type_id IN {LEA_TYPES} AND l.source = 'published'
-        ORDER BY l.county_code, l.cds""", [year])
+        WITH l AS (SELECT cds, year, {first} AS f FROM {levels}
+                   WHERE year = $year AND type_id IN {LEA_TYPES} AND source = 'published' GROUP BY cds, year),
+             c AS (SELECT cds, {first}.entity_name AS name FROM {levels}
+                   WHERE year = $year AND type_id = 5 AND source = 'published' GROUP BY cds)
+        SELECT l.cds, l.year, left(l.cds, 2) AS county_code, c.name AS county_name,
+               l.f.type_id, l.f.entity_name AS name
+        FROM l LEFT JOIN c ON c.cds = left(l.cds, 2) || '000000000000'
+        ORDER BY county_code, l.cds""", {"year": year})
 
 
 @dataclass
