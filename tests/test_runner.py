@@ -188,6 +188,70 @@ def test_unchanged_leas_are_skipped_and_changed_ones_rerun(sample_store, sample_
     kernels.close_all()
 
 
+def rewrite(table: Path, select: str, scratch: Path) -> None:
+    """Replace a tables-stage Parquet file by `select` over it (FROM t)."""
+    with duckdb.connect() as con:
+        con.execute(f"COPY ({select.replace('FROM t', f'FROM read_parquet({str(table)!r})')}) TO '{scratch}' "
+                    "(FORMAT parquet)")
+    shutil.move(scratch, table)
+
+
+def test_a_page_keeps_only_this_runs_csvs_and_a_renamed_lea_leaves_no_old_page(sample_store, sample_tables,
+                                                                             tmp_path):
+    """The page's download zips every `<stem>.*.csv` beside it (site.book.offer_csvs): a CSV of an earlier
+    run that this one did not write (the LEA's impact rows withdrawn) would be offered with the new page."""
+    tables = tmp_path / "tables"
+    shutil.copytree(sample_tables, tables)
+    root = tmp_path / "project"
+    s = settings(root, sample_store, tables)
+    assert statuses(runner.run(s, backends.Serial())) == dict.fromkeys(ALL, "ok")
+    folder = root / "book" / "leas" / "08"
+    stem = f"{DNCUSD}-del-norte-county-unified"
+    before = outputs(root)
+    assert f"08/{stem}.impact.csv" in before
+
+    rewrite(tables / "impact.parquet", f"SELECT * FROM t WHERE cds IS DISTINCT FROM '{DNCUSD}'", tmp_path / "i.pq")
+    assert statuses(runner.run(s, backends.Serial())) == {**dict.fromkeys(ALL, "skipped"), DNCUSD: "ok"}
+    after = outputs(root)
+    assert set(before) - set(after) == {f"08/{stem}.impact.csv"} and set(after) <= set(before)
+    assert {k: v for k, v in after.items() if DNCUSD not in k} == {k: v for k, v in before.items() if DNCUSD not in k}
+
+    rewrite(tables / "levels.parquet", f"SELECT * REPLACE (CASE WHEN cds = '{DNCUSD}' THEN 'Del Norte Renamed' "
+            "ELSE entity_name END AS entity_name) FROM t", tmp_path / "l.pq")
+    (folder / f".{stem}.failed.ipynb").write_text("{}")  # a partial notebook of an earlier failed run
+    (folder / f"{stem}-notes.csv").write_text("not the tool's\n")  # another stem: not the LEA's CSV
+    assert statuses(runner.run(s, backends.Serial())) == {**dict.fromkeys(ALL, "skipped"), DNCUSD: "ok"}
+    renamed = outputs(root)
+    moved = {k.replace("del-norte-county-unified", "del-norte-renamed") for k in after if DNCUSD in k}
+    assert {k for k in renamed if DNCUSD in k} == moved | {f"08/{stem}-notes.csv"}
+    assert not (folder / f".{stem}.failed.ipynb").exists()
+    assert [r.notebook for r in manifest.read(s.manifest) if r.cds == DNCUSD] == \
+        [f"book/leas/08/{DNCUSD}-del-norte-renamed.ipynb"]
+    kernels.close_all()
+
+
+def test_an_old_page_goes_only_when_the_new_one_is_written_and_only_from_the_lea_folders(tmp_path):
+    """drop_moved trusts no manifest path: a record pointing elsewhere, or at another LEA's page, is left; a
+    failed run keeps the old page (which the book does not show)."""
+    s = settings(tmp_path, tmp_path / "store", tmp_path / "tables")
+    elsewhere, other = tmp_path / "notes" / f"{DNCUSD}-x.ipynb", s.leas_dir / "08" / f"{COE}-coe.ipynb"
+    old = s.leas_dir / "08" / f"{DNCUSD}-old.ipynb"
+    for path in (elsewhere, other, old, old.with_suffix(".summary.csv")):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("{}")
+    rec = manifest.LeaRecord(cds=DNCUSD, year=2022, name="D", county_code="08", county_name="Del Norte",
+                             type_id=6, notebook=f"book/leas/08/{DNCUSD}-d.ipynb", data_sha256="", status="ok",
+                             duration=1.0)
+    for path in (elsewhere, other):
+        runner.drop_moved(rec, dataclasses.replace(rec, notebook=path.relative_to(tmp_path).as_posix()), s)
+        assert path.exists()
+    was = dataclasses.replace(rec, notebook=old.relative_to(tmp_path).as_posix())
+    runner.drop_moved(dataclasses.replace(rec, status="failed"), was, s)
+    assert old.exists() and old.with_suffix(".summary.csv").exists()
+    runner.drop_moved(rec, was, s)
+    assert not old.exists() and not old.with_suffix(".summary.csv").exists()
+
+
 def test_partial_run_keeps_every_lea_in_the_manifest(serial_run, sample_store, sample_tables):
     root, _ = serial_run
     s = settings(root, sample_store, sample_tables, only=(DNCUSD,), force=True)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ast
 import logging
+import os
 import shutil
 import threading
 import time
@@ -136,7 +137,7 @@ def run_lea(job: LeaJob, config: RunConfig) -> LeaRecord:
             phases["cells"] = _cell_seconds(nb)
             tick = time.perf_counter()
             finish(nb, job, config)
-            _publish(stage, out.parent)
+            _publish(stage, out.parent, out.stem)
             write_if_changed(out, nbformat.writes(nb))
             _remove(out.with_name(f".{out.stem}.failed.ipynb"))
             phases["write"] = time.perf_counter() - tick
@@ -215,11 +216,35 @@ def _relative(path: Path, root: Path) -> str:
         return path.name
 
 
-def _publish(stage: Path, folder: Path) -> None:
-    """Move the CSVs the notebook wrote into the staging folder to their place beside the notebook."""
+def _publish(stage: Path, folder: Path, stem: str) -> None:
+    """Move the CSVs the notebook wrote into the staging folder to their place beside the notebook, and
+    remove the LEA's CSVs of an earlier run that this one did not write (a table its data no longer has):
+    the page offers every `<stem>.*.csv` beside it (helpers.site.book.offer_csvs)."""
+    written = set()
     if stage.is_dir():
         for path in sorted(stage.iterdir()):
             write_if_changed(folder / path.name, path.read_bytes())
+            written.add(path.name)
+    for old in lea_csvs(folder, stem):
+        if old.name not in written:
+            _remove(old)
+
+
+def lea_csvs(folder: Path, stem: str) -> list[Path]:
+    """The CSVs beside notebook `<stem>.ipynb` (`<stem>.<table>.csv`); one listing of the folder."""
+    if not folder.is_dir():
+        return []
+    prefix = f"{stem}."  # a stem has no dot (runner.slug), so this is `<stem>.<table>.csv` and no other stem's
+    with os.scandir(folder) as entries:
+        return sorted(folder / e.name for e in entries if e.name.startswith(prefix) and e.name.endswith(".csv"))
+
+
+def remove_outputs(notebook: Path) -> None:
+    """An LEA's notebook of an earlier run and what it wrote beside it: its CSVs and a failed partial
+    notebook (for an LEA whose page moved because its name changed)."""
+    for path in [notebook, notebook.with_name(f".{notebook.stem}.failed.ipynb"),
+                 *lea_csvs(notebook.parent, notebook.stem)]:
+        _remove(path)
 
 
 def _remove(path: Path) -> None:

@@ -26,7 +26,7 @@ from helpers.ingest import slice_files
 from helpers.ingest import store as stores
 from helpers.run import kernels, lea_data
 from helpers.run.backends import Backend, Lost, Serial
-from helpers.run.execute import RunConfig, parameters, prepare, run_lea
+from helpers.run.execute import RunConfig, parameters, prepare, remove_outputs, run_lea
 
 read_manifest, write_manifest = manifest.read, manifest.write
 SAVE_EVERY = 5.0  # seconds between manifest saves during a run
@@ -193,6 +193,18 @@ def outcome(job: LeaJob, result: LeaRecord | Lost, root: Path) -> LeaRecord:
     return manifest.record(job, "failed", result.seconds, result.reason)
 
 
+def drop_moved(rec: LeaRecord, prev: LeaRecord | None, s: Settings) -> None:
+    """Once an LEA's page is written under a new name (its name changed), its earlier page and that page's
+    CSVs go: only this tool's files, `<cds>-….ipynb` in the book's LEA folders, and only after the new page
+    is written (a failed run keeps the old one, which the book then does not show)."""
+    if rec.status != "ok" or prev is None or prev.notebook == rec.notebook:
+        return
+    old = s.root / prev.notebook
+    if (old.suffix == ".ipynb" and old.name.startswith(f"{rec.cds}-")
+            and old.resolve().is_relative_to(s.leas_dir.resolve())):
+        remove_outputs(old)
+
+
 def run(s: Settings, backend: Backend | None = None, on_record: Callable[[LeaRecord], None] | None = None,
         plan: Plan | None = None) -> RunResult:
     """Plan, execute on `backend` (default serial), save the merged manifest (during the run too)."""
@@ -226,7 +238,9 @@ def run(s: Settings, backend: Backend | None = None, on_record: Callable[[LeaRec
     try:
         config = s.config()
         for job, result in backend.map(partial(run_lea, config=config), jobs(), prepare=partial(prepare, config)):
-            emit(outcome(job, result, s.root))
+            rec = outcome(job, result, s.root)
+            drop_moved(rec, plan.previous.get(rec.cds), s)
+            emit(rec)
     finally:
         merged = save(final=True)
         kernels.close_all()  # the serial backend's kernel
