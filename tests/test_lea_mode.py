@@ -367,6 +367,27 @@ def test_rerun_skips_unchanged_steps_and_a_changed_spec_rebuilds_only_the_custom
     assert back.ok and back.steps["custom"] == "ran" and back.steps["report"] == "skipped"
 
 
+def report_csvs(result: lea_mode.Result) -> list[str]:
+    return sorted(f.name for f in result.paths.source.glob("report.*.csv"))
+
+
+@pytest.mark.slow
+def test_a_rerun_without_the_research_file_offers_only_the_tables_its_report_has(built_alone, student_file,
+                                                                                 tmp_path):
+    """The report's zip offers every report.*.csv beside it: the comparisons of a run with the research file
+    must not outlive that run (page_tables.write_csvs removes a table's CSV when the table is empty)."""
+    _, alone = built_alone
+    p = scratch(tmp_path / "project")
+    with_public = lea_mode.run(p, student_file, DNCUSD, [SAMPLE], status="final")
+    assert with_public.ok and set(report_csvs(with_public)) > set(report_csvs(alone))
+    again = lea_mode.run(p, student_file, DNCUSD, status="final")
+    assert again.ok and again.steps["report"] == "ran"
+    assert report_csvs(again) == report_csvs(alone)
+    with zipfile.ZipFile(again.paths.html / "report.csv.zip") as z:
+        assert sorted(z.namelist()) == report_csvs(alone)
+    assert not any(f.name.startswith(".") for f in again.paths.source.iterdir())  # no staging folder left
+
+
 @pytest.mark.slow
 def test_lea_pdf_is_confidential_on_every_page_and_never_published(built, tmp_path):
     p, result, *_ = built
