@@ -139,7 +139,7 @@ def run_lea(job: LeaJob, config: RunConfig) -> LeaRecord:
             finish(nb, job, config)
             _publish(stage, out.parent, out.stem)
             write_if_changed(out, nbformat.writes(nb))
-            _remove(out.with_name(f".{out.stem}.failed.ipynb"))
+            _remove(partial_copy(out))
             phases["write"] = time.perf_counter() - tick
     except Exception as exc:  # noqa: BLE001 - a failing LEA is recorded, the others go on
         return _failed(job, config, exc, kernel, watchdog.fired.is_set(), time.perf_counter() - start, phases)
@@ -170,7 +170,7 @@ def _failed(job: LeaJob, config: RunConfig, exc: Exception, kernel: kernels.Kern
         out = Path(config.root) / job.notebook
         try:
             finish(nb, job, config)
-            write_if_changed(out.with_name(f".{out.stem}.failed.ipynb"), nbformat.writes(nb))
+            write_if_changed(partial_copy(out), nbformat.writes(nb))
         except Exception:  # noqa: BLE001 - a broken partial notebook must not hide the LEA's error
             pass
     return record(job, "failed", duration, error, cell, phases)
@@ -239,10 +239,15 @@ def lea_csvs(folder: Path, stem: str) -> list[Path]:
         return sorted(folder / e.name for e in entries if e.name.startswith(prefix) and e.name.endswith(".csv"))
 
 
+def partial_copy(notebook: Path) -> Path:
+    """Where a failed run keeps its partial notebook: beside the book's page, never a page itself."""
+    return notebook.with_name(f".{notebook.stem}.failed.ipynb")
+
+
 def remove_outputs(notebook: Path) -> None:
     """An LEA's notebook of an earlier run and what it wrote beside it: its CSVs and a failed partial
     notebook (for an LEA whose page moved because its name changed)."""
-    for path in [notebook, notebook.with_name(f".{notebook.stem}.failed.ipynb"),
+    for path in [notebook, partial_copy(notebook),
                  *lea_csvs(notebook.parent, notebook.stem)]:
         _remove(path)
 
