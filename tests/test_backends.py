@@ -9,6 +9,7 @@ import shutil
 import signal
 import socket
 import tempfile
+import threading
 import time
 from functools import partial
 from pathlib import Path
@@ -206,3 +207,50 @@ def test_a_reset_kernel_has_pandas_defaults_but_text_in_python_objects():
             kernel.preload("assert pd.get_option('mode.string_storage') == 'pyarrow'")
     finally:
         kernel.shutdown()
+
+
+def test_close_all_closes_the_event_loop_of_every_thread_that_ran_a_kernel_but_a_running_one():
+    """A loop left open outlives its thread (a Dask worker's) and is finalized by the garbage collector inside
+    whatever runs then; under pytest that once broke an `ast.parse` in the next test (CPython gh-106905)."""
+    import asyncio
+
+    from jupyter_core.utils import run_sync
+
+    made, running, stop = [], [], threading.Event()
+
+    def worker() -> None:
+        kernels.own_event_loop()
+        made.append(asyncio.get_event_loop())
+
+    def busy() -> None:  # a loop still running when close_all comes
+        kernels.own_event_loop()
+        running.append(asyncio.get_event_loop())
+        running[0].run_until_complete(asyncio.to_thread(stop.wait))
+
+    threads = [threading.Thread(target=worker) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+        thread.join()
+    kernels.own_event_loop()
+    made.append(asyncio.get_event_loop())
+    threading.Thread(target=busy, daemon=True).start()
+    while not (running and running[0].is_running()):
+        time.sleep(0.01)
+    try:
+        kernels.close_all()
+    finally:
+        stop.set()
+    assert [loop.is_closed() for loop in made] == [True] * 4 and not running[0].is_closed()
+    with pytest.raises(RuntimeError, match="no current event loop"):
+        asyncio.get_event_loop()  # this thread is left without one, as asyncio.run leaves it
+
+    async def answer() -> int:
+        return 42
+
+    assert run_sync(answer)() == 42  # jupyter_core makes a new loop for the next kernel
+    asyncio.get_event_loop().close()
+    asyncio.set_event_loop(None)
+    while running[0].is_running():
+        time.sleep(0.01)
+    kernels.close_all()
+    assert running[0].is_closed() and kernels._loops == []

@@ -142,7 +142,7 @@ class Kernel:
             if self.killed:
                 raise KernelStartError("kernel start cancelled (the LEA's time is up)")
             try:
-                run_sync(self._start)()
+                _sync(self._start)()
                 return self
             except Exception as exc:  # noqa: BLE001 - any start failure is retried with new ports
                 self.start_failures.append(f"{type(exc).__name__}: {exc}")
@@ -180,14 +180,14 @@ class Kernel:
     def preload(self, code: str) -> None:
         """Run `code` (imports) silently before the first notebook; the next `ready()` then resets the session."""
         self.notebooks += 1
-        run_sync(self._silent)(code)
+        _sync(self._silent)(code)
 
     def reset(self) -> None:
         """A clean session in the same process (see the module docstring)."""
-        run_sync(self._silent)(_RESET)
+        _sync(self._silent)(_RESET)
 
     def alive(self) -> bool:
-        return self.km is not None and bool(run_sync(self.km.is_alive)())
+        return self.km is not None and bool(_sync(self.km.is_alive)())
 
     def kill(self) -> None:
         """SIGKILL the kernel process and cancel start retries; safe from any thread (the watchdog's)."""
@@ -207,7 +207,7 @@ class Kernel:
                 pass
         if self.km is not None:
             try:
-                run_sync(self.km.shutdown_kernel)(now=True)
+                _sync(self.km.shutdown_kernel)(now=True)
             except Exception:  # noqa: BLE001
                 self.kill()
             if self.km.transport == "ipc":
@@ -251,6 +251,7 @@ papermill_engines.register(ENGINE, KernelEngine)
 # One kernel per thread of a worker process, reused across notebooks.
 _local = threading.local()
 _all: dict[int, Kernel] = {}
+_loops: list[asyncio.AbstractEventLoop] = []  # every thread's loop (own_event_loop), closed by close_all
 _lock = threading.Lock()
 
 
@@ -263,8 +264,17 @@ def own_event_loop() -> None:
     loop = getattr(_local, "loop", None)
     if loop is None or loop.is_closed():
         loop = _local.loop = asyncio.new_event_loop()
+        with _lock:
+            _loops.append(loop)
     asyncio.set_event_loop(loop)
     jupyter_utils._loop.set(loop)
+
+
+def _sync(coro: Callable[..., Any]) -> Callable[..., Any]:
+    """jupyter_core's `run_sync` on this thread's own loop, so that every loop a kernel ran on is one
+    `close_loops` closes."""
+    own_event_loop()
+    return run_sync(coro)
 
 
 def acquire(cwd: Path, kernel_name: str = "python3", fresh: bool = False, start_timeout: float = 60) -> Kernel:
@@ -298,11 +308,32 @@ def discard(kernel: Kernel) -> None:
 
 
 def close_all() -> int:
-    """Shut down every kernel this process started (the Dask backend calls it on each worker)."""
+    """Shut down every kernel this process started (the Dask backend calls it on each worker), then close
+    the threads' event loops."""
     with _lock:
         kernels = list(_all.values())
         _all.clear()
     for kernel in kernels:
         kernel.shutdown()
     _local.kernel = None
+    close_loops()
     return len(kernels)
+
+
+def close_loops() -> None:
+    """Close every event loop `own_event_loop` made that is not running, and leave this thread without one,
+    as `asyncio.run` does. A loop left open outlives its thread (a Dask worker's) and is closed by the
+    garbage collector at any later moment, in whatever code is running then; in a test process its error
+    report (pytest formats the traceback, which parses source) can land inside another `ast.parse` and
+    make that fail (CPython's AST builder keeps one recursion counter per interpreter, gh-106905)."""
+    from jupyter_core import utils as jupyter_utils
+
+    with _lock:
+        idle = [loop for loop in _loops if not loop.is_running()]
+        _loops[:] = [loop for loop in _loops if loop not in idle]
+    for loop in idle:
+        loop.close()
+    if getattr(_local, "loop", None) in idle:
+        _local.loop = None
+        asyncio.set_event_loop(None)
+        jupyter_utils._loop.set(None)
