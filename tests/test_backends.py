@@ -254,3 +254,17 @@ def test_close_all_closes_the_event_loop_of_every_thread_that_ran_a_kernel_but_a
         time.sleep(0.01)
     kernels.close_all()
     assert running[0].is_closed() and kernels._loops == []
+
+
+def test_a_kernel_call_in_a_thread_whose_loop_runs_leaves_that_loop_the_threads_own():
+    """`Client.run(close_all)` runs in a Dask worker's loop thread: no loop of ours is made or set there."""
+    import asyncio
+
+    async def answer() -> int:
+        return 42
+
+    async def in_a_running_loop() -> tuple:
+        made = list(kernels._loops)
+        return kernels._sync(answer)(), kernels._loops == made, asyncio.get_event_loop() is asyncio.get_running_loop()
+
+    assert asyncio.run(in_a_running_loop()) == (42, True, True)

@@ -272,8 +272,12 @@ def own_event_loop() -> None:
 
 def _sync(coro: Callable[..., Any]) -> Callable[..., Any]:
     """jupyter_core's `run_sync` on this thread's own loop, so that every loop a kernel ran on is one
-    `close_loops` closes."""
-    own_event_loop()
+    `close_loops` closes. In a thread whose loop is running (a Dask worker's, running `close_all` for
+    `Client.run`) jupyter_core runs the call on a helper thread and the running loop stays this thread's."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        own_event_loop()
     return run_sync(coro)
 
 
