@@ -302,6 +302,29 @@ def test_the_levels_chart_puts_a_bar_at_each_grade_labelled_as_a_category(dncusd
     assert sorted({round(p.get_x() + p.get_width() / 2, 6) for p in ax.patches}) == list(range(7))
 
 
+def test_cast_high_school_has_a_short_label_under_its_bar_and_no_tick_label_overlaps_another(dncusd):
+    """CAST is reported for grades 5, 8, 10, 11, 12 and high school (14): its full label, under a bar beside
+    grade 12's, ran into it and off the figure."""
+    import dataclasses
+
+    from helpers.report import charts
+
+    ela = dncusd.rows[(dncusd.rows["role"] == "lea") & (dncusd.rows["test_id"] == 1) & (dncusd.rows["grade"] != 13)]
+    cast = ela.head(6).assign(test_id=17, grade=[5, 8, 10, 11, 12, 14])
+    piece = dataclasses.replace(dncusd, rows=pd.concat([dncusd.rows, cast], ignore_index=True))
+    fig = charts.levels_by_grade(piece)
+    charts.png(fig)  # drawn, so that the texts have their places
+    science = fig.axes[-1]
+    assert science.get_title() == "Science (CAST)"
+    assert [t.get_text() for t in science.get_xticklabels()] == ["5", "8", "10", "11", "12", "All HS"]
+    renderer = fig.canvas.get_renderer()
+    whole = fig.bbox
+    for ax in fig.axes:
+        boxes = [t.get_window_extent(renderer) for t in ax.get_xticklabels()]
+        assert all(whole.x0 <= b.x0 and b.x1 <= whole.x1 for b in boxes), ax.get_title()
+        assert all(a.x1 < b.x0 for a, b in zip(boxes, boxes[1:])), ax.get_title()
+
+
 def test_a_table_is_a_row_per_line_and_its_text_keeps_the_cells_apart(dncusd):
     shown = report.display(report.summary(dncusd))
     html = report.table_html(shown)

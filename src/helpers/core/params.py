@@ -34,10 +34,12 @@ class TestModel(ParamsModel):
 
 
 class TestsFile(ParamsModel):
-    """``params/tests.yml``: test id → labels and level names; grade → label (13, 14)."""
+    """``params/tests.yml``: test id → labels and level names; grade → label (13, 14) and a chart's short
+    label where the label is too long to sit under a bar (14)."""
 
     tests: dict[int, TestModel] = Field(min_length=1)
     grades: dict[int, Text] = Field(default_factory=dict)
+    grade_ticks: dict[int, Text] = Field(default_factory=dict)
 
 
 class RuleModel(ParamsModel):
@@ -142,6 +144,11 @@ def grade_labels(params_dir: Path | None = None) -> dict[int, str]:
 
 def grade_label(grade: int) -> str:
     return grade_labels().get(int(grade), f"Grade {int(grade)}")
+
+
+def grade_tick(grade: int) -> str:
+    """A grade under a chart's bar: its number, or its short label (params/tests.yml `grade_ticks`)."""
+    return tests_file().grade_ticks.get(int(grade)) or grade_label(grade).replace("Grade ", "")
 
 
 def test_label(test_id: int) -> str:

@@ -105,7 +105,7 @@ def _panel(ax: Axes, rows: pd.DataFrame, test_id: int) -> None:
     if rows.empty:
         ax.text(0.5, 0.5, "no published results", ha="center", va="center", transform=ax.transAxes, fontsize=8)
         return
-    labels = [params.grade_label(g).replace("Grade ", "") for g in rows["grade"]]
+    labels = [params.grade_tick(g) for g in rows["grade"]]
     at = np.arange(len(labels), dtype=float)  # where a categorical axis puts them, without its growing map
     bottom = np.zeros(len(labels))
     for level, name in enumerate(info.levels, start=1):

@@ -78,7 +78,7 @@ def accuracy(acc: pd.DataFrame) -> Figure:
     fig, axes = _grid(len(tests), 2.8)
     for ax, test_id in zip(axes, tests):
         rows = shown[shown["test_id"] == test_id].sort_values("grade")
-        labels = [params.grade_label(g).replace("Grade ", "") for g in rows["grade"]]
+        labels = [params.grade_tick(g) for g in rows["grade"]]
         x = range(len(rows))
         ax.bar([i - 0.2 for i in x], rows["accuracy"], width=0.4, color=LEVEL_COLOURS[4], label="Accuracy")
         ax.bar([i + 0.2 for i in x], rows["consistency"], width=0.4, color=LEVEL_COLOURS[2], label="Consistency")
