@@ -325,6 +325,31 @@ def test_cast_high_school_has_a_short_label_under_its_bar_and_no_tick_label_over
         assert all(a.x1 < b.x0 for a, b in zip(boxes, boxes[1:])), ax.get_title()
 
 
+def test_a_charts_legend_and_key_stay_inside_the_figure_with_one_panel_and_the_longest_names(dncusd):
+    """A one-panel chart (an LEA with one test) was 4.2 inches wide: the four levels' legend and the trend's
+    legend of long names ran past both edges, cutting names and losing the State's entry."""
+    import dataclasses
+
+    from helpers.report import charts
+
+    # the longest LEA and county names in the entities files of 2015–2025 (CDE cuts names at 50 characters)
+    long = dataclasses.replace(dncusd, name="Diane S. Leichman Career Preparatory And Transitio",
+                               county_name="San Luis Obispo")
+    for tests in ([1], [1, 2], [1, 2, 17]):
+        piece = dataclasses.replace(long, rows=long.rows[long.rows["test_id"].isin(tests)],
+                                    trend=long.trend[long.trend["test_id"].isin(tests)])
+        for chart in (charts.levels_by_grade, charts.trend):
+            fig = chart(piece)
+            charts.png(fig)
+            renderer = fig.canvas.get_renderer()
+            assert len(fig.axes) == len(set(tests) & set(piece.trend["test_id"] if chart is charts.trend
+                                                        else piece.rows["test_id"])), (chart.__name__, tests)
+            for box in [legend.get_window_extent(renderer) for legend in fig.legends] + [
+                    text.get_window_extent(renderer) for text in fig.texts]:
+                assert fig.bbox.x0 <= box.x0 and box.x1 <= fig.bbox.x1, (chart.__name__, tests)
+            assert len(fig.legends[0].get_texts()) == (3 if chart is charts.trend else 4)
+
+
 def test_a_table_is_a_row_per_line_and_its_text_keeps_the_cells_apart(dncusd):
     shown = report.display(report.summary(dncusd))
     html = report.table_html(shown)

@@ -48,6 +48,10 @@ def levels_by_grade(piece: LeaSlice, reuse: bool = False) -> Figure:
     return fig
 
 
+PANEL_IN = 4.2  # a figure's width per panel, in inches
+# A figure is at least two panels wide, its one panel then wider: the legend under it (four levels, or an LEA's and
+# its county's names of up to LABEL_CHARS beside "State") runs past the edges of a one-panel figure.
+MIN_PANELS_WIDE = 2
 _FIGURES = threading.local()  # this thread's reusable figures by (chart, panels), with the rc parameters they had
 
 
@@ -64,7 +68,7 @@ def _figure(chart: str, panels: int, height: float, legend_in: float, reuse: boo
     found = kept.get((chart, n)) if keep else None
     if found is not None and found[0] == rc:
         return _cleared(found[1])
-    fig = Figure(figsize=(4.2 * n, height), dpi=96)
+    fig = Figure(figsize=(PANEL_IN * max(n, MIN_PANELS_WIDE), height), dpi=96)
     fig.subplots(1, n, squeeze=False)
     _margins(fig, n, legend_in)
     if keep:
