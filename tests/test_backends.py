@@ -234,7 +234,9 @@ def test_close_all_closes_the_event_loop_of_every_thread_that_ran_a_kernel_but_a
     kernels.own_event_loop()
     made.append(asyncio.get_event_loop())
     threading.Thread(target=busy, daemon=True).start()
+    deadline = time.monotonic() + 30  # a thread that failed to start its loop fails the test, not hangs it
     while not (running and running[0].is_running()):
+        assert time.monotonic() < deadline
         time.sleep(0.01)
     try:
         kernels.close_all()
@@ -251,6 +253,7 @@ def test_close_all_closes_the_event_loop_of_every_thread_that_ran_a_kernel_but_a
     asyncio.get_event_loop().close()
     asyncio.set_event_loop(None)
     while running[0].is_running():
+        assert time.monotonic() < deadline
         time.sleep(0.01)
     kernels.close_all()
     assert running[0].is_closed() and kernels._loops == []
