@@ -1,4 +1,5 @@
-"""helpers.site.sphinx_memory: a large book drops Sphinx's read-doctree cache, a small one keeps it."""
+"""helpers.site.sphinx_memory: a large book drops Sphinx's read-doctree cache and each resolved page's pickle, a
+small one keeps both."""
 
 from __future__ import annotations
 
@@ -6,10 +7,12 @@ import time
 from types import SimpleNamespace
 
 import pytest
+from sphinx.application import Sphinx
 from sphinx.errors import SphinxParallelError
 from sphinx.util import parallel
 
 from helpers.site import sphinx_memory
+from tests.test_sphinx_gc import PAGES, book
 
 
 def app_with(docs: int) -> SimpleNamespace:
@@ -29,7 +32,19 @@ def test_registers_for_reads_and_the_write_phase():
     events: list[str] = []
     app = SimpleNamespace(connect=lambda event, fn: events.append(event))
     assert sphinx_memory.setup(app)["parallel_read_safe"] is True
-    assert events == ["doctree-read", "env-updated"]
+    assert events == ["doctree-read", "doctree-resolved", "env-updated"]
+
+
+@pytest.mark.parametrize("keep_up_to, kept", [(PAGES + 1, PAGES + 1), (3, 0)], ids=["small", "large"])
+def test_a_large_book_keeps_no_pickled_doctree_once_written(tmp_path, monkeypatch, keep_up_to, kept):
+    """Sphinx keeps every loaded doctree's pickle (statewide 0.3 GB in the main process); a large book's go
+    once the page is resolved for writing."""
+    monkeypatch.setattr(sphinx_memory, "KEEP_UP_TO", keep_up_to)
+    src = book(tmp_path, ["helpers.site.sphinx_memory"])
+    app = Sphinx(str(src), str(src), str(tmp_path / "out"), str(tmp_path / "doctrees"), "html", status=None)
+    app.build()
+    assert app.statuscode == 0
+    assert len(app.env._pickled_doctree_cache) == kept  # every page and the index, or none
 
 
 def _fails() -> None:

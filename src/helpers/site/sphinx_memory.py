@@ -13,6 +13,12 @@ Resolving is faster than writing, so the main process queued nearly every chunk'
 it grew from 0.55 to 1.0 GB), and each later writer was forked with all of them (docs/benchmarks.md, run I).
 `_one_waiting` makes `add_task` return only once no chunk waits for a process: the next chunk is resolved
 while the last one is written, as before.
+
+Sphinx also keeps the pickled bytes of every doctree it loads (`env._pickled_doctree_cache`), for a second
+load of the same page. Resolving a page for writing is its only load in a large book (the figure numbers are
+found without loading LEA pages: helpers.site.sphinx_numbers), so statewide the main process grew from 0.35
+to 0.67 GB of pickles over the write phase, and every writer was forked with them (docs/benchmarks.md,
+seventh session). A large book's page leaves that cache once it is resolved (`doctree-resolved`).
 """
 
 from __future__ import annotations
@@ -30,6 +36,12 @@ def _drop_cache(app: Any, *args: Any) -> None:
     cache = getattr(app.env, "_write_doc_doctree_cache", None)
     if isinstance(cache, dict) and len(app.env.found_docs) > KEEP_UP_TO:
         cache.clear()
+
+
+def _drop_pickled(app: Any, doctree: Any, docname: str) -> None:
+    cache = getattr(app.env, "_pickled_doctree_cache", None)
+    if isinstance(cache, dict) and len(app.env.found_docs) > KEEP_UP_TO:
+        cache.pop(docname, None)
 
 
 def _one_waiting(add_task: Callable) -> Callable:
@@ -73,5 +85,6 @@ def setup(app: Any) -> dict:
     if not getattr(parallel.ParallelTasks.add_task, "one_waiting", False):
         parallel.ParallelTasks.add_task = _one_waiting(parallel.ParallelTasks.add_task)
     app.connect("doctree-read", _drop_cache)
+    app.connect("doctree-resolved", _drop_pickled)
     app.connect("env-updated", lambda app, env: _drop_cache(app) or [])
     return {"parallel_read_safe": True, "parallel_write_safe": True}
