@@ -8,6 +8,8 @@ import os
 import re
 import zipfile
 
+import pytest
+
 from helpers.report import outputs
 from helpers.site import book, notebooks, sphinx_pages, stage
 
@@ -124,3 +126,27 @@ def test_the_chapters_csvs_are_copied_into_the_site_when_sphinx_copies_nothing(t
     assert sorted(p.name for p in (html / "book" / "_data").iterdir()) == ["a.csv", "b.csv"]
     assert (html / "book" / "_data" / "a.csv").read_text() == "x\n1\n"
     assert book.copy_extra(extra, html) == []
+
+
+def test_zipping_in_threads_gives_the_same_files_and_an_error_stops_it(tmp_path):
+    """finish_site zips every notebook copy and every page's CSVs in `jobs` threads (book._threaded): the same
+    zips as one thread, each call its own file, and a failing call's error is raised."""
+    sites = {}
+    for jobs in (1, 2):
+        site = tmp_path / f"site{jobs}"
+        calls = []
+        for k in range(6):
+            copy = site / "_sources" / f"{k:02d}-lea.ipynb"
+            copy.parent.mkdir(parents=True, exist_ok=True)
+            copy.write_text('{"metadata": {"papermill": {"input_path": "/elsewhere/x.ipynb"}}}\n', encoding="utf-8")
+            calls.append((copy, tmp_path))
+        zips = book._threaded(notebooks.offer_zipped, calls, jobs)
+        tables = book._threaded(notebooks.offer_tables, [(csvs(tmp_path / "run"), site / "leas", STEM)], jobs)
+        assert [z.name for z in zips] == [f"{k:02d}-lea.ipynb.zip" for k in range(6)]
+        assert not list((site / "_sources").glob("*.ipynb")) and tables == [site / "leas" / f"{STEM}.csv.zip"]
+        sites[jobs] = {f.relative_to(site).as_posix(): f.read_bytes() for f in sorted(site.rglob("*")) if f.is_file()}
+    assert sites[1] == sites[2] and len(sites[2]) == 7
+    with zipfile.ZipFile(tmp_path / "site2" / "_sources" / "03-lea.ipynb.zip") as z:
+        assert '"input_path": "x.ipynb"' in z.read("03-lea.ipynb").decode()
+    with pytest.raises(FileNotFoundError, match="gone.ipynb"):
+        book._threaded(notebooks.offer_zipped, [(tmp_path / "site2" / "_sources" / "gone.ipynb", tmp_path)], 2)

@@ -6,9 +6,10 @@ import os
 import re
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from itertools import groupby
 from pathlib import Path
-from typing import Iterable
+from typing import Callable, Iterable
 
 import pandas as pd
 import pyarrow as pa
@@ -246,17 +247,22 @@ def _csvs_by_stem(notebooks: Iterable[Path]) -> dict[Path, list[Path]]:
     return out
 
 
-def offer_csvs(p: Paths, records: list[LeaRecord], html: Path) -> set[str]:
-    """Each built LEA page's CSVs zipped beside it in `html` (`<stem>.csv.zip`, helpers.site.notebooks);
-    returns the zips' paths relative to `html`."""
+def offer_csvs(p: Paths, records: list[LeaRecord], html: Path, jobs: int = 1) -> set[str]:
+    """Each built LEA page's CSVs zipped beside it in `html` (`<stem>.csv.zip`, helpers.site.notebooks), in
+    `jobs` threads; returns the zips' paths relative to `html`."""
     csvs = _csvs_by_stem(p.root / r.notebook for r in records if r.built)
-    offered = set()
-    for r in records:
-        stem = (p.root / r.notebook).with_suffix("")
-        if r.built and stem in csvs:
-            target = notebooks.offer_tables(csvs[stem], html / Path(r.notebook).parent, stem.name)
-            offered.add(target.relative_to(html).as_posix())
-    return offered
+    pages = [(csvs[stem], html / Path(r.notebook).parent, stem.name) for r in records
+             if r.built and (stem := (p.root / r.notebook).with_suffix("")) in csvs]
+    return {target.relative_to(html).as_posix() for target in _threaded(notebooks.offer_tables, pages, jobs)}
+
+
+def _threaded(fn: Callable[..., Path], calls: list[tuple], jobs: int) -> list[Path]:
+    """`fn(*args)` for each of `calls`, in `jobs` threads: zipping is mostly zlib's deflate and file writes, which
+    release the GIL (a statewide build's notebook and CSV zips: 12 s in one thread). Each call writes its own file."""
+    if jobs <= 1:
+        return [fn(*args) for args in calls]
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        return list(pool.map(lambda args: fn(*args), calls))
 
 
 def extra_dir(p: Paths) -> Path:
@@ -288,15 +294,18 @@ def _sources(p: Paths) -> list[dict]:
     return stores.query(f"SELECT file, sha256 FROM {stores.table(p.store, 'sources')}").to_dict("records")
 
 
-def finish_site(p: Paths, records: list[LeaRecord], release_status: str, html: Path, docs: set[str]) -> list[str]:
+def finish_site(p: Paths, records: list[LeaRecord], release_status: str, html: Path, docs: set[str],
+                jobs: int = 1) -> list[str]:
     """After the HTML build, in `html`: each LEA page's CSVs zipped beside it, notebook copies zipped and without
-    machine paths, outputs of documents no longer in the book (`docs`) removed, and the release record last (the
-    site's manifest: provenance, LEA pages, every file's SHA-256). Returns the removed files."""
-    csvs = offer_csvs(p, records, html)
+    machine paths (both in `jobs` threads), outputs of documents no longer in the book (`docs`) removed, and the
+    release record last (the site's manifest: provenance, LEA pages, every file's SHA-256). Returns the removed
+    files."""
+    csvs = offer_csvs(p, records, html, jobs)
     copy_extra(extra_dir(p), html)
     stage.root_redirect(html)
-    for copy in sorted((html / "_sources").rglob("*.ipynb")) if (html / "_sources").exists() else []:
-        notebooks.offer_zipped(copy, p.root)  # the copies Sphinx wrote this build; earlier zips stay
+    copies = sorted((html / "_sources").rglob("*.ipynb")) if (html / "_sources").exists() else []
+    # the copies Sphinx wrote this build; earlier zips stay
+    _threaded(notebooks.offer_zipped, [(copy, p.root) for copy in copies], jobs)
     removed = stage.prune(html, docs, csvs | chapter_csvs(p))
     sources = _sources(p)
     html_page = lambda r: Path(page_of(r)).with_suffix(".html").as_posix()
@@ -331,6 +340,6 @@ def build(p: Paths, release_status: str = "final", jobs: int = 1) -> subprocess.
                           jobs=jobs)
     if result.returncode == 0 and (p.staging_html / "index.html").exists():
         docs = stage.docnames(toc_yaml.safe_load(contents.read_text(encoding="utf-8")))
-        finish_site(p, records, release_status, p.staging_html, docs)
+        finish_site(p, records, release_status, p.staging_html, docs, jobs)
     stage.end(p)
     return result
