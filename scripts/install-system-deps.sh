@@ -36,6 +36,9 @@ if [ "$(id -u)" -ne 0 ]; then
   fi
 fi
 
+# Another apt or dpkg run (a second set-up started at the same time, unattended upgrades) holds the package
+# locks for a while: wait for them, up to 10 minutes, rather than fail.
+WAIT=(-o DPkg::Lock::Timeout=600)
 echo "installing: ${missing[*]}"
-"${SUDO[@]}" apt-get update
-"${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
+"${SUDO[@]}" apt-get "${WAIT[@]}" update
+"${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get "${WAIT[@]}" install -y --no-install-recommends "${missing[@]}"
