@@ -32,15 +32,21 @@ from sphinx.util import parallel
 KEEP_UP_TO = 300  # documents
 
 
+def _large_book_cache(app: Any, name: str) -> dict | None:
+    """Sphinx's cache `name` of the environment, in a book of more than KEEP_UP_TO documents (else None)."""
+    cache = getattr(app.env, name, None)
+    return cache if isinstance(cache, dict) and len(app.env.found_docs) > KEEP_UP_TO else None
+
+
 def _drop_cache(app: Any, *args: Any) -> None:
-    cache = getattr(app.env, "_write_doc_doctree_cache", None)
-    if isinstance(cache, dict) and len(app.env.found_docs) > KEEP_UP_TO:
+    cache = _large_book_cache(app, "_write_doc_doctree_cache")
+    if cache is not None:
         cache.clear()
 
 
 def _drop_pickled(app: Any, doctree: Any, docname: str) -> None:
-    cache = getattr(app.env, "_pickled_doctree_cache", None)
-    if isinstance(cache, dict) and len(app.env.found_docs) > KEEP_UP_TO:
+    cache = _large_book_cache(app, "_pickled_doctree_cache")
+    if cache is not None:
         cache.pop(docname, None)
 
 
