@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.collections import LineCollection, PolyCollection
+from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
 from PIL import Image
 
@@ -127,11 +127,11 @@ BAR_WIDTH = 0.7
 def _bars(ax: Axes, at: np.ndarray, bottom: np.ndarray, top: np.ndarray, colour: str, label: str) -> None:
     """One level's bars as one collection: the pixels of `ax.bar(at, top - bottom, bottom=bottom, width=0.7)`
     without its artist and data-limit update per bar, which were half of making the chart (tests/test_report.py
-    compares the pixels). No edge, as a bar's."""
+    compares the pixels). Edges, line width and antialiasing come from the rc parameters of patches, as a bar's."""
     left, right = at - BAR_WIDTH / 2, at + BAR_WIDTH / 2
     corners = np.stack([np.column_stack(xy) for xy in ((left, bottom), (left, top), (right, top), (right, bottom))],
                        axis=1)
-    ax.add_collection(PolyCollection(corners, facecolors=colour, edgecolors="none", label=label))
+    ax.add_collection(PolyCollection(corners, facecolors=colour, label=label))
 
 
 PALETTE = 256  # colours of a chart's PNG
@@ -264,13 +264,9 @@ def _trend_line(ax: Axes, v: np.ndarray, flagged: np.ndarray, low: np.ndarray, y
     """One entity's points (hollow where participation is under 95%) joined only where the change into a
     year is like for like."""
     colour, line, marker = style
-    joins = [[(years[i - 1], v[i - 1]), (years[i], v[i])] for i in range(1, len(years))
-             if not (pd.isna(v[i - 1]) or pd.isna(v[i]) or flagged[i])]
-    if joins:  # one collection, each join its own path: the pixels of a line per join (tests/test_report.py)
-        kind = "solid" if line == "-" else "dash"  # a Line2D's caps and joins by its style
-        ax.add_collection(LineCollection(joins, colors=colour, linestyles=line,
-                                         capstyle=matplotlib.rcParams[f"lines.{kind}_capstyle"],
-                                         joinstyle=matplotlib.rcParams[f"lines.{kind}_joinstyle"]), autolim=False)
+    for i in range(1, len(years)):
+        if not (pd.isna(v[i - 1]) or pd.isna(v[i]) or flagged[i]):
+            ax.plot(years[i - 1:i + 1], v[i - 1:i + 1], color=colour, linestyle=line)
     ax.plot([], [], color=colour, linestyle=line, marker=marker, label=label)  # the legend's entry
     ax.plot(years, v, linestyle="none", marker=marker, color=colour)
     ax.plot([y for y, h in zip(years, low) if h], v[low], linestyle="none", marker=marker, color="white",
