@@ -301,7 +301,8 @@ def test_the_levels_chart_puts_a_bar_at_each_grade_labelled_as_a_category(dncusd
     assert list(ax.get_xticks()) == list(range(7))
     assert len(ax.collections) == 4  # a collection of bars per level
     for bars in ax.collections:
-        centres = sorted({round((path.vertices[:, 0].min() + path.vertices[:, 0].max()) / 2, 6) for path in bars.get_paths()})
+        xs = [path.vertices[:, 0] for path in bars.get_paths()]
+        centres = sorted({round((x.min() + x.max()) / 2, 6) for x in xs})
         assert centres == list(range(7))
 
 
