@@ -25,6 +25,18 @@ def test_slice_has_lea_county_state_and_schools(dncusd):
     assert dncusd.name == "Del Norte County Unified" and dncusd.county_name == "Del Norte County"
 
 
+def test_a_slices_parts_are_made_once_per_rows_frame(dncusd):
+    """`LeaSlice.part` keeps each role's rows for the page's tables and charts, and makes them again for a new
+    `rows` frame (never the parts of rows the slice no longer has)."""
+    import dataclasses
+
+    piece = dataclasses.replace(dncusd)
+    lea = piece.part("lea")
+    assert piece.part("lea") is lea and lea.equals(piece.rows[piece.rows["role"] == "lea"])
+    piece.rows = piece.rows[piece.rows["grade"] == 13]
+    assert set(piece.part("lea")["grade"]) == {13} and len(piece.part("lea")) < len(lea)
+
+
 def test_summary_is_the_published_all_grades_rows(dncusd):
     s = report.summary(dncusd)
     ela = s[s["test"] == "ELA"].set_index("entity")
@@ -434,3 +446,24 @@ def test_text_tables_are_written_as_pandas_to_html_writes_them(dncusd):
     for other in ([1.5, 2.0], ["a", np.nan], [True, False], ["a", None]):
         assert report._text_table_html(pd.DataFrame({"x": other})) is None, other
     assert report._text_table_html(pd.DataFrame(index=[0])) is None
+
+
+def test_a_pages_table_is_written_in_one_pass_as_relabelled_then_written(dncusd):
+    """`html_table` writes a page's table in one pass over its cells: the bytes of `table_html(display(t))`
+    (labels, thousands separators in counts, literal text) for the sample's tables and hostile text; a table
+    with other cells takes that path, which raises where it raises."""
+    import numpy as np
+
+    page = report.tables(dncusd) | report.dfs_tables(dncusd)
+    hostile = pd.DataFrame({"test": ["  x\x00y  ", "<script>&amp;", "", "ñ … \u00a0 z\u2003", "\"'\u2028"],
+                            "enrolled": ["1234567", "*", "–", "12", "0"], "tested": ["5", "10000", "*", "", "1,2"],
+                            "year": [2023, -1, 0, 10**12, 7], " <b>A</b>\t& B ": ["a", "b", "c", "d", "e"]})
+    for table in [*page.values(), hostile, hostile.iloc[:0]]:
+        assert report._displayed_html(table) == report.table_html(report.display(table))
+        assert report.html_table(table).data == report.table_html(report.display(table))
+    assert report._displayed_html(page["summary"]).count("\n<tr> ") == len(page["summary"])  # a row per line
+    assert "1,234,567" in report._displayed_html(hostile) and "10,000" in report._displayed_html(hostile)
+    for other in ({"x": [1.5, 2.0]}, {"x": ["a", np.nan]}, {"x": ["a", None]}, {"enrolled": [12]}, {0: ["a"]}):
+        assert report._displayed_html(pd.DataFrame(other)) is None, other
+    with pytest.raises(AttributeError):  # an integer count: display() calls str.isdigit on it
+        report.html_table(pd.DataFrame({"enrolled": [12]}))

@@ -132,7 +132,15 @@ class LeaSlice:
         return rows_policy(self.rows)
 
     def part(self, role: str) -> pd.DataFrame:
-        return self.rows[self.rows["role"] == role]
+        """The rows of one role (lea, school, county, state), made once per `rows` frame and shared by the
+        page's tables and charts: read, never modify in place."""
+        rows, parts = self.__dict__.get("_parts", (None, {}))
+        if rows is not self.rows:
+            rows, parts = self.rows, {}
+            self.__dict__["_parts"] = (rows, parts)
+        if role not in parts:
+            parts[role] = rows[rows["role"] == role]
+        return parts[role]
 
 
 def rows_policy(rows: pd.DataFrame) -> str:
