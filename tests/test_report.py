@@ -448,6 +448,35 @@ def test_text_tables_are_written_as_pandas_to_html_writes_them(dncusd):
     assert report._text_table_html(pd.DataFrame(index=[0])) is None
 
 
+def test_a_tables_csv_is_written_as_pandas_writes_its_keyed_formula_safe_frame(dncusd):
+    """`csv_text` writes a page's CSV itself: the bytes of `csv_frame(with_keys(t)).to_csv(...)` for the sample's
+    tables and chart tables and for hostile text (formulas, quotes, commas, line breaks, missing values, keys that
+    start a formula); a table with other cells or keys takes that path."""
+    import numpy as np
+
+    from helpers.core.text import csv_frame
+    from helpers.report import outputs
+
+    def by_pandas(table: pd.DataFrame) -> str:
+        return csv_frame(report.with_keys(table)).to_csv(index=False, lineterminator="\n")
+
+    page = report.tables(dncusd) | report.dfs_tables(dncusd) | outputs.chart_tables(dncusd)
+    hostile = pd.DataFrame({"test": ["=1+2", "+4", "-5.5", "@x", "a,b", 'say "hi"', "two\nlines", "\r", "", None],
+                            "year": list(range(2015, 2025)), "n": ["-3", "+7%", "1e5", "\tx", "ok", "*", "–", " =x",
+                                                                   "'", np.nan]})
+    hostile = report.keyed(hostile, dncusd, cds=["=cmd|x"] + ["0" * 14] * 9, entity_name="@SUM(A1)")
+    tables = [t for t in page.values() if not t.empty] + [hostile, report.keyed(hostile.drop(columns="year"), dncusd)]
+    for table in tables:
+        assert report._csv_cells(table) is not None
+        assert report.csv_text(table) == by_pandas(table)
+    assert "'=cmd|x" in report.csv_text(hostile) and "'@SUM(A1)" in report.csv_text(hostile)
+    for other in ({"x": [1.5]}, {"x": [True]}, {"x": pd.Series([np.int64(3)], dtype=object)}, {0: ["a"]}):
+        table = report.keyed(pd.DataFrame(other), dncusd)
+        assert report._csv_cells(table) is None and report.csv_text(table) == by_pandas(table), other
+    uneven = report.keyed(pd.DataFrame({"x": ["a", "b"]}), dncusd, cds=["1"])
+    assert report._csv_cells(uneven) is None and report.csv_text(uneven) == by_pandas(uneven)  # pandas' rule
+
+
 def test_a_pages_table_is_written_in_one_pass_as_relabelled_then_written(dncusd):
     """`html_table` writes a page's table in one pass over its cells: the bytes of `table_html(display(t))`
     (labels, thousands separators in counts, literal text) for the sample's tables and hostile text; a table

@@ -72,10 +72,14 @@ def csv_frame(frame: "pd.DataFrame") -> "pd.DataFrame":
         values = frame[col]
         if values.dtype != object and not isinstance(values.dtype, pd.StringDtype):
             continue
-        texts = [isinstance(v, str) and v.startswith(FORMULA_LEADS) and not _NUMBER.fullmatch(v)
-                 for v in values.tolist()]
-        if any(texts):
+        cells = values.tolist()
+        safe = [formula_safe(v) if isinstance(v, str) else v for v in cells]
+        if any(a is not b for a, b in zip(safe, cells)):
             out = out.copy() if out is frame else out
-            out[col] = pd.Series(["'" + v if t else v for v, t in zip(values, texts)], index=values.index,
-                                 dtype=values.dtype)
+            out[col] = pd.Series(safe, index=values.index, dtype=values.dtype)
     return out
+
+
+def formula_safe(text: str) -> str:
+    """A CSV text cell as `csv_frame` writes it: apostrophe-prefixed if a spreadsheet would run it as a formula."""
+    return "'" + text if text.startswith(FORMULA_LEADS) and not _NUMBER.fullmatch(text) else text

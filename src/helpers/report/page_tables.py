@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import html
+import io
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -13,7 +15,7 @@ from helpers.core import params
 from helpers.core.text import (
     md as md_text,  # input text as literal Markdown; pages import it from here
 )
-from helpers.core.text import csv_frame, plain
+from helpers.core.text import csv_frame, formula_safe, plain
 from helpers.ingest.store import LeaSlice
 from helpers.stats import suppress
 
@@ -379,9 +381,44 @@ def write_csvs(tables_: dict[str, pd.DataFrame], out_dir: Path | str, stem: str)
         if frame.empty:
             path.unlink(missing_ok=True)
             continue
-        csv_frame(with_keys(frame)).to_csv(path, index=False, lineterminator="\n")
+        path.write_text(csv_text(frame), encoding="utf-8", newline="")
         written.append(path)
     return written
+
+
+def csv_text(frame: pd.DataFrame) -> str:
+    """A table's CSV: its join keys first (`with_keys`), formula-safe text (`csv_frame`), as pandas' `to_csv`
+    writes it (no index, `\n` line ends)."""
+    fast = _csv_cells(frame)
+    if fast is None:
+        return csv_frame(with_keys(frame)).to_csv(index=False, lineterminator="\n")
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows(fast)  # pandas' own writer and dialect
+    return out.getvalue()
+
+
+def _csv_cells(frame: pd.DataFrame) -> list[list] | None:
+    """`csv_text`'s header and rows as pandas writes them, in a third of the time of joining the keys, checking
+    for formulas and `to_csv` frame by frame (a page writes a dozen), for a table whose columns are text and
+    whose cells are text, integers or missing: None for any other table, which takes that path."""
+    keys = {k: v for k, v in frame.attrs.get("keys", {}).items()
+            if not any(c in frame.columns for c in KEY_COLUMNS.get(k, (k,)))}
+    columns = [*keys, *frame.columns]
+    lists = [v for v in keys.values() if isinstance(v, list)]
+    if (not all(type(c) is str for c in columns) or len(set(columns)) < len(columns)
+            or any(len(v) != len(frame) for v in lists) or any(type(v) not in _CSV_TYPES for v in keys.values())):
+        return None
+    per_row = [v if isinstance(v, list) else [v] * len(frame) for v in keys.values()]
+    body = frame.to_numpy(dtype=object).tolist()
+    rows = [[*k, *row] for k, row in zip(zip(*per_row), body)] if per_row else body
+    if not all(type(v) in _CSV_CELLS or v != v for row in rows for v in row):  # v != v: missing (NaN)
+        return None
+    return [columns] + [["" if v is None or v != v else formula_safe(v) if type(v) is str else v for v in row]
+                        for row in rows]
+
+
+_CSV_TYPES = (str, int, list)  # a join key: one value, or one a row
+_CSV_CELLS = (str, int, type(None))
 
 
 def header_md(piece: LeaSlice, data_sha256: str) -> str:
