@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import zipfile
 from pathlib import Path
 
@@ -209,3 +210,20 @@ def test_the_scan_reads_the_files_inside_a_zip_and_names_them(tmp_path):
     assert found[2][2].startswith("not a readable zip: File is not a zip file")
 
 
+
+
+def test_the_id_and_path_patterns_find_what_their_look_behind_first_forms_find():
+    """SSID and MACHINE_PATHS start with what they match and look behind from there (a pattern starting with a
+    look-behind is tried at every character: 2 and 14 times slower on a site): the same matches as the plain
+    forms, on random text of digits, letters, dots, slashes and the paths' names."""
+    import random
+
+    plain_forms = {privacy.SSID: r"(?<![\w])(?<!\d\.)\d{10}(?![\w])(?!\.\d)",
+                   privacy.MACHINE_PATHS: r"(?<![\w.:/~-])/(?:tmp|root|home|Users|var/folders|private/var)/[\w.-]+"}
+    pieces = ["0", "1234567890", "12345", "9", "a", "é", ".", "/", ":", "~", "-", " ", "\n", ",", "tmp/", "root/",
+              "home", "Users/", "var/folders/", "private/var/", "x.y"]
+    rng = random.Random(14)
+    text = "".join(rng.choice(pieces) for _ in range(60_000))
+    for pattern, plain in plain_forms.items():
+        found = [m.span() for m in pattern.finditer(text)]
+        assert found == [m.span() for m in re.compile(plain).finditer(text)] and len(found) > 50, pattern.pattern

@@ -51,12 +51,13 @@ _COUNTS = {_key(n): kind for n, kind in COUNTS.items()}
 _RESULTS, _ENTITY_TOTALS, _YEARS = ({_key(n) for n in names} for names in (RESULTS, ENTITY_TOTALS, YEARS))
 DELIMITERS = (",", "\t", "^", "|", ";")
 # ten digits not inside a longer run of digits or letters, nor a decimal's part ("0.1234567890"): a CSV cell,
-# a word, followed by punctuation or not
-SSID = re.compile(r"(?<![\w])(?<!\d\.)\d{10}(?![\w])(?!\.\d)")
+# a word, followed by punctuation or not. Each pattern starts with what it matches and looks behind from there:
+# a pattern that starts with a look-behind is tried at every character of a text (2 and 14 times slower here).
+SSID = re.compile(r"\d{10}(?<=(?<![\w])(?<!\d\.)\d{10})(?![\w])(?!\.\d)")
 SNIFF = 8192  # bytes read to tell text from binary (a NUL byte)
 HEADER_CHARS = 65536  # a header row is shorter
 CODE = {".js", ".css", ".map"}  # scripts, styles and their source maps
-MACHINE_PATHS = re.compile(r"(?<![\w.:/~-])/(?:tmp|root|home|Users|var/folders|private/var)/[\w.-]+")
+MACHINE_PATHS = re.compile(r"/(?<=(?<![\w.:/~-])/)(?:tmp|root|home|Users|var/folders|private/var)/[\w.-]+")
 SECRET_NAME = re.compile(r"TOKEN|SECRET|KEY|PASSWORD|PASSWD|CREDENTIAL", re.I)
 MIN_SECRET = 8
 ZIP_ENTRY_MAX = 256 * 2**20  # bytes of one file unzipped: a site's files are far smaller; a zip bomb is not read
