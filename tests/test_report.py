@@ -470,7 +470,8 @@ def test_a_tables_csv_is_written_as_pandas_writes_its_keyed_formula_safe_frame(d
         assert report._csv_cells(table) is not None
         assert report.csv_text(table) == by_pandas(table)
     assert "'=cmd|x" in report.csv_text(hostile) and "'@SUM(A1)" in report.csv_text(hostile)
-    for other in ({"x": [1.5]}, {"x": [True]}, {"x": pd.Series([np.int64(3)], dtype=object)}, {0: ["a"]}):
+    for other in ({"x": [1.5]}, {"x": [True]}, {"x": pd.Series([np.int64(3)], dtype=object)}, {0: ["a"]},
+                  {"x": pd.array([1, None], dtype="Int64")}):
         table = report.keyed(pd.DataFrame(other), dncusd)
         assert report._csv_cells(table) is None and report.csv_text(table) == by_pandas(table), other
     uneven = report.keyed(pd.DataFrame({"x": ["a", "b"]}), dncusd, cds=["1"])

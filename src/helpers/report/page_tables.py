@@ -411,10 +411,10 @@ def _csv_cells(frame: pd.DataFrame) -> list[list] | None:
     per_row = [v if isinstance(v, list) else [v] * len(frame) for v in keys.values()]
     body = frame.to_numpy(dtype=object).tolist()
     rows = [[*k, *row] for k, row in zip(zip(*per_row), body)] if per_row else body
-    if not all(type(v) in _CSV_CELLS or v != v for row in rows for v in row):  # v != v: missing (NaN)
+    if not all(type(v) in _CSV_CELLS or (type(v) is float and v != v) for row in rows for v in row):  # NaN: missing
         return None
-    return [columns] + [["" if v is None or v != v else formula_safe(v) if type(v) is str else v for v in row]
-                        for row in rows]
+    return [columns] + [["" if v is None or type(v) is float else formula_safe(v) if type(v) is str else v
+                         for v in row] for row in rows]
 
 
 _CSV_TYPES = (str, int, list)  # a join key: one value, or one a row
