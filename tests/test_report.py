@@ -323,7 +323,7 @@ def _old_bars(ax, at, bottom, top, colour, label):
 
 
 def test_a_levels_bars_as_one_collection_draw_the_pixels_of_axes_bar(dncusd, monkeypatch):
-    """The levels chart draws each level's bars as one collection (a third of making it, docs/benchmarks.md):
+    """The levels chart draws each level's bars as one collection (two fifths of making it, docs/benchmarks.md):
     the PNGs are those of `Axes.bar`, for the sample, bars of zero height, a missing level and one test, also
     under other rc parameters."""
     import dataclasses

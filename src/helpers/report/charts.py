@@ -126,7 +126,7 @@ BAR_WIDTH = 0.7
 
 def _bars(ax: Axes, at: np.ndarray, bottom: np.ndarray, top: np.ndarray, colour: str, label: str) -> None:
     """One level's bars as one collection: the pixels of `ax.bar(at, top - bottom, bottom=bottom, width=0.7)`
-    without its artist and data-limit update per bar, which were half of making the chart (tests/test_report.py
+    without its artist and data-limit update per bar, two fifths of making the chart (tests/test_report.py
     compares the pixels). Edges, line width and antialiasing come from the rc parameters of patches, as a bar's."""
     left, right = at - BAR_WIDTH / 2, at + BAR_WIDTH / 2
     corners = np.stack([np.column_stack(xy) for xy in ((left, bottom), (left, top), (right, top), (right, bottom))],
