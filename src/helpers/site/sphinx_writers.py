@@ -5,8 +5,9 @@ because its main process has work of its own then: it resolves each chunk of doc
 process to write it. That work is a small part of writing: in a statewide cold build on 2 cores (`-j 2`) the
 one writer ran alone, the main process mostly waiting for it, and the write phase used about one core for
 150 s (docs/benchmarks.md, seventh session). So as the write phase starts (`write-started`, after every page is
-read), `app.parallel` is raised by one: N writers, and the main process resolving the next chunk beside them. helpers.site.sphinx_memory still lets at most one resolved chunk wait for a writer. The pages are
-the same bytes (tests/test_sphinx_writers.py).
+read), `app.parallel` is raised by one: N writers, and the main process resolving the next chunk beside them.
+helpers.site.sphinx_memory still lets at most one resolved chunk wait for a writer. The pages are the same bytes
+(tests/test_sphinx_writers.py).
 """
 
 from __future__ import annotations
