@@ -410,19 +410,122 @@ def test_a_table_is_a_row_per_line_and_its_text_keeps_the_cells_apart(dncusd):
     assert "1,829" in text.split() and "ELA" in text.split()
 
 
-def test_wide_is_pivot_tables_first_value_per_cell():
-    """page_tables._wide stands in for `pivot_table(aggfunc="first")`: the first non-missing value of a cell,
-    sorted rows and columns, a row or column with no value left out, one value or several."""
-    import numpy as np
+def _pivot(frame: pd.DataFrame, index: list[str], values: str | list[str]) -> pd.DataFrame:
+    return frame.pivot_table(index=index, columns="role", values=values, aggfunc="first")
 
-    frame = pd.DataFrame({"test_id": [2, 1, 1, 1, 2, 2, 1], "year": [2023, 2023, 2022, 2023, 2022, 2023, 2021],
-                          "role": ["state", "lea", "lea", "lea", "county", "gone", "county"],
-                          "value": ["b", None, "c", "a", "d", np.nan, np.nan],
-                          "count": ["1", "2", None, "3", None, None, None]})
-    for values in ("value", ["count", "value"]):
-        expected = frame.pivot_table(index=["test_id", "year"], columns="role", values=values, aggfunc="first")
-        pd.testing.assert_frame_equal(report._wide(frame, ["test_id", "year"], "role", values), expected)
-    assert report._wide(frame, ["test_id", "year"], "role", "value").loc[(1, 2023), "lea"] == "a"
+
+def _pivot_trend(piece) -> pd.DataFrame:
+    """page_tables.trend as it was made with pandas (pivot, reindex, join), before its rows were made in dicts."""
+    t = piece.trend
+    hidden = t["suppressed"].fillna(False).astype(bool)
+    role = t["cds"].map({piece.cds: "lea", piece.cds[:2] + "0" * 12: "county", "0" * 14: "state"})
+    shown = t.assign(role=role, value=report._text(t["pct_met_and_above"], hidden, "{:.2f}"))
+    wide = _pivot(shown, ["test_id", "year"], "value").reindex(columns=["lea", "county", "state"])
+    wide = wide.astype(object).fillna("–")
+    wide.columns.name = None
+    lea = shown[shown["role"] == "lea"].set_index(["test_id", "year"])
+    no = pd.Series(False, index=lea.index)
+    own = pd.DataFrame({
+        "participation": report._text(lea["participation"], no, "{:.2f}"),
+        "grades_with_scores": lea["grades_with_scores"].fillna(""),
+        "change_from_prior_year": report._text(lea["change_from_prior_year"],
+                                               lea["suppressed"].fillna(False).astype(bool), "{:+.2f}"),
+        "change_flag": lea["change_flag"].fillna(""),
+        "like_for_like_change": report._text(lea["like_for_like_change"], no, "{:+.2f}"),
+    }, index=lea.index).reindex(wide.index)
+    missing = {"participation": "–", "change_from_prior_year": "–", "like_for_like_change": "–"}
+    wide = wide.join(own.fillna(missing).fillna(""))
+    wide["note"] = shown.groupby(["test_id", "year"])["note"].first().reindex(wide.index).fillna("")
+    wide = wide.reset_index()
+    wide.insert(0, "test", wide.pop("test_id").map(report.params.test_label))
+    return wide[report.TREND_COLS]
+
+
+def _pivot_by_group(piece) -> pd.DataFrame:
+    g = piece.groups
+    role = g["cds"].map({piece.cds: "lea", piece.cds[:2] + "0" * 12: "county", "0" * 14: "state"})
+    shown = pd.concat([g[["test_id", "student_group_id"]].assign(role=role),
+                       report.publish(g, ("pct_met_and_above",))[["with_scores", "pct_met_and_above"]]], axis=1)
+    wide = _pivot(shown, ["test_id", "student_group_id"], ["with_scores", "pct_met_and_above"])
+    out = pd.DataFrame(index=wide.index)
+    out["with_scores"] = wide[("with_scores", "lea")]
+    out["pct_met_and_above"] = wide[("pct_met_and_above", "lea")]
+    for other in ("county", "state"):
+        found = other in wide.columns.get_level_values(1)
+        out[f"{other}_pct_met_and_above"] = wide[("pct_met_and_above", other)] if found else "–"
+    out = out.fillna("–").reset_index()
+    out.insert(0, "test", out.pop("test_id").map(report.params.test_label))
+    out.insert(1, "student_group", out.pop("student_group_id").map(report.params.group_name))
+    return out
+
+
+def _pivot_dfs_trend(piece) -> pd.DataFrame:
+    t = report.dfs_rows(piece.trend)
+    hidden = t["suppressed"].fillna(False).astype(bool)
+    role = t["cds"].map({piece.cds: "dfs", piece.cds[:2] + "0" * 12: "county_dfs", "0" * 14: "state_dfs"})
+    shown = t.assign(role=role, value=report._text(t["dfs"], hidden, "{:+.1f}"),
+                     change=report._text(t["dfs_change_from_prior_year"], hidden, "{:+.1f}"))
+    wide = _pivot(shown, ["test_id", "year"], "value")
+    wide = wide.reindex(columns=["dfs", "county_dfs", "state_dfs"]).astype(object).fillna("–")
+    wide.columns.name = None
+    lea = shown[shown["role"] == "dfs"].set_index(["test_id", "year"])
+    wide["dfs_change_from_prior_year"] = lea["change"].reindex(wide.index).fillna("–")
+    flags = _pivot_trend(piece).set_index(["test", "year"])[list(report.FLAG_COLS)]
+    labels = pd.MultiIndex.from_arrays([wide.index.get_level_values("test_id").map(report.params.test_label),
+                                        wide.index.get_level_values("year")])
+    for col in flags:
+        wide[col] = flags[col].reindex(labels).fillna("").to_numpy()
+    wide["note"] = shown.groupby(["test_id", "year"])["note"].first().reindex(wide.index).fillna("")
+    wide = wide.reset_index()
+    wide.insert(0, "test", wide.pop("test_id").map(report.params.test_label))
+    return wide
+
+
+def _shapes(piece):
+    """The sample LEA's slice, and slices of the shapes real files have: no LEA, county or state rows; all
+    suppressed; notes, grades and flags missing; a group the LEA lacks; a county's row twice (the first
+    counts); rows in another order."""
+    import dataclasses
+
+    county, state = piece.cds[:2] + "0" * 12, "0" * 14
+    t, g = piece.trend, piece.groups
+    yield "as is", piece
+    yield "no LEA trend", dataclasses.replace(piece, trend=t[t["cds"] != piece.cds])
+    yield "LEA trend only", dataclasses.replace(piece, trend=t[t["cds"] == piece.cds])
+    yield "all suppressed", dataclasses.replace(piece, trend=t.assign(suppressed=True),
+                                                groups=g.assign(suppressed=True))
+    yield "no notes", dataclasses.replace(piece, trend=t.assign(note=None, grades_with_scores=None, change_flag=None))
+    yield "no county, no state", dataclasses.replace(piece, groups=g[~g["cds"].isin([county, state])])
+    yield "no state", dataclasses.replace(piece, groups=g[g["cds"] != state],
+                                          trend=t[(t["cds"] != state) | (t["year"] != t["year"].max())])
+    yield "a test's group the LEA lacks", dataclasses.replace(piece,
+                                                              groups=g[(g["cds"] != piece.cds) | (g["test_id"] != 2)])
+    yield "rows in another order", dataclasses.replace(piece, trend=t.iloc[::-1], groups=g.iloc[::-1])
+    again = {"pct_met_and_above": 1.0, "dfs": -99.0, "note": "again"}
+    yield "county twice", dataclasses.replace(piece, trend=pd.concat([t, t[t["cds"] == county].assign(**again)]),
+                                              groups=pd.concat([g, g[g["cds"] == county].assign(**again)]))
+
+
+def test_trend_group_and_dfs_trend_tables_are_the_pandas_pivots_they_replace(dncusd):
+    """page_tables.trend, by_group and dfs_trend make their rows in plain dicts (a sixth of the time): the same
+    cells as the pandas pivots they replace, for the sample and for edge shapes, so the same HTML and CSV."""
+    assert dncusd.trend["note"].ne("").any() and dncusd.trend["suppressed"].isna().any()  # the sample has both
+    for name, piece in _shapes(dncusd):
+        for table, pivot in (("trend", _pivot_trend), ("by_group", _pivot_by_group), ("dfs_trend", _pivot_dfs_trend)):
+            got, expected = getattr(report, table)(piece), pivot(piece)
+            assert len(got) > 0 and list(got.columns) == list(expected.columns), (name, table)
+            pd.testing.assert_frame_equal(got.astype(object), expected.astype(object), obj=f"{table} ({name})")
+            assert report.csv_text(got) == report.csv_text(expected), (name, table)
+
+
+def test_two_lea_rows_of_one_year_are_an_error_not_a_pick(dncusd):
+    import dataclasses
+
+    t = dncusd.trend
+    twice = dataclasses.replace(dncusd, trend=pd.concat([t, t[t["cds"] == DNCUSD].head(1)], ignore_index=True))
+    first = t[t["cds"] == DNCUSD].iloc[0]
+    with pytest.raises(ValueError, match=rf"two rows for \({first['test_id']}, {first['year']}\)"):
+        report.trend(twice)
 
 
 def test_text_tables_are_written_as_pandas_to_html_writes_them(dncusd):

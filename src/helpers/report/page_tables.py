@@ -52,13 +52,23 @@ def publish(rows: pd.DataFrame, result_cols: tuple[str, ...]) -> pd.DataFrame:
     """Counts and results as display text: '*' wherever the levels table hid a value (the research
     file's own '*', the year's primary rule and, under the complementary policy, complementary
     suppression: see helpers.stats.suppress)."""
-    hidden_counts = [str(names).split("|") for names in rows["counts_hidden"].fillna("").tolist()]
-    out = {col: _text(rows[col], pd.Series([col in names for names in hidden_counts], dtype=bool), "{:.0f}")
-           for col in COUNT_COLS}
+    hidden_counts = _hidden_counts(rows)
+    out = {col: _count_text(rows, col, hidden_counts) for col in COUNT_COLS}
     hidden = rows["suppressed"].fillna(False).astype(bool)
     for col in result_cols:
         out[col] = _text(rows[col], hidden, "{:.1f}" if col == "mean_scale_score" else "{:.2f}")
     return pd.DataFrame(out, index=rows.index)  # at once: a column added to a frame costs an index insert
+
+
+def _hidden_counts(rows: pd.DataFrame) -> list[list[str]]:
+    """Each row's counts the levels table hid (`counts_hidden`: names joined by `|`)."""
+    return [str(names).split("|") for names in rows["counts_hidden"].fillna("").tolist()]
+
+
+def _count_text(rows: pd.DataFrame, col: str, hidden_counts: list[list[str]] | None = None) -> pd.Series:
+    """Count column `col` as display text, `*` where the row's `counts_hidden` names it."""
+    hidden_counts = _hidden_counts(rows) if hidden_counts is None else hidden_counts
+    return _text(rows[col], pd.Series([col in names for names in hidden_counts], dtype=bool), "{:.0f}")
 
 
 def _text(values: pd.Series, hide: pd.Series, fmt: str) -> pd.Series:
@@ -68,11 +78,51 @@ def _text(values: pd.Series, hide: pd.Series, fmt: str) -> pd.Series:
     return pd.Series(text, index=values.index, dtype=object, name=values.name)
 
 
-def _wide(frame: pd.DataFrame, index: list[str], column: str, values: str | list[str]) -> pd.DataFrame:
-    """`frame.pivot_table(index=index, columns=column, values=values, aggfunc="first")` in a third of its time:
-    each cell's first non-missing value, rows and columns sorted, rows and columns with no value left out."""
-    wide = frame.groupby([*index, column])[values].first().dropna(how="all").unstack(column)
-    return wide.sort_index(axis=1).dropna(how="all", axis=1)
+def _by_role(keys: list[tuple], roles: list[str | None], values: list) -> dict[tuple, dict[str, object]]:
+    """key → role → the value of the key's first row of that role (`groupby(...).first()` of text that is never
+    missing), keys sorted; rows of no role (None) are left out. Plain dicts: a page's tables have tens of rows,
+    and pandas' grouping, unstacking and reindexing of them cost ten times as much."""
+    out: dict[tuple, dict[str, object]] = {}
+    for key, role, value in zip(keys, roles, values):
+        if role is not None:
+            out.setdefault(key, {}).setdefault(role, value)
+    return dict(sorted(out.items()))
+
+
+def _row_of(keys: list[tuple], kept: list[bool] | None = None) -> dict[tuple, int]:
+    """key → the position of its one row (of those `kept`); two rows of one key are an error."""
+    out: dict[tuple, int] = {}
+    for i, key in enumerate(keys):
+        if kept is None or kept[i]:
+            if key in out:
+                raise ValueError(f"two rows for {key}")
+            out[key] = i
+    return out
+
+
+def _pick(values: list, at: list[int | None], missing: str) -> list:
+    """`values` at these positions, `missing` where there is no position or the value is missing."""
+    return [missing if i is None or pd.isna(values[i]) else values[i] for i in at]
+
+
+def _first_text(keys: list[tuple], values: list) -> dict[tuple, object]:
+    """key → its first value that is not missing (`groupby(...).first()`)."""
+    out: dict[tuple, object] = {}
+    for key, value in zip(keys, values):
+        if key not in out and not pd.isna(value):
+            out[key] = value
+    return out
+
+
+def _roles(cds: list[str], piece: LeaSlice, names: tuple[str, str, str]) -> list[str | None]:
+    """Each row's role by its CDS code: `names` of the LEA, its county and the state; None for another."""
+    of = dict(zip((piece.cds, piece.cds[:2] + "0" * 12, "0" * 14), names))
+    return [of.get(c) for c in cds]
+
+
+def _column(values: list, dtype: str | None = None) -> pd.Series:
+    """A table's column: `object` keeps text as Python objects, as `_text` makes them; None infers (`str`)."""
+    return pd.Series(values, dtype=dtype)
 
 
 def cells(values: pd.Series, hide: pd.Series, fmt: str) -> pd.Series:
@@ -155,27 +205,29 @@ def trend(piece: LeaSlice) -> pd.DataFrame:
     if t.empty:
         return pd.DataFrame(columns=TREND_COLS)
     hidden = t["suppressed"].fillna(False).astype(bool)
-    role = t["cds"].map({piece.cds: "lea", piece.cds[:2] + "0" * 12: "county", "0" * 14: "state"})
-    shown = t.assign(role=role, value=_text(t["pct_met_and_above"], hidden, "{:.2f}"))
-    wide = _wide(shown, ["test_id", "year"], "role", "value")
-    wide = wide.reindex(columns=["lea", "county", "state"]).fillna(NO_DATA)
-    wide.columns.name = None
-    lea = shown[shown["role"] == "lea"].set_index(["test_id", "year"])
-    own = pd.DataFrame({
-        "participation": _text(lea["participation"], pd.Series(False, index=lea.index), "{:.2f}"),
-        "grades_with_scores": lea["grades_with_scores"].fillna(""),
-        "change_from_prior_year": _text(lea["change_from_prior_year"], lea["suppressed"].fillna(False).astype(bool),
-                                        "{:+.2f}"),
-        "change_flag": lea["change_flag"].fillna(""),
-        "like_for_like_change": _text(lea["like_for_like_change"], pd.Series(False, index=lea.index), "{:+.2f}"),
-    }, index=lea.index).reindex(wide.index)
-    wide = wide.join(own.fillna({"participation": NO_DATA, "change_from_prior_year": NO_DATA,
-                                 "like_for_like_change": NO_DATA}).fillna(""))
-    wide["note"] = shown.groupby(["test_id", "year"])["note"].first().reindex(wide.index).fillna("")
-    wide = wide.reset_index()
-    wide.insert(0, "test", wide.pop("test_id").map(params.test_label))
-    wide["year"] = wide["year"].astype(int)
-    return wide[TREND_COLS]
+    shown = pd.Series(False, index=t.index)
+    keys = list(zip(t["test_id"].tolist(), t["year"].tolist()))
+    roles = _roles(t["cds"].tolist(), piece, ("lea", "county", "state"))
+    wide = _by_role(keys, roles, _text(t["pct_met_and_above"], hidden, "{:.2f}").tolist())
+    if not wide:
+        return pd.DataFrame(columns=TREND_COLS)
+    own = _row_of(keys, [role == "lea" for role in roles])
+    at = [own.get(key) for key in wide]
+    notes = _first_text(keys, t["note"].tolist())
+    return pd.DataFrame({
+        "test": _column([params.test_label(test_id) for test_id, _ in wide]),
+        "year": _column([int(year) for _, year in wide], "int64"),
+        **{role: _column([cells.get(role, NO_DATA) for cells in wide.values()], "object")
+           for role in ("lea", "county", "state")},
+        "participation": _column(_pick(_text(t["participation"], shown, "{:.2f}").tolist(), at, NO_DATA), "object"),
+        "grades_with_scores": _column(_pick(t["grades_with_scores"].tolist(), at, "")),
+        "change_from_prior_year": _column(_pick(_text(t["change_from_prior_year"], hidden, "{:+.2f}").tolist(), at,
+                                                NO_DATA), "object"),
+        "change_flag": _column(_pick(t["change_flag"].tolist(), at, "")),
+        "like_for_like_change": _column(_pick(_text(t["like_for_like_change"], shown, "{:+.2f}").tolist(), at,
+                                              NO_DATA), "object"),
+        "note": _column([notes.get(key, "") for key in wide]),
+    })
 
 
 def by_group(piece: LeaSlice) -> pd.DataFrame:
@@ -186,23 +238,22 @@ def by_group(piece: LeaSlice) -> pd.DataFrame:
             "state_pct_met_and_above"]
     if g.empty:
         return pd.DataFrame(columns=cols)
-    role = g["cds"].map({piece.cds: "lea", piece.cds[:2] + "0" * 12: "county", "0" * 14: "state"})
-    shown = pd.concat([g[["test_id", "student_group_id"]].assign(role=role),
-                       publish(g, ("pct_met_and_above",))[["with_scores", "pct_met_and_above"]]], axis=1)
-    wide = _wide(shown, ["test_id", "student_group_id"], "role", ["with_scores", "pct_met_and_above"])
-    lea = wide.xs("lea", axis=1, level=1) if "lea" in wide.columns.get_level_values(1) else None
-    if lea is None:
+    shown = zip(_count_text(g, "with_scores").tolist(),
+                _text(g["pct_met_and_above"], g["suppressed"].fillna(False).astype(bool), "{:.2f}").tolist())
+    keys = list(zip(g["test_id"].tolist(), g["student_group_id"].tolist()))
+    roles = _roles(g["cds"].tolist(), piece, ("lea", "county", "state"))
+    wide = _by_role(keys, roles, list(shown))
+    if "lea" not in roles:
         return pd.DataFrame(columns=cols)
-    out = pd.DataFrame(index=lea.index)
-    out["with_scores"] = lea["with_scores"]
-    out["pct_met_and_above"] = lea["pct_met_and_above"]
-    for other in ("county", "state"):
-        found = other in wide.columns.get_level_values(1)
-        out[f"{other}_pct_met_and_above"] = wide[("pct_met_and_above", other)] if found else NO_DATA
-    out = out.fillna(NO_DATA).reset_index()
-    out.insert(0, "test", out.pop("test_id").map(params.test_label))
-    out.insert(1, "student_group", out.pop("student_group_id").map(params.group_name))
-    return out[cols]
+    lea = [cells.get("lea", (NO_DATA, NO_DATA)) for cells in wide.values()]
+    return pd.DataFrame({
+        "test": _column([params.test_label(test_id) for test_id, _ in wide]),
+        "student_group": _column([params.group_name(group) for _, group in wide]),
+        "with_scores": _column([n for n, _ in lea], "object"),
+        "pct_met_and_above": _column([pct for _, pct in lea], "object"),
+        **{f"{role}_pct_met_and_above": _column([cells.get(role, (NO_DATA, NO_DATA))[1] for cells in wide.values()],
+                                                "object") for role in ("county", "state")},
+    })
 
 
 def matched_grade(piece: LeaSlice) -> pd.DataFrame:
@@ -452,11 +503,18 @@ def left_out_text(row: Mapping) -> str:
     return f"{named} ({'number of students not published' if pd.isna(n) else f'{int(n):,} students'})"
 
 
-def dfs_rows(rows: pd.DataFrame) -> pd.DataFrame:
-    """The rows DFS is defined for: SB ELA and math, grades 3–8, 11 and All Grades."""
+def dfs_rows(rows: pd.DataFrame, columns: list[str] | None = None) -> pd.DataFrame:
+    """The rows DFS is defined for: SB ELA and math, grades 3–8, 11 and All Grades; with `columns`, only those
+    (a page's rows have some forty columns, each copied by a filter)."""
     from helpers.stats import dfs
 
-    return rows[rows["test_id"].isin(dfs.TESTS) & rows["grade"].isin((*dfs.GRADES, dfs.ALL_GRADES))]
+    keep = rows["test_id"].isin(dfs.TESTS) & rows["grade"].isin((*dfs.GRADES, dfs.ALL_GRADES))
+    return (rows if columns is None else rows[columns])[keep]
+
+
+_DFS_OWN = ["test_id", "grade", "student_group_id", "cds", "suppressed", "counts_hidden", "with_scores", "dfs",
+            "dfs_grades_left_out", "dfs_students_left_out"]  # what a page's DFS tables read of the LEA's rows
+_DFS_BESIDE = ["test_id", "grade", "student_group_id", "cds", "suppressed", "dfs"]  # … and of the county's, state's
 
 
 def _beside(rows: pd.DataFrame, others: dict[str, pd.DataFrame], keys: list[str]) -> dict[str, list[str]]:
@@ -468,40 +526,44 @@ def _beside(rows: pd.DataFrame, others: dict[str, pd.DataFrame], keys: list[str]
     return out
 
 
-def _with_dfs(out: pd.DataFrame, rows: pd.DataFrame, others: dict[str, pd.DataFrame],
+def _with_dfs(first: dict[str, list], rows: pd.DataFrame, others: dict[str, pd.DataFrame],
               keys: list[str]) -> pd.DataFrame:
-    """`out` with the LEA's students with scores, its DFS, the county's and state's beside it (matched on
-    `keys`) and what its All Grades DFS leaves out."""
-    out["with_scores"] = publish(rows, ())["with_scores"]
-    out["dfs"] = dfs_cells(rows)
-    for col, values in _beside(rows, others, keys).items():
-        out[col] = values
+    """The table: the `first` columns, then the LEA's students with scores, its DFS, the county's and state's
+    beside it (matched on `keys`) and what its All Grades DFS leaves out."""
     needed = ["grade", "suppressed", "dfs", "dfs_grades_left_out", "dfs_students_left_out"]
-    out["dfs_left_out"] = [left_out_text(r) for r in rows[needed].to_dict("records")]  # a dict a row: not iterrows'
-    return out
+    return pd.DataFrame({
+        **{col: _column(values) for col, values in first.items()},
+        "with_scores": _column(_count_text(rows, "with_scores").tolist(), "object"),
+        "dfs": _column(dfs_cells(rows).tolist(), "object"),
+        **{col: _column(values) for col, values in _beside(rows, others, keys).items()},
+        "dfs_left_out": _column([left_out_text(r) for r in rows[needed].to_dict("records")]),  # not iterrows'
+    })
 
 
 def dfs_by_grade(piece: LeaSlice) -> pd.DataFrame:
     """The LEA's DFS by test, All Grades first then each grade, beside the county and the state."""
-    rows = dfs_rows(piece.part("lea"))
+    rows = dfs_rows(piece.part("lea"), _DFS_OWN)
     rows = rows.assign(_o=rows["grade"].where(rows["grade"] != 13, 0)).sort_values(["test_id", "_o"])
-    others = {r: dfs_rows(piece.part(r)) for r in ("county", "state")}
-    out = _base(rows)
-    out["grade"] = rows["grade"].map(params.grade_label)
-    return _with_dfs(out, rows, others, ["test_id", "grade"]).reset_index(drop=True)
+    others = {r: dfs_rows(piece.part(r), _DFS_BESIDE) for r in ("county", "state")}
+    first = {"test": [params.test_label(t) for t in rows["test_id"].tolist()],
+             "grade": [params.grade_label(g) for g in rows["grade"].tolist()]}
+    return _with_dfs(first, rows, others, ["test_id", "grade"])
 
 
 def dfs_by_group(piece: LeaSlice) -> pd.DataFrame:
     """All Grades DFS of every student group in the data: the LEA beside its county and the state."""
-    g = dfs_rows(piece.groups)
+    g = dfs_rows(piece.groups, _DFS_OWN)
     cols = ["test", "student_group", "with_scores", "dfs", "county_dfs", "state_dfs", "dfs_left_out"]
     lea = g[g["cds"] == piece.cds].sort_values(["test_id", "student_group_id"])
     if lea.empty:
         return pd.DataFrame(columns=cols)
     others = {"county": g[g["cds"] == piece.cds[:2] + "0" * 12], "state": g[g["cds"] == "0" * 14]}
-    out = _base(lea)
-    out["student_group"] = lea["student_group_id"].map(params.group_name)
-    return _with_dfs(out, lea, others, ["test_id", "student_group_id"])[cols].reset_index(drop=True)
+    first = {"test": [params.test_label(t) for t in lea["test_id"].tolist()],
+             "student_group": [params.group_name(s) for s in lea["student_group_id"].tolist()]}
+    return _with_dfs(first, lea, others, ["test_id", "student_group_id"])
+
+
+FLAG_COLS = ("participation", "grades_with_scores", "change_flag")  # the trend table's, beside the DFS trend too
 
 
 def dfs_trend(piece: LeaSlice, trend_table: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -515,25 +577,27 @@ def dfs_trend(piece: LeaSlice, trend_table: pd.DataFrame | None = None) -> pd.Da
         return pd.DataFrame(columns=cols)
     t = dfs_rows(t)
     hidden = t["suppressed"].fillna(False).astype(bool)
-    role = t["cds"].map({piece.cds: "dfs", piece.cds[:2] + "0" * 12: "county_dfs", "0" * 14: "state_dfs"})
-    shown = t.assign(role=role, value=_text(t["dfs"], hidden, "{:+.1f}"),
-                     change=_text(t["dfs_change_from_prior_year"], hidden, "{:+.1f}"))
-    wide = _wide(shown, ["test_id", "year"], "role", "value")
-    wide = wide.reindex(columns=["dfs", "county_dfs", "state_dfs"]).fillna(NO_DATA)
-    wide.columns.name = None
-    lea = shown[shown["role"] == "dfs"].set_index(["test_id", "year"])
-    wide["dfs_change_from_prior_year"] = lea["change"].reindex(wide.index).fillna(NO_DATA)
+    keys = list(zip(t["test_id"].tolist(), t["year"].tolist()))
+    roles = _roles(t["cds"].tolist(), piece, ("dfs", "county_dfs", "state_dfs"))
+    wide = _by_role(keys, roles, _text(t["dfs"], hidden, "{:+.1f}").tolist())
+    if not wide:
+        return pd.DataFrame(columns=cols)
+    own = _row_of(keys, [role == "dfs" for role in roles])
+    change = _text(t["dfs_change_from_prior_year"], hidden, "{:+.1f}").tolist()
     made = trend(piece) if trend_table is None else trend_table
-    flags = made.set_index(["test", "year"])[["participation", "grades_with_scores", "change_flag"]]
-    labels = pd.MultiIndex.from_arrays([wide.index.get_level_values("test_id").map(
-        params.test_label), wide.index.get_level_values("year").astype(int)])
-    for col in flags:
-        wide[col] = flags[col].reindex(labels).fillna("").to_numpy()
-    wide["note"] = shown.groupby(["test_id", "year"])["note"].first().reindex(wide.index).fillna("")
-    wide = wide.reset_index()
-    wide.insert(0, "test", wide.pop("test_id").map(params.test_label))
-    wide["year"] = wide["year"].astype(int)
-    return wide[cols]
+    labels = [(params.test_label(test_id), int(year)) for test_id, year in wide]
+    flag_of = _row_of(list(zip(made["test"].tolist(), made["year"].tolist())))
+    notes = _first_text(keys, t["note"].tolist())
+    return pd.DataFrame({
+        "test": _column([test for test, _ in labels]),
+        "year": _column([year for _, year in labels], "int64"),
+        **{role: _column([cells.get(role, NO_DATA) for cells in wide.values()], "object")
+           for role in ("dfs", "county_dfs", "state_dfs")},
+        "dfs_change_from_prior_year": _column(_pick(change, [own.get(key) for key in wide], NO_DATA), "object"),
+        **{col: _column(_pick(made[col].tolist(), [flag_of.get(label) for label in labels], ""))
+           for col in FLAG_COLS},
+        "note": _column([notes.get(key, "") for key in wide]),
+    })
 
 
 def dfs_tables(piece: LeaSlice, trend_table: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
