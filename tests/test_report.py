@@ -530,25 +530,33 @@ def test_two_lea_rows_of_one_year_are_an_error_not_a_pick(dncusd):
 
 def test_text_tables_are_written_as_pandas_to_html_writes_them(dncusd):
     """page_tables writes a table of text and integer cells itself (a tenth of to_html's time): the same bytes
-    as the compacted to_html for the sample's tables and for hostile text; anything else goes to to_html."""
+    as the compacted to_html of its text as shown, for the sample's tables and for hostile text; anything else
+    goes to to_html."""
     import numpy as np
 
+    from helpers.core.text import plain
     from helpers.report import outputs
 
-    def by_pandas(shown: pd.DataFrame) -> str:
+    def by_pandas(frame: pd.DataFrame) -> str:
+        shown = frame.map(lambda v: plain(v) if isinstance(v, str) else v)
+        shown.columns = [plain(c) for c in frame.columns]
         compact = report._LAYOUT.sub(" ", shown.to_html(index=False, border=0, classes="caaspp-table", escape=True))
         return compact.replace(" <tr>", "\n<tr>")
 
     page = report.tables(dncusd) | report.dfs_tables(dncusd)
     frames = [report.display(t) for t in page.values()] + [outputs.levels_data(dncusd), outputs.trend_data(dncusd)]
-    frames.append(pd.DataFrame({" <b>A</b> & B ": ["  x  ", "<script>&amp;", "", "ñ … \u00a0 z\u2003", "\"'"],
+    frames.append(pd.DataFrame({" <b>A</b> & B\x0b": ["  x  ", "<script>&amp;", "", "ñ … \u00a0 z\u2003", "\"'\x1b"],
                                 "Year": [2023, -1, 0, 10**12, 7]}))
-    frames.append(frames[-1].iloc[:0])
-    for shown in frames:
-        assert report._text_table_html(shown) == by_pandas(shown)
+    frames += [frames[-1].iloc[:0], pd.DataFrame({"n": np.array([1, -20], dtype="int64")})]
+    for frame in frames:
+        assert report._text_cells(frame) is not None
+        assert report.table_html(frame) == by_pandas(frame)
+    hostile = report.table_html(frames[-3])
+    assert "\x0b" not in hostile and "&lt;script&gt;&amp;amp;" in hostile
     for other in ([1.5, 2.0], ["a", np.nan], [True, False], ["a", None]):
-        assert report._text_table_html(pd.DataFrame({"x": other})) is None, other
-    assert report._text_table_html(pd.DataFrame(index=[0])) is None
+        assert report._text_cells(pd.DataFrame({"x": other})) is None, other
+        assert report.table_html(pd.DataFrame({"x": other})) == by_pandas(pd.DataFrame({"x": other}))
+    assert report.table_html(pd.DataFrame(index=[0])) == by_pandas(pd.DataFrame(index=[0]))
 
 
 def test_a_tables_csv_is_written_as_pandas_writes_its_keyed_formula_safe_frame(dncusd):

@@ -104,7 +104,14 @@ def test_trend_chart_breaks_the_line_and_hollows_low_participation(dncusd):
     assert [list(h.get_xdata()) for h in hollow] == [[2021]]  # 8.78% tested; 2017 and 2018 were over 95%
     data = outputs.trend_data(dncusd).set_index(["Test", "Entity", "Year"])
     assert data.loc[("ELA", "Del Norte County Unified", 2021), "Participation (%)"] == "8.78"
-    assert "participation under 95%" in outputs.trend_alt(dncusd)
+    alt = outputs.trend_alt(dncusd)
+    assert "participation under 95%" in alt
+    assert alt.endswith(
+        "Del Norte County Unified: ELA: 2017 33.46, 2018 34.85, 2021 40.25, 2022 27.86; Mathematics: 2017 24.17, "
+        "2018 24.74, 2021 15.65, 2022 16.57; Science (CAST): 2021 24.37. Not like for like: ELA 2021 to 2022: "
+        "different grades with scores (2021: 11 → 2022: 3–8, 11); participation under 95% (2021: 8.78%); "
+        "Mathematics 2021 to 2022: different grades with scores (2021: 11 → 2022: 3–8, 11); participation under "
+        "95% (2021: 7.97%).")
 
 
 def test_matched_grade_with_no_comparable_row_is_a_sentence(dncusd):

@@ -355,11 +355,12 @@ def table_html(frame: pd.DataFrame) -> str:
     taken from the tags (Sphinx's search index) would otherwise join the cells: "56", "46262211" → "5646262211".
     End tags stay, although HTML lets a table leave out those of cells and rows: Python's html.parser (under
     BeautifulSoup) then nests each cell in the one before it (tried: a reader of a school table never finished)."""
+    columns = [plain(c) for c in frame.columns]
+    cells = _text_cells(frame)
+    if columns and cells is not None:
+        return _written(columns, cells)
     shown = frame.map(lambda v: plain(v) if isinstance(v, str) else v)
-    shown.columns = [plain(c) for c in frame.columns]
-    texts = _text_table_html(shown)
-    if texts is not None:
-        return texts
+    shown.columns = columns
     compact = _LAYOUT.sub(" ", shown.to_html(index=False, border=0, classes="caaspp-table", escape=True))
     return compact.replace(" <tr>", "\n<tr>")
 
@@ -367,17 +368,15 @@ def table_html(frame: pd.DataFrame) -> str:
 _HEAD = '<table class="dataframe caaspp-table"> <thead> <tr style="text-align: right;"> '
 
 
-def _text_table_html(shown: pd.DataFrame) -> str | None:
-    """What the compacted `to_html` above makes of a table whose header is text and whose cells are text or
-    integers, in a tenth of its time (a page has a dozen tables): each cell's text stripped and its `&`, `<`
-    and `>` escaped, as pandas writes a cell. None for any other table (floats, missing values, no column),
-    which goes to `to_html`; tests/test_report.py compares the two."""
-    columns = list(shown.columns)
-    rows = shown.to_numpy(dtype=object).tolist()
-    if not columns or not all(type(v) is str for v in columns) or not all(
-            type(v) in _CELL_TYPES for row in rows for v in row):
+def _text_cells(frame: pd.DataFrame) -> list[list[str | int]] | None:
+    """The cells of a table of text and integers as shown (`plain`), which `table_html` writes as the compacted
+    `to_html` does in a tenth of its time (a page has a dozen tables), each cell's text stripped and its `&`,
+    `<` and `>` escaped, as pandas writes a cell; None for any other table (floats, missing values), which goes
+    to `to_html`. tests/test_report.py compares the two."""
+    rows = frame.to_numpy(dtype=object).tolist()
+    if not all(type(v) in _CELL_TYPES for row in rows for v in row):
         return None
-    return _written(columns, rows)
+    return [[plain(v) if type(v) is str else v for v in row] for row in rows]
 
 
 def _written(columns: list[str], rows: list[list[str | int]]) -> str:
