@@ -481,14 +481,44 @@ def _pivot_dfs_trend(piece) -> pd.DataFrame:
     return wide
 
 
+def _pandas_dfs_table(out: pd.DataFrame, rows: pd.DataFrame, others: dict, keys: list[str]) -> pd.DataFrame:
+    """page_tables' DFS tables as they were made with pandas (filtered frames, a column at a time)."""
+    out["with_scores"] = report.publish(rows, ())["with_scores"]
+    out["dfs"] = report.dfs_cells(rows)
+    for role, other in others.items():
+        lookup = dict(zip(zip(*[other[k] for k in keys]), report.dfs_cells(other)))
+        out[f"{role}_dfs"] = [lookup.get(k, "–") for k in zip(*[rows[k] for k in keys])]
+    needed = ["grade", "suppressed", "dfs", "dfs_grades_left_out", "dfs_students_left_out"]
+    out["dfs_left_out"] = [report.left_out_text(r) for r in rows[needed].to_dict("records")]
+    return out.reset_index(drop=True)
+
+
+def _pandas_dfs_by_grade(piece) -> pd.DataFrame:
+    rows = report.dfs_rows(piece.part("lea"))
+    rows = rows.assign(_o=rows["grade"].where(rows["grade"] != 13, 0)).sort_values(["test_id", "_o"])
+    out = pd.DataFrame({"test": rows["test_id"].map(report.params.test_label),
+                        "grade": rows["grade"].map(report.params.grade_label)})
+    return _pandas_dfs_table(out, rows, {r: report.dfs_rows(piece.part(r)) for r in ("county", "state")},
+                             ["test_id", "grade"])
+
+
+def _pandas_dfs_by_group(piece) -> pd.DataFrame:
+    g = report.dfs_rows(piece.groups)
+    lea = g[g["cds"] == piece.cds].sort_values(["test_id", "student_group_id"])
+    others = {"county": g[g["cds"] == piece.cds[:2] + "0" * 12], "state": g[g["cds"] == "0" * 14]}
+    out = pd.DataFrame({"test": lea["test_id"].map(report.params.test_label),
+                        "student_group": lea["student_group_id"].map(report.params.group_name)})
+    return _pandas_dfs_table(out, lea, others, ["test_id", "student_group_id"])
+
+
 def _shapes(piece):
     """The sample LEA's slice, and slices of the shapes real files have: no LEA, county or state rows; all
-    suppressed; notes, grades and flags missing; a group the LEA lacks; a county's row twice (the first
-    counts); rows in another order."""
+    suppressed; notes, grades and flags missing; a group the LEA lacks; rows in another order; counts hidden; a
+    grade with no DFS; a county's row twice (the first counts, and the last beside a DFS, as before)."""
     import dataclasses
 
     county, state = piece.cds[:2] + "0" * 12, "0" * 14
-    t, g = piece.trend, piece.groups
+    t, g, rows = piece.trend, piece.groups, piece.rows
     yield "as is", piece
     yield "no LEA trend", dataclasses.replace(piece, trend=t[t["cds"] != piece.cds])
     yield "LEA trend only", dataclasses.replace(piece, trend=t[t["cds"] == piece.cds])
@@ -500,18 +530,27 @@ def _shapes(piece):
                                           trend=t[(t["cds"] != state) | (t["year"] != t["year"].max())])
     yield "a test's group the LEA lacks", dataclasses.replace(piece,
                                                               groups=g[(g["cds"] != piece.cds) | (g["test_id"] != 2)])
-    yield "rows in another order", dataclasses.replace(piece, trend=t.iloc[::-1], groups=g.iloc[::-1])
+    yield "rows in another order", dataclasses.replace(piece, trend=t.iloc[::-1], groups=g.iloc[::-1],
+                                                       rows=rows.iloc[::-1])
+    own = rows["cds"] == piece.cds
+    hidden = rows.assign(counts_hidden=rows["counts_hidden"].where(~own, "tested|with_scores"))
+    no_dfs = rows[own & (rows["grade"] == 11)].assign(grade=10)
+    yield "counts hidden, a grade with no DFS", dataclasses.replace(
+        piece, rows=pd.concat([hidden, no_dfs]), groups=g.assign(counts_hidden="with_scores"))
     again = {"pct_met_and_above": 1.0, "dfs": -99.0, "note": "again"}
     yield "county twice", dataclasses.replace(piece, trend=pd.concat([t, t[t["cds"] == county].assign(**again)]),
-                                              groups=pd.concat([g, g[g["cds"] == county].assign(**again)]))
+                                              groups=pd.concat([g, g[g["cds"] == county].assign(**again)]),
+                                              rows=pd.concat([rows, rows[rows["cds"] == county].assign(dfs=-99.0)]))
 
 
-def test_trend_group_and_dfs_trend_tables_are_the_pandas_pivots_they_replace(dncusd):
-    """page_tables.trend, by_group and dfs_trend make their rows in plain dicts (a sixth of the time): the same
-    cells as the pandas pivots they replace, for the sample and for edge shapes, so the same HTML and CSV."""
+def test_trend_group_and_dfs_tables_are_the_pandas_tables_they_replace(dncusd):
+    """page_tables.trend, by_group and the DFS tables make their rows in plain dicts and lists (a sixth of the
+    time): the same cells as the pandas pivots and filters they replace, for the sample and for edge shapes, so
+    the same HTML and CSV."""
     assert dncusd.trend["note"].ne("").any() and dncusd.trend["suppressed"].isna().any()  # the sample has both
     for name, piece in _shapes(dncusd):
-        for table, pivot in (("trend", _pivot_trend), ("by_group", _pivot_by_group), ("dfs_trend", _pivot_dfs_trend)):
+        for table, pivot in (("trend", _pivot_trend), ("by_group", _pivot_by_group), ("dfs_trend", _pivot_dfs_trend),
+                             ("dfs_by_grade", _pandas_dfs_by_grade), ("dfs_by_group", _pandas_dfs_by_group)):
             got, expected = getattr(report, table)(piece), pivot(piece)
             assert len(got) > 0 and list(got.columns) == list(expected.columns), (name, table)
             pd.testing.assert_frame_equal(got.astype(object), expected.astype(object), obj=f"{table} ({name})")
