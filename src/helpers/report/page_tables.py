@@ -125,6 +125,15 @@ def _roles(cds: list[str], piece: LeaSlice, names: tuple[str, str, str]) -> list
     return [of.get(c) for c in cds]
 
 
+def _yearly(t: pd.DataFrame, piece: LeaSlice, names: tuple[str, str, str],
+            shown: pd.Series) -> tuple[list[tuple], dict[tuple, dict[str, object]], dict[tuple, int]]:
+    """A trend's rows by (test, year): their keys, each key's `shown` text by role (`names` of the LEA, county
+    and state; `_by_role`) and the position of the LEA's own row of each key."""
+    keys = list(zip(t["test_id"].tolist(), t["year"].tolist()))
+    roles = _roles(t["cds"].tolist(), piece, names)
+    return keys, _by_role(keys, roles, shown.tolist()), _row_of(keys, [role == names[0] for role in roles])
+
+
 def _column(values: list, dtype: str | None = None) -> pd.Series:
     """A table's column: `object` keeps text as Python objects, as `_text` makes them; None infers (`str`)."""
     return pd.Series(values, dtype=dtype)
@@ -211,12 +220,9 @@ def trend(piece: LeaSlice) -> pd.DataFrame:
         return pd.DataFrame(columns=TREND_COLS)
     hidden = t["suppressed"].fillna(False).astype(bool)
     shown = pd.Series(False, index=t.index)
-    keys = list(zip(t["test_id"].tolist(), t["year"].tolist()))
-    roles = _roles(t["cds"].tolist(), piece, ("lea", "county", "state"))
-    wide = _by_role(keys, roles, _text(t["pct_met_and_above"], hidden, "{:.2f}").tolist())
+    keys, wide, own = _yearly(t, piece, ("lea", "county", "state"), _text(t["pct_met_and_above"], hidden, "{:.2f}"))
     if not wide:
         return pd.DataFrame(columns=TREND_COLS)
-    own = _row_of(keys, [role == "lea" for role in roles])
     at = [own.get(key) for key in wide]
     notes = _first_text(keys, t["note"].tolist())
     return pd.DataFrame({
@@ -598,12 +604,9 @@ def dfs_trend(piece: LeaSlice, trend_table: pd.DataFrame | None = None) -> pd.Da
         return pd.DataFrame(columns=cols)
     t = dfs_rows(t)
     hidden = t["suppressed"].fillna(False).astype(bool)
-    keys = list(zip(t["test_id"].tolist(), t["year"].tolist()))
-    roles = _roles(t["cds"].tolist(), piece, ("dfs", "county_dfs", "state_dfs"))
-    wide = _by_role(keys, roles, _text(t["dfs"], hidden, "{:+.1f}").tolist())
+    keys, wide, own = _yearly(t, piece, ("dfs", "county_dfs", "state_dfs"), _text(t["dfs"], hidden, "{:+.1f}"))
     if not wide:
         return pd.DataFrame(columns=cols)
-    own = _row_of(keys, [role == "dfs" for role in roles])
     change = _text(t["dfs_change_from_prior_year"], hidden, "{:+.1f}").tolist()
     made = trend(piece) if trend_table is None else trend_table
     labels = [(params.test_label(test_id), int(year)) for test_id, year in wide]
