@@ -6,7 +6,7 @@ import csv
 import html
 import io
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from itertools import compress
 from pathlib import Path
 
@@ -534,17 +534,18 @@ def _dfs_columns(rows: pd.DataFrame, columns: list[str]) -> Columns:
     grades = (*dfs.GRADES, dfs.ALL_GRADES)
     keep = [t in dfs.TESTS and g in grades for t, g in zip(rows["test_id"].tolist(), rows["grade"].tolist())]
     hidden = rows["suppressed"].fillna(False).astype(bool).tolist()
-    return {c: list(compress(values, keep)) for c, values in
-            ((c, rows[c].tolist()) for c in columns)} | {"hidden": list(compress(hidden, keep))}
+    return _where({c: rows[c].tolist() for c in columns} | {"hidden": hidden}, keep)
 
 
 def _where(cols: Columns, keep: list[bool]) -> Columns:
+    """The rows that `keep` marks."""
     return {c: list(compress(values, keep)) for c, values in cols.items()}
 
 
-def _ordered(cols: Columns, keys: list[str], key=None) -> Columns:
+def _ordered(cols: Columns, keys: list[str], key: Callable[..., tuple] | None = None) -> Columns:
     """The rows sorted (stably) on `keys`, or on `key` of those keys' values."""
-    at = sorted(range(len(cols[keys[0]])), key=lambda i: (key or (lambda *k: k))(*(cols[k][i] for k in keys)))
+    order = key or (lambda *values: values)
+    at = sorted(range(len(cols[keys[0]])), key=lambda i: order(*(cols[k][i] for k in keys)))
     return {c: [values[i] for i in at] for c, values in cols.items()}
 
 
