@@ -53,7 +53,7 @@ def publish(rows: pd.DataFrame, result_cols: tuple[str, ...]) -> pd.DataFrame:
     """Counts and results as display text: '*' wherever the levels table hid a value (the research
     file's own '*', the year's primary rule and, under the complementary policy, complementary
     suppression: see helpers.stats.suppress)."""
-    hidden_counts = _hidden_counts(rows)
+    hidden_counts = _hidden_counts(rows["counts_hidden"].tolist())
     out = {col: _count_text(rows, col, hidden_counts) for col in COUNT_COLS}
     hidden = rows["suppressed"].fillna(False).astype(bool)
     for col in result_cols:
@@ -61,14 +61,14 @@ def publish(rows: pd.DataFrame, result_cols: tuple[str, ...]) -> pd.DataFrame:
     return pd.DataFrame(out, index=rows.index)  # at once: a column added to a frame costs an index insert
 
 
-def _hidden_counts(rows: pd.DataFrame) -> list[list[str]]:
-    """Each row's counts the levels table hid (`counts_hidden`: names joined by `|`)."""
-    return [str(names).split("|") for names in rows["counts_hidden"].fillna("").tolist()]
+def _hidden_counts(values: list) -> list[list[str]]:
+    """Each row's counts the levels table hid, from its `counts_hidden` (names joined by `|`, or missing)."""
+    return [("" if pd.isna(names) else str(names)).split("|") for names in values]
 
 
 def _count_text(rows: pd.DataFrame, col: str, hidden_counts: list[list[str]] | None = None) -> pd.Series:
     """Count column `col` as display text, `*` where the row's `counts_hidden` names it."""
-    hidden_counts = _hidden_counts(rows) if hidden_counts is None else hidden_counts
+    hidden_counts = _hidden_counts(rows["counts_hidden"].tolist()) if hidden_counts is None else hidden_counts
     return _text(rows[col], pd.Series([col in names for names in hidden_counts], dtype=bool), "{:.0f}")
 
 
@@ -342,9 +342,14 @@ def keyed(frame: pd.DataFrame, piece: LeaSlice, **per_row: list) -> pd.DataFrame
 
 def with_keys(frame: pd.DataFrame) -> pd.DataFrame:
     """The CSV's frame: the join keys of `keyed` that no column gives already, first."""
-    keys = {k: v for k, v in frame.attrs.get("keys", {}).items()
-            if not any(c in frame.columns for c in KEY_COLUMNS.get(k, (k,)))}
+    keys = _added_keys(frame)
     return pd.concat([pd.DataFrame(keys, index=frame.index), frame], axis=1) if keys else frame
+
+
+def _added_keys(frame: pd.DataFrame) -> dict:
+    """The join keys of `keyed` that no column of `frame` gives already."""
+    return {k: v for k, v in frame.attrs.get("keys", {}).items()
+            if not any(c in frame.columns for c in KEY_COLUMNS.get(k, (k,)))}
 
 
 def display(table: pd.DataFrame) -> pd.DataFrame:
@@ -465,8 +470,7 @@ def _csv_cells(frame: pd.DataFrame) -> list[list] | None:
     """`csv_text`'s header and rows as pandas writes them, in a third of the time of joining the keys, checking
     for formulas and `to_csv` frame by frame (a page writes a dozen), for a table whose columns are text and
     whose cells are text, integers or missing: None for any other table, which takes that path."""
-    keys = {k: v for k, v in frame.attrs.get("keys", {}).items()
-            if not any(c in frame.columns for c in KEY_COLUMNS.get(k, (k,)))}
+    keys = _added_keys(frame)
     columns = [*keys, *frame.columns]
     lists = [v for v in keys.values() if isinstance(v, list)]
     if (not all(type(c) is str for c in columns) or len(set(columns)) < len(columns)
@@ -552,7 +556,7 @@ def _ordered(cols: Columns, keys: list[str], key: Callable[..., tuple] | None = 
 def _dfs_table(first: dict[str, list], own: Columns, others: dict[str, Columns], keys: list[str]) -> pd.DataFrame:
     """The table: the `first` columns, then the LEA's students with scores, its DFS, the county's and state's
     beside it (matched on `keys`; the last of two rows of one key) and what its All Grades DFS leaves out."""
-    hidden_n = ["with_scores" in ("" if pd.isna(n) else str(n)).split("|") for n in own["counts_hidden"]]
+    hidden_n = ["with_scores" in names for names in _hidden_counts(own["counts_hidden"])]
     beside = {}
     for role, other in others.items():
         lookup = dict(zip(zip(*(other[k] for k in keys)), _texts(other["dfs"], other["hidden"], "{:+.1f}")))
