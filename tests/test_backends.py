@@ -1,6 +1,7 @@
 """Backends without notebooks: a worker killed mid-task, a task past its deadline and a raising task cost
 only their own task; a worker prepares before the first task is known, one never used is not waited for, and
-used ones leave without the interpreter's teardown; and a kernel start that loses a port race is retried."""
+used ones leave without the interpreter's teardown; a kernel start that loses a port race is retried; and a
+runner's kernel, whose streams skip empty flushes, gives a stock kernel's outputs."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ import pytest
 from jupyter_client.manager import AsyncKernelManager
 
 import nbformat
+import papermill as pm
 
 from helpers.run import backends, execute, kernels
 
@@ -207,6 +209,40 @@ def test_a_reset_kernel_has_pandas_defaults_but_text_in_python_objects():
             kernel.preload("assert pd.get_option('mode.string_storage') == 'pyarrow'")
     finally:
         kernel.shutdown()
+
+
+STREAM_CELLS = [
+    'print("a", end="")\nprint("b")',
+    'import sys\nsys.stderr.write("to stderr\\n")\nprint("to stdout")\nsys.stderr.flush()\nsys.stdout.flush()',
+    'from IPython.display import Markdown, display\nprint("before")\ndisplay(Markdown("**shown**"))\nprint("after")',
+    'sys.stdout.flush()\ndisplay(Markdown("nothing printed"))\nsys.stderr.flush()',
+    'import threading\nt = threading.Thread(target=lambda: print("from a thread"))\n'
+    't.start()\nt.join()\nprint("joined")',
+    'for i in range(3):\n    print(i)\n    sys.stdout.flush()',
+    '1 + 1',
+]
+
+
+def test_a_runners_kernel_skips_empty_flushes_and_gives_a_stock_kernels_outputs(tmp_path):
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code) for code in STREAM_CELLS])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, tmp_path / "streams.ipynb")
+    stock = pm.execute_notebook(str(tmp_path / "streams.ipynb"), None, kernel_name="python3", progress_bar=False,
+                                cwd=str(ROOT))
+    kernel = kernels.Kernel(ROOT, start_timeout=30).start()
+    try:
+        kernel.preload("from ipykernel.iostream import OutStream\n"
+                       "assert OutStream.flush.__name__ == 'quiet_flush' and OutStream._caaspp_flush")
+        kernel.ready()
+        ours = kernel.execute(tmp_path / "streams.ipynb", {}, 60)
+    finally:
+        kernel.shutdown()
+    outputs = [[dict(o) for o in cell.outputs] for cell in ours.cells]
+    assert outputs == [[dict(o) for o in cell.outputs] for cell in stock.cells]
+    assert outputs[0] == [{"output_type": "stream", "name": "stdout", "text": "ab\n"}]
+    assert [o.get("text") for o in outputs[2]] == ["before\n", None, "after\n"]
+    assert [o["output_type"] for o in outputs[3]] == ["display_data"]
+    assert outputs[6][0]["data"] == {"text/plain": "2"}
 
 
 def test_close_all_closes_the_event_loop_of_every_thread_that_ran_a_kernel_but_a_running_one():

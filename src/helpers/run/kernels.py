@@ -9,6 +9,14 @@ frames are cut, joined and formatted about a fifth faster so (docs/benchmarks.md
 stay imported (and out of the garbage collector's way: `gc.freeze`), which is the saving. tests/test_runner.py
 checks that notebooks and CSVs from a reused kernel are byte-identical to those of a fresh kernel with
 pandas' defaults; `caaspp-book run --fresh-kernels` opts out.
+
+A kernel's stdout and stderr flush only when something was written since their last flush. ipykernel flushes
+both streams about seven times a cell and twice a `display` call, 90 times an LEA page, and each flush, even of
+nothing, hands a callback to the IOPub thread and waits for it: 16–29 ms of CPU an LEA and more of wall time,
+for streams our notebooks rarely write (docs/benchmarks.md, run W). An empty flush skipped leaves every output
+in place and in order: all IOPub messages go through the one IOPub thread in the order they were sent, and the
+client reads a cell's outputs until the kernel's "idle", sent after them (tests/test_backends.py compares the
+outputs of printing, partly written and displaying cells with a stock kernel's).
 """
 
 from __future__ import annotations
@@ -40,6 +48,20 @@ import os as _os, sys as _sys, warnings as _warnings
 get_ipython()._caaspp_start = {"cwd": _os.getcwd(), "path": list(_sys.path), "environ": dict(_os.environ),
                                "filters": list(_warnings.filters)}
 del _os, _sys, _warnings
+
+def _caaspp_quiet_flush():
+    from ipykernel.iostream import OutStream
+    if getattr(OutStream, "_caaspp_flush", None) is not None:
+        return
+    flush = OutStream._caaspp_flush = OutStream.flush
+
+    def quiet_flush(self):  # see helpers.run.kernels: no round trip to the IOPub thread for nothing
+        if (getattr(self, "_buffers", True) or getattr(self, "_flush_pending", True)
+                or getattr(self, "_subprocess_flush_pending", True) or getattr(self, "echo", None) is not None):
+            flush(self)
+    OutStream.flush = quiet_flush
+_caaspp_quiet_flush()
+del _caaspp_quiet_flush
 """
 _RESET = """
 def _caaspp_reset(ip):
