@@ -245,6 +245,25 @@ def test_a_runners_kernel_skips_empty_flushes_and_gives_a_stock_kernels_outputs(
     assert outputs[6][0]["data"] == {"text/plain": "2"}
 
 
+def test_a_warning_shown_in_one_notebook_is_shown_again_in_the_next(tmp_path):
+    """Python shows a warning once per place; a reset kernel's next notebook is a new place."""
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        "import warnings\nfrom helpers.core import text\n"
+        "warnings.warn_explicit('seen once a place', UserWarning, 'text.py', 1,\n"
+        "                      registry=text.__dict__.setdefault('__warningregistry__', {}))")])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, tmp_path / "warns.ipynb")
+    kernel = kernels.Kernel(ROOT, start_timeout=30).start()
+    try:
+        shown = []
+        for _ in range(2):
+            kernel.ready()
+            shown.append([o.get("text", "") for o in kernel.execute(tmp_path / "warns.ipynb", {}, 60).cells[0].outputs])
+    finally:
+        kernel.shutdown()
+    assert shown == [["text.py:1: UserWarning: seen once a place\n"]] * 2
+
+
 def test_close_all_closes_the_event_loop_of_every_thread_that_ran_a_kernel_but_a_running_one():
     """A loop left open outlives its thread (a Dask worker's) and is finalized by the garbage collector inside
     whatever runs then; under pytest that once broke an `ast.parse` in the next test (CPython gh-106905)."""

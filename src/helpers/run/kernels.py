@@ -73,10 +73,8 @@ def _caaspp_reset(ip):
     os.environ.clear()
     os.environ.update(start["environ"])
     warnings.filters[:] = start["filters"]
-    warnings._filters_mutated()
+    warnings._filters_mutated()  # every module's __warningregistry__ is stale now: cleared at its next warning
     warnings.onceregistry.clear()
-    for module in list(sys.modules.values()):
-        getattr(module, "__warningregistry__", {}).clear()
     if "matplotlib.pyplot" in sys.modules:
         sys.modules["matplotlib.pyplot"].close("all")
     if "matplotlib" in sys.modules:
