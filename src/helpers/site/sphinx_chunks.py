@@ -12,7 +12,6 @@ process for it, and a first chunk of the heaviest pages would leave every writer
 reads and writes a page changes, and the pages are the same bytes (tests/test_sphinx_chunks.py).
 """
 
-
 from __future__ import annotations
 
 import re
@@ -25,6 +24,7 @@ _LEA_PAGE = re.compile(r"(?:^|/)leas/\d{2}/[^/]+$")  # book/leas/<county code>/<
 
 
 def is_lea_page(docname: str) -> bool:
+    """A page in an LEA folder of the book (`book/leas/<county code>/`)."""
     return _LEA_PAGE.search(docname) is not None
 
 
