@@ -245,6 +245,44 @@ def test_a_runners_kernel_skips_empty_flushes_and_gives_a_stock_kernels_outputs(
     assert outputs[6][0]["data"] == {"text/plain": "2"}
 
 
+SYNTAX_CELLS = [  # IPython's own syntax, top-level await, and automagic, which depends on the namespace
+    "pwd",
+    "pwd = 5",
+    "pwd",
+    "!echo shell",
+    "import asyncio\nawait asyncio.sleep(0)\n'awaited'",
+    "%precision 3\n1/3",
+]
+
+
+def test_a_runners_kernel_caches_what_it_derives_from_cell_text_and_gives_a_stock_kernels_outputs(tmp_path):
+    """The static transformations and the top-level-await check are kept per cell text; the namespace-dependent
+    prefilter is not (`pwd` is a magic until a variable takes the name). ipykernel's logger builds no debug
+    records its handler would drop."""
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code) for code in SYNTAX_CELLS])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, tmp_path / "syntax.ipynb")
+    stock = pm.execute_notebook(str(tmp_path / "syntax.ipynb"), None, kernel_name="python3", progress_bar=False,
+                                cwd=str(ROOT))
+    kernel = kernels.Kernel(ROOT, start_timeout=30).start()
+    runs = []
+    try:
+        kernel.preload("import logging\nip = get_ipython()\n"
+                       "assert ip.input_transformer_manager.transform_cell.cache_info()\n"
+                       "assert ip.kernel.log.level == logging.WARNING == ip.kernel.log.handlers[0].level")
+        for _ in range(2):  # the second run finds every cell's text in the caches
+            kernel.ready()
+            runs.append(kernel.execute(tmp_path / "syntax.ipynb", {}, 60))
+    finally:
+        kernel.shutdown()
+    expected = [[dict(o) for o in cell.outputs] for cell in stock.cells]
+    for ours in runs:
+        assert [[dict(o) for o in cell.outputs] for cell in ours.cells] == expected
+    assert expected[0][0]["data"]["text/plain"] == repr(str(ROOT))
+    assert [expected[2][0]["data"]["text/plain"], expected[3][0]["text"]] == ["5", "shell\r\n"]  # a pty's line end
+    assert [expected[4][0]["data"]["text/plain"], expected[5][0]["data"]["text/plain"]] == ["'awaited'", "0.333"]
+
+
 def test_a_warning_shown_in_one_notebook_is_shown_again_in_the_next(tmp_path):
     """Python shows a warning once per place; a reset kernel's next notebook is a new place."""
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(

@@ -4,6 +4,8 @@ change."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import shutil
 import stat
@@ -153,6 +155,46 @@ def test_slice_files_refuse_a_missing_other_or_changed_slice(sample_tables, tmp_
     with pytest.raises(Refusal, match="not made by caaspp-book"):
         slice_files.write(piece, mine)
     assert [p.name for p in mine.iterdir()] == ["notes.txt"]
+
+
+def test_a_sealed_slice_is_read_without_hashing_its_frames_and_a_broken_seal_falls_back(sample_tables, tmp_path,
+                                                                                       monkeypatch):
+    """The planner's seal (the slice hash and each file's SHA-256) spares the reader the CSV hash only while every
+    file has the sealed bytes and the hash is the one expected; otherwise the frames are hashed as before."""
+    coe = "08100820000000"
+    piece = stores.lea_slice(sample_tables, coe, 2022)
+    sha = stores.slice_sha256(piece)
+    folder = slice_files.folder(tmp_path, coe, 2022)
+    slice_files.write(piece, folder, sha)
+    seal = json.loads((folder / slice_files.SEAL).read_text())
+    assert seal == {"sha256": sha, "files": {f: hashlib.sha256((folder / f).read_bytes()).hexdigest()
+                                             for f in slice_files.FILES}}
+    hashed = []
+    real = stores.slice_sha256
+    monkeypatch.setattr(stores, "slice_sha256", lambda p: hashed.append(p.cds) or real(p))
+    same_slice(slice_files.read(folder, coe, 2022, expect_sha256=sha), piece)
+    assert hashed == []  # sealed: no CSV hash
+    with pytest.raises(ValueError, match="changed since the run was planned"):
+        slice_files.read(folder, coe, 2022, expect_sha256="0" * 64)  # another hash: the frames are hashed
+    assert hashed == [coe]
+
+    other = stores.lea_slice(sample_tables, coe, 2021)
+    changed = stores.LeaSlice(**{**vars(piece), "groups": other.groups})
+    slice_files.write(changed, tmp_path / "changed")
+    seal_text = (folder / slice_files.SEAL).read_text()
+    shutil.copyfile(tmp_path / "changed" / "groups.arrow", folder / "groups.arrow")  # the seal no longer holds
+    assert not slice_files.sealed(folder, {f: (folder / f).read_bytes() for f in slice_files.FILES}, sha)
+    with pytest.raises(ValueError, match=f"the data of LEA {coe} in {folder} changed since the run was planned"):
+        slice_files.read(folder, coe, 2022, expect_sha256=sha)
+    assert hashed == [coe, coe]
+
+    slice_files.write(piece, folder)  # no seal: hashed, and right
+    assert not (folder / slice_files.SEAL).exists()
+    same_slice(slice_files.read(folder, coe, 2022, expect_sha256=sha), piece)
+    for broken in ("not json", "[]", json.dumps({"sha256": sha}), seal_text.replace(sha, "f" * 64)):
+        (folder / slice_files.SEAL).write_text(broken)  # unreadable or another slice's: hashed, and right
+        same_slice(slice_files.read(folder, coe, 2022, expect_sha256=sha), piece)
+    assert hashed == [coe] * 7
 
 
 def edit(tables: Path, where: str) -> None:

@@ -14,6 +14,7 @@ import duckdb
 import pytest
 
 from helpers.core import manifest
+from helpers.ingest import slice_files
 from helpers.run import backends, kernels, runner
 
 from .conftest import DNCUSD, ROOT
@@ -153,6 +154,8 @@ def test_unchanged_leas_are_skipped_and_changed_ones_rerun(sample_store, sample_
     slices = {cds: root / "data" / "interim" / "lea_slices" / "08" / f"{cds}-2022" / "rows.arrow" for cds in ALL}
     written = {cds: path.stat().st_mtime_ns for cds, path in slices.items()}
     manifest_before = stable(first.manifest)
+    seals = {cds: json.loads(path.with_name(slice_files.SEAL).read_text())["sha256"] for cds, path in slices.items()}
+    assert seals == {r.cds: r.data_sha256 for r in first.records}  # the planner seals what it hashed
 
     second = runner.run(s, backends.Serial())
     assert statuses(second) == dict.fromkeys(ALL, "skipped")

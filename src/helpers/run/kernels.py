@@ -17,6 +17,13 @@ for streams our notebooks rarely write (docs/benchmarks.md, run W). An empty flu
 in place and in order: all IOPub messages go through the one IOPub thread in the order they were sent, and the
 client reads a cell's outputs until the kernel's "idle", sent after them (tests/test_backends.py compares the
 outputs of printing, partly written and displaying cells with a stock kernel's).
+
+A kernel also keeps what IPython derives from a cell's text alone: its static input transformations (magics,
+`!` and `?` syntax; `TransformerManager.transform_cell`, not the prefilter, which reads the namespace) and whether
+it awaits at top level (`_should_be_async`). Every LEA runs the same cells, and tokenizing and compiling them
+again was about a tenth of a reused kernel's CPU on a notebook of small cells. ipykernel's own logger is
+set to DEBUG while its one handler shows WARNING and up, so each of its debug calls built a log record for
+nothing; the logger now starts at its handlers' least level (docs/benchmarks.md, run X).
 """
 
 from __future__ import annotations
@@ -62,6 +69,18 @@ def _caaspp_quiet_flush():
     OutStream.flush = quiet_flush
 _caaspp_quiet_flush()
 del _caaspp_quiet_flush
+
+def _caaspp_text_caches(ip):
+    import functools, logging
+    from IPython.core import interactiveshell
+    manager = ip.input_transformer_manager  # see helpers.run.kernels: the same text, the same result
+    manager.transform_cell = functools.lru_cache(maxsize=256)(manager.transform_cell)
+    interactiveshell._should_be_async = functools.lru_cache(maxsize=256)(interactiveshell._should_be_async)
+    log = ip.kernel.log
+    if not log.propagate and log.handlers:  # no record below its handlers' least level is shown anywhere
+        log.setLevel(max(log.level, min(h.level for h in log.handlers)))
+_caaspp_text_caches(get_ipython())
+del _caaspp_text_caches
 """
 _RESET = """
 def _caaspp_reset(ip):
@@ -236,13 +255,26 @@ class Kernel:
 
     def execute(self, input_path: Path, parameters: dict, timeout: float) -> Any:
         """Run a notebook with papermill on this kernel; return the executed notebook node. On error the
-        (partial) notebook is in `self.last_nb`."""
-        import papermill as pm
+        (partial) notebook is in `self.last_nb`. The steps of `papermill.execute_notebook` for a notebook
+        file, parameters and no output path, but its last one: serialising the executed notebook to write it
+        nowhere (nbformat's copy, validation and JSON text: 2–3 ms an LEA, while the kernel waits)."""
+        from papermill.execute import prepare_notebook_metadata, raise_for_execution_errors, remove_error_markers
+        from papermill.iorw import load_notebook_node, local_file_io_cwd
+        from papermill.parameterize import parameterize_notebook
 
         self.notebooks += 1
-        return pm.execute_notebook(str(input_path), None, parameters=parameters, engine_name=ENGINE,
-                                   kernel_name=self.kernel_name, progress_bar=False,
-                                   request_save_on_cell_execute=False, execution_timeout=timeout, kernel=self)
+        path = str(input_path)
+        with local_file_io_cwd():
+            nb = load_notebook_node(path)
+            if parameters:
+                nb = parameterize_notebook(nb, parameters, kernel_name=self.kernel_name, engine_name=ENGINE)
+            nb = remove_error_markers(prepare_notebook_metadata(nb, path, None))
+            nb = papermill_engines.execute_notebook_with_engine(
+                ENGINE, nb, input_path=path, output_path=None, kernel_name=self.kernel_name, progress_bar=False,
+                log_output=False, start_timeout=60, stdout_file=None, stderr_file=None,
+                execution_timeout=timeout, kernel=self)
+            raise_for_execution_errors(nb, None)
+        return nb
 
 
 class KernelEngine(NBClientEngine):

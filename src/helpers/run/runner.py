@@ -145,7 +145,7 @@ class Plan:
                     if not shas[cds]:
                         piece = pieces.pop(cds)
                         shas[cds] = stores.slice_sha256(piece)
-                        slice_files.write(piece, files)
+                        slice_files.write(piece, files, shas[cds])
                     yield self._item(row, keys[cds], shas[cds], files, config, folders)
         finally:
             if hasher is not None:
