@@ -198,3 +198,39 @@ def test_new_page_shaping_code_reads_and_writes_every_page_again(builds, tmp_pat
     page = (out[2] / "_build/html/lea.html").read_text(encoding="utf-8")
     assert page.count("Download the tables of this page (CSV, zipped)</a>") == 2
     assert "(CSV, zip)</a>" not in page
+
+
+def test_the_search_index_takes_each_word_of_a_page_once_and_is_the_same(tmp_path):
+    """An LEA page's tables repeat their numbers and names: the indexer gets each word once, in the order first
+    met, and the frozen index (searchindex.js's data) is the same."""
+    import functools
+
+    from sphinx.application import Sphinx
+    from sphinx.search import IndexBuilder
+
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "conf.py").write_text("html_theme = 'basic'\n", encoding="utf-8")
+    rows = "".join(f"<tr><td>{n % 7}.5</td><td>*</td><td>Sunset Elementary</td></tr>" for n in range(40))
+    (src / "index.rst").write_text("Running Book\n============\n\nRunning runs ran, running.\n\n.. raw:: html\n\n"
+                                   f"   <table>{rows}</table>\n\nTables\n------\n\nRunning again, Sunset.\n",
+                                   encoding="utf-8")
+    app = Sphinx(str(src), str(src), str(tmp_path / "out"), str(tmp_path / "doctrees"), "html", status=None,
+                 warning=None, freshenv=True)
+    app.build()
+    doctree = app.env.get_and_resolve_doctree("index", app.builder)
+    frozen, collected = [], []
+    for distinct in (False, True):
+        indexer = IndexBuilder(app.env, "en", {}, None)
+        if distinct:
+            indexer._word_collector = functools.partial(sphinx_pages.distinct_words, indexer._word_collector)
+        collected.append(indexer._word_collector(doctree))
+        indexer.feed("index", "index.rst", "Running Book", doctree)
+        frozen.append(indexer.freeze())
+    assert frozen[0] == frozen[1]
+    assert collected[1].words == list(dict.fromkeys(collected[0].words))
+    assert collected[0].words.count("Sunset") == 41 and collected[1].words.count("Sunset") == 1
+    assert collected[1].title_words == ["Running", "Book", "Tables"]
+    sphinx_pages.cache_stems(app)
+    app.builder.index_page("index", doctree, "Running Book")  # the wrapper installs it
+    assert app.builder.indexer._word_collector.func is sphinx_pages.distinct_words

@@ -43,7 +43,7 @@ import posixpath
 import re
 import urllib.parse
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from docutils import nodes
 from sphinx import addnodes
@@ -204,20 +204,35 @@ class SamePageNumrefs(SphinxPostTransform):
 
 
 def cache_stems(app: Sphinx) -> None:
-    """Wrap the HTML builder's `index_page` so that its indexer's stemmer keeps every stem it computed (the
-    indexer exists only once writing starts)."""
+    """Wrap the HTML builder's `index_page` so that its indexer's stemmer keeps every stem it computed, and
+    the indexer takes each word of a page once (the indexer exists only once writing starts)."""
     builder: Any = app.builder
     index_page = getattr(builder, "index_page", None)
     if index_page is None:
         return
 
     def index_page_with_cached_stems(pagename: str, doctree: nodes.document, title: str) -> None:
-        lang = getattr(builder.indexer, "lang", None)
+        indexer = builder.indexer
+        lang = getattr(indexer, "lang", None)
         if lang is not None and not hasattr(lang.stem, "cache_info"):
             lang.stem = functools.lru_cache(maxsize=1 << 17)(lang.stem)
+        if indexer is not None and not hasattr(indexer, "_caaspp_words"):
+            indexer._caaspp_words = indexer._word_collector
+            indexer._word_collector = functools.partial(distinct_words, indexer._caaspp_words)
         index_page(pagename, doctree, title)
 
     builder.index_page = index_page_with_cached_stems
+
+
+def distinct_words(collect: Callable[[nodes.document], Any], doctree: nodes.document) -> Any:
+    """Sphinx's words of a page (`IndexBuilder._word_collector`) with each word and title word once, in the
+    order first met. `IndexBuilder.feed` does the same for a word however often it comes (it adds the page to
+    the sets of the word's stem), and an LEA page's tables repeat their numbers and marks: a statewide build's
+    main process spent about a third of its writing feeding them (docs/benchmarks.md, run X)."""
+    store = collect(doctree)
+    store.words[:] = dict.fromkeys(store.words)
+    store.title_words[:] = dict.fromkeys(store.title_words)
+    return store
 
 
 SOURCE_BUTTON = "download-source-button"  # sphinx-book-theme's label of its "download source" link
