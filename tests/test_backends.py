@@ -223,12 +223,16 @@ STREAM_CELLS = [
 ]
 
 
-def test_a_runners_kernel_skips_empty_flushes_and_gives_a_stock_kernels_outputs(tmp_path):
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code) for code in STREAM_CELLS])
+def notebook_and_stock_run(path: Path, cells: list[str]):
+    """A notebook of these code cells written to `path`, and its run by papermill on a stock kernel."""
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code) for code in cells])
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nbformat.write(nb, tmp_path / "streams.ipynb")
-    stock = pm.execute_notebook(str(tmp_path / "streams.ipynb"), None, kernel_name="python3", progress_bar=False,
-                                cwd=str(ROOT))
+    nbformat.write(nb, path)
+    return pm.execute_notebook(str(path), None, kernel_name="python3", progress_bar=False, cwd=str(ROOT))
+
+
+def test_a_runners_kernel_skips_empty_flushes_and_gives_a_stock_kernels_outputs(tmp_path):
+    stock = notebook_and_stock_run(tmp_path / "streams.ipynb", STREAM_CELLS)
     kernel = kernels.Kernel(ROOT, start_timeout=30).start()
     try:
         kernel.preload("from ipykernel.iostream import OutStream\n"
@@ -259,11 +263,7 @@ def test_a_runners_kernel_caches_what_it_derives_from_cell_text_and_gives_a_stoc
     """The static transformations and the top-level-await check are kept per cell text; the namespace-dependent
     prefilter is not (`pwd` is a magic until a variable takes the name). ipykernel's logger builds no debug
     records its handler would drop."""
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code) for code in SYNTAX_CELLS])
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nbformat.write(nb, tmp_path / "syntax.ipynb")
-    stock = pm.execute_notebook(str(tmp_path / "syntax.ipynb"), None, kernel_name="python3", progress_bar=False,
-                                cwd=str(ROOT))
+    stock = notebook_and_stock_run(tmp_path / "syntax.ipynb", SYNTAX_CELLS)
     kernel = kernels.Kernel(ROOT, start_timeout=30).start()
     runs = []
     try:
