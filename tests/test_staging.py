@@ -95,13 +95,29 @@ def jupyter_book_child(build: subprocess.Popen, timeout: float = 300) -> psutil.
     raise AssertionError(f"Jupyter Book never ran (build exited {build.poll()})")
 
 
+def sphinx_writing(staging: Path, since: float, timeout: float = 120) -> None:
+    """Once Sphinx has written a file in the staging folder since `since` (a time.time()): a fixed sleep let a
+    faster build finish Sphinx, and take the staging flag away, before the signal came."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        for path in staging.rglob("*"):
+            try:
+                if path.is_file() and path.name != "building" and path.stat().st_mtime > since:
+                    return
+            except OSError:
+                pass
+        time.sleep(0.02)
+    raise AssertionError("Sphinx wrote nothing in the staging folder")
+
+
 def test_an_interrupted_build_leaves_the_previous_site_and_the_next_one_rebuilds_it(project):
     before = snapshot(project.html)
+    started = time.time()
     env = {**os.environ, "CAASPP_BOOK_ROOT": str(project.root), "PYTHONPATH": str(ROOT / "src")}
     build = subprocess.Popen([sys.executable, "-m", "helpers.cli", "build", "--release", "preliminary"],
                              cwd=project.root, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     sphinx = jupyter_book_child(build)
-    time.sleep(2)  # Sphinx is reading and writing pages (every page gets the preliminary banner)
+    sphinx_writing(project.staging, started)  # every page gets the preliminary banner: Sphinx is mid-build
     build.send_signal(signal.SIGTERM)
     _out, err = build.communicate(timeout=120)
     assert build.returncode == 143, err

@@ -10,10 +10,9 @@ CSV text (about 6 ms an LEA); without a seal, or with any difference, it hashes 
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import hashlib
 import json
+from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.feather as feather
